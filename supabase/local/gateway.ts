@@ -1,0 +1,50 @@
+// Local stand-in for Supabase's API gateway and edge runtime, for the parts we use: serves every
+// function in supabase/functions at /functions/v1/<name>/..., handing it the request with the
+// path the edge runtime gives (/<name>/...), and publishes the JWKS at the project's well-known
+// URL. Each function's app.ts exports the handler its index.ts passes to Deno.serve.
+import { join } from "node:path";
+import { repoRoot } from "./config.ts";
+
+type Handler = (request: Request) => Response | Promise<Response>;
+
+async function loadFunctions(): Promise<Map<string, Handler>> {
+  const handlers = new Map<string, Handler>();
+  const dir = join(repoRoot, "supabase/functions");
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isDirectory || entry.name.startsWith("_")) continue;
+    const module = await import(new URL(`../functions/${entry.name}/app.ts`, import.meta.url).href);
+    handlers.set(entry.name, (request) => module.default.fetch(request));
+  }
+  return handlers;
+}
+
+function json(status: number, body: unknown): Response {
+  return Response.json(body, { status });
+}
+
+const handlers = await loadFunctions();
+const jwks = Deno.env.get("SUPABASE_JWKS") ?? '{"keys":[]}';
+const port = Number(Deno.env.get("STACK_API_PORT") ?? 54321);
+
+Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (request) => {
+  const url = new URL(request.url);
+  if (url.pathname === "/health") return json(200, { ok: true, functions: [...handlers.keys()] });
+  if (url.pathname === "/auth/v1/.well-known/jwks.json") {
+    return new Response(jwks, { headers: { "content-type": "application/json" } });
+  }
+  const match = /^\/functions\/v1\/([^/]+)(\/.*)?$/.exec(url.pathname);
+  const handler = match && handlers.get(match[1]);
+  if (!handler) {
+    return json(404, { code: "NOT_FOUND", message: "Requested function was not found" });
+  }
+  const forwarded = new URL(`${url.pathname.slice("/functions/v1".length)}${url.search}`, url);
+  return handler(new Request(forwarded, request));
+});
+console.log(
+  JSON.stringify({
+    level: "info",
+    msg: "gateway listening",
+    port,
+    functions: [...handlers.keys()],
+  }),
+);

@@ -1,0 +1,365 @@
+// The docker-free local stack: a throwaway PostgreSQL cluster with the Supabase compatibility
+// layer, our migrations applied by the real Supabase CLI, the edge functions served at
+// /functions/v1/<name>, and the pg_net stand-in's worker.
+// Usage: deno run -A supabase/local/stack.ts start [--fresh] | status | stop [--reset]
+import { join } from "node:path";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { parseEnv, repoRoot, type StackConfig, stackConfig } from "./config.ts";
+
+const pgBin = "/usr/lib/postgresql/15/bin";
+const supabaseCli = join(repoRoot, "tools/node_modules/.bin/supabase");
+const dbPassword = "postgres";
+
+interface StackSecrets {
+  jwtSecret: string;
+  cronSecret: string;
+  privateJwk: Record<string, unknown>;
+  publicJwk: Record<string, unknown>;
+}
+
+const isRoot = Deno.uid() === 0;
+
+function log(message: string) {
+  console.error(`[stack] ${message}`);
+}
+
+async function run(
+  cmd: string[],
+  opts: { asPostgres?: boolean; env?: Record<string, string>; cwd?: string; quiet?: boolean } = {},
+): Promise<string> {
+  // PostgreSQL refuses to run as root: when we are root, its tools run as the `postgres` user.
+  const argv = opts.asPostgres && isRoot ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd;
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd: opts.cwd ?? repoRoot,
+    env: opts.env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success) {
+    throw new Error(`${cmd.join(" ")} failed (exit ${out.code}):\n${stderr || stdout}`);
+  }
+  return stdout;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readPid(file: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await Deno.readTextFile(file)).split("\n")[0]);
+    return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function portInUse(port: number): Promise<boolean> {
+  try {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port });
+    listener.close();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+export function dbUrl(config: StackConfig, user = "postgres"): string {
+  return `postgresql://${user}:${dbPassword}@127.0.0.1:${config.dbPort}/postgres`;
+}
+
+async function loadSecrets(config: StackConfig): Promise<StackSecrets> {
+  const file = join(config.dir, "secrets.json");
+  if (await exists(file)) return JSON.parse(await Deno.readTextFile(file));
+  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+  const kid = crypto.randomUUID();
+  const secrets: StackSecrets = {
+    // Supabase's well-known local JWT secret, so tokens minted by other local tooling verify too.
+    jwtSecret: "super-secret-jwt-token-with-at-least-32-characters-long",
+    cronSecret: randomToken(),
+    privateJwk: { ...await exportJWK(privateKey), kid, alg: "ES256", use: "sig" },
+    publicJwk: { ...await exportJWK(publicKey), kid, alg: "ES256", use: "sig" },
+  };
+  await Deno.writeTextFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+function randomToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The legacy API keys Supabase hands out: HS256 JWTs for the `anon` and `service_role` roles. */
+function apiKey(role: "anon" | "service_role", secret: string): Promise<string> {
+  return new SignJWT({ role })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuer("supabase-demo")
+    .setIssuedAt()
+    .setExpirationTime("10y")
+    .sign(new TextEncoder().encode(secret));
+}
+
+async function stackEnv(config: StackConfig): Promise<Record<string, string>> {
+  const secrets = await loadSecrets(config);
+  const apiUrl = `http://127.0.0.1:${config.apiPort}`;
+  return {
+    STACK_NAME: config.name,
+    SUPABASE_URL: apiUrl,
+    FUNCTIONS_URL: `${apiUrl}/functions/v1`,
+    SUPABASE_DB_URL: dbUrl(config),
+    SUPABASE_ADMIN_DB_URL: dbUrl(config, "supabase_admin"),
+    SUPABASE_ANON_KEY: await apiKey("anon", secrets.jwtSecret),
+    SUPABASE_SERVICE_ROLE_KEY: await apiKey("service_role", secrets.jwtSecret),
+    SUPABASE_JWKS: JSON.stringify({ keys: [secrets.publicJwk] }),
+    JWT_SECRET: secrets.jwtSecret,
+    JWT_PRIVATE_JWK: JSON.stringify(secrets.privateJwk),
+    CRON_SECRET: secrets.cronSecret,
+    OPENROUTER_MODELS_URL: Deno.env.get("OPENROUTER_MODELS_URL") ??
+      "https://openrouter.ai/api/v1/models",
+  };
+}
+
+async function initCluster(config: StackConfig) {
+  log(`creating a PostgreSQL 15 cluster in ${config.dataDir}`);
+  await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const pwfile = join(config.dir, "pwfile");
+  await Deno.writeTextFile(pwfile, `${dbPassword}\n`);
+  if (isRoot) await run(["chown", "-R", "postgres:postgres", config.dir]);
+  await run([
+    `${pgBin}/initdb`,
+    "-D",
+    config.dataDir,
+    "-U",
+    "supabase_admin",
+    "--auth=scram-sha-256",
+    `--pwfile=${pwfile}`,
+    "-E",
+    "UTF8",
+    "--locale=C.UTF-8",
+  ], { asPostgres: true });
+  await Deno.remove(pwfile);
+  // A throwaway cluster: durability off for speed; pg_cron preloaded and running jobs in
+  // background workers (no libpq login needed), as on Supabase.
+  const settings = [
+    "listen_addresses = '127.0.0.1'",
+    `port = ${config.dbPort}`,
+    "unix_socket_directories = ''",
+    "shared_preload_libraries = 'pg_cron'",
+    "cron.database_name = 'postgres'",
+    "cron.use_background_workers = on",
+    "max_worker_processes = 32",
+    "max_connections = 200",
+    "fsync = off",
+    "synchronous_commit = off",
+    "full_page_writes = off",
+    "log_line_prefix = '%m [%p] %u@%d '",
+  ];
+  const conf = join(config.dataDir, "postgresql.conf");
+  await Deno.writeTextFile(conf, `\n# model-access local stack\n${settings.join("\n")}\n`, {
+    append: true,
+  });
+}
+
+async function startPostgres(config: StackConfig) {
+  await run([
+    `${pgBin}/pg_ctl`,
+    "-D",
+    config.dataDir,
+    "-l",
+    join(config.dir, "postgres.log"),
+    "-w",
+    "-t",
+    "60",
+    "start",
+  ], { asPostgres: true });
+}
+
+async function psqlFile(config: StackConfig, file: string, user = "supabase_admin") {
+  await run([
+    `${pgBin}/psql`,
+    dbUrl(config, user),
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-q",
+    "-f",
+    file,
+  ]);
+}
+
+/** Starts a background process detached from this one; returns its pid. */
+async function spawnDetached(
+  name: string,
+  config: StackConfig,
+  args: string[],
+  env: Record<string, string>,
+): Promise<number> {
+  const logFile = join(config.dir, `${name}.log`);
+  const quoted = [Deno.execPath(), ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`);
+  const stdout = await run(
+    ["sh", "-c", `setsid ${quoted.join(" ")} >> '${logFile}' 2>&1 < /dev/null & echo $!`],
+    { env },
+  );
+  const pid = Number(stdout.trim());
+  await Deno.writeTextFile(join(config.dir, `${name}.pid`), `${pid}\n`);
+  return pid;
+}
+
+async function waitForHttp(url: string, pid: number, logFile: string) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (!processAlive(pid)) break;
+    try {
+      const res = await fetch(url);
+      await res.body?.cancel();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const tail = await Deno.readTextFile(logFile).catch(() => "");
+  throw new Error(
+    `${url} did not come up; last log lines:\n${tail.split("\n").slice(-20).join("\n")}`,
+  );
+}
+
+async function isRunning(config: StackConfig): Promise<boolean> {
+  return (await exists(join(config.dataDir, "postmaster.pid"))) &&
+    (await readPid(join(config.dataDir, "postmaster.pid"))) !== undefined;
+}
+
+export async function startStack(config = stackConfig(), opts: { fresh?: boolean } = {}) {
+  if (await isRunning(config)) {
+    log(`the "${config.name}" stack is already running; \`deno task stack:status\` shows it.`);
+    return parseEnv(await Deno.readTextFile(config.envFile));
+  }
+  if (opts.fresh) await Deno.remove(config.dir, { recursive: true }).catch(() => {});
+  for (const port of [config.dbPort, config.apiPort]) {
+    if (await portInUse(port)) {
+      throw new Error(
+        `port ${port} on 127.0.0.1 is taken by another program; stop it or set STACK_DB_PORT / STACK_API_PORT.`,
+      );
+    }
+  }
+  await Deno.mkdir(config.dir, { recursive: true });
+  const created = !(await exists(join(config.dataDir, "PG_VERSION")));
+  if (created) await initCluster(config);
+  await startPostgres(config);
+  log(`PostgreSQL listening on 127.0.0.1:${config.dbPort}`);
+  if (created) {
+    await psqlFile(config, join(repoRoot, "supabase/local/compat.sql"));
+    log("loaded the Supabase compatibility layer (supabase/local/compat.sql)");
+  }
+
+  const env = await stackEnv(config);
+  log("applying supabase/migrations and seed.sql with the Supabase CLI");
+  await run([
+    supabaseCli,
+    "db",
+    "push",
+    `--db-url=${env.SUPABASE_DB_URL}`,
+    "--include-seed",
+    "--yes",
+  ]);
+
+  const childEnv = { ...Deno.env.toObject(), ...env, STACK_API_PORT: String(config.apiPort) };
+  const gatewayPid = await spawnDetached(
+    "functions",
+    config,
+    ["run", "-A", join(repoRoot, "supabase/local/gateway.ts")],
+    childEnv,
+  );
+  await spawnDetached(
+    "net-worker",
+    config,
+    ["run", "-A", join(repoRoot, "supabase/local/net_worker.ts")],
+    childEnv,
+  );
+  await waitForHttp(`${env.SUPABASE_URL}/health`, gatewayPid, join(config.dir, "functions.log"));
+
+  const lines = Object.entries(env).map(([k, v]) => `${k}='${v}'`);
+  await Deno.writeTextFile(config.envFile, `${lines.join("\n")}\n`, { mode: 0o600 });
+  printStatus(config, env);
+  return env;
+}
+
+function printStatus(config: StackConfig, env: Record<string, string>) {
+  console.log(
+    [
+      `The "${config.name}" stack is running.`,
+      `  Functions:  ${env.FUNCTIONS_URL}/<name>`,
+      `  Database:   ${env.SUPABASE_DB_URL}`,
+      `  Env file:   ${config.envFile}  (all keys and secrets; \`deno task stack:status\`)`,
+      `  Logs:       ${config.dir}/{postgres,functions,net-worker}.log`,
+    ].join("\n"),
+  );
+}
+
+export async function stackStatus(config = stackConfig()): Promise<string | undefined> {
+  if (!(await isRunning(config))) return undefined;
+  return await Deno.readTextFile(config.envFile).catch(() => undefined);
+}
+
+export async function stopStack(config = stackConfig(), opts: { reset?: boolean } = {}) {
+  for (const name of ["functions", "net-worker"]) {
+    const pid = await readPid(join(config.dir, `${name}.pid`));
+    if (pid !== undefined) {
+      // setsid made each child a process-group leader: stop the whole group.
+      try {
+        Deno.kill(-pid, "SIGTERM");
+      } catch {
+        Deno.kill(pid, "SIGTERM");
+      }
+    }
+    await Deno.remove(join(config.dir, `${name}.pid`)).catch(() => {});
+  }
+  if (await isRunning(config)) {
+    await run([`${pgBin}/pg_ctl`, "-D", config.dataDir, "-m", "fast", "-w", "stop"], {
+      asPostgres: true,
+    });
+  }
+  await Deno.remove(config.envFile).catch(() => {});
+  if (opts.reset) await Deno.remove(config.dir, { recursive: true }).catch(() => {});
+  log(`the "${config.name}" stack is stopped${opts.reset ? " and its data removed" : ""}.`);
+}
+
+if (import.meta.main) {
+  const [command, ...flags] = Deno.args;
+  try {
+    if (command === "start") {
+      await startStack(stackConfig(), { fresh: flags.includes("--fresh") });
+    } else if (command === "status") {
+      const env = await stackStatus();
+      if (env === undefined) {
+        console.error(`The "${stackConfig().name}" stack is not running.`);
+        Deno.exit(1);
+      }
+      console.log(env.trimEnd());
+    } else if (command === "stop") {
+      await stopStack(stackConfig(), { reset: flags.includes("--reset") });
+    } else {
+      console.error("usage: stack.ts start [--fresh] | status | stop [--reset]");
+      Deno.exit(2);
+    }
+  } catch (error) {
+    console.error(`[stack] ${error instanceof Error ? error.message : error}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,2 @@
+-- Local development data, loaded by the local stack (and `supabase db reset`) after migrations.
+-- Never applied to hosted projects unless you push with --include-seed yourself.
