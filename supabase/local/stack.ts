@@ -71,7 +71,7 @@ async function readPid(file: string): Promise<number | undefined> {
   }
 }
 
-async function portInUse(port: number): Promise<boolean> {
+function portInUse(port: number): boolean {
   try {
     const listener = Deno.listen({ hostname: "127.0.0.1", port });
     listener.close();
@@ -252,7 +252,7 @@ export async function startStack(config = stackConfig(), opts: { fresh?: boolean
   }
   if (opts.fresh) await Deno.remove(config.dir, { recursive: true }).catch(() => {});
   for (const port of [config.dbPort, config.apiPort]) {
-    if (await portInUse(port)) {
+    if (portInUse(port)) {
       throw new Error(
         `port ${port} on 127.0.0.1 is taken by another program; stop it or set STACK_DB_PORT / STACK_API_PORT.`,
       );
