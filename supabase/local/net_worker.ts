@@ -23,7 +23,7 @@ async function send(request: QueuedRequest) {
     const response = await fetch(url, {
       method: request.method,
       headers: request.headers,
-      body: request.body,
+      body: request.body ? new Uint8Array(request.body) : null,
       signal: AbortSignal.timeout(request.timeout_milliseconds),
     });
     const content = await response.text();

@@ -79,5 +79,5 @@ revoke all on schema net from public;
 revoke all on all tables in schema net from public;
 revoke all on all functions in schema net from public;
 grant usage on schema net to postgres, service_role;
-grant select on net._http_response to postgres, service_role;
+grant select on net.http_request_queue, net._http_response to postgres, service_role;
 grant execute on all functions in schema net to postgres, service_role;
