@@ -1,0 +1,90 @@
+-- public.model_sync_log: one row per catalog sync run (or failed attempt), with exact counts,
+-- wall-clock duration and who triggered it.
+--
+-- Why: operators need to see that the daily sync ran, what it changed, and why it failed or was
+-- refused (integrity gate), so a failed run must leave a `failed` row rather than vanish with its
+-- rolled-back work. Only admins and the service role can read it.
+
+create table public.model_sync_log (
+  id bigint generated always as identity primary key,
+  started_at timestamptz not null default clock_timestamp(),
+  completed_at timestamptz,
+  sync_status text not null default 'running',
+  triggered_by text not null,
+  triggered_by_user_id uuid references auth.users (id) on delete set null,
+  forced boolean not null default false,
+  total_openrouter_models integer,
+  total_processed integer,
+  models_added integer,
+  models_updated integer,
+  models_unchanged integer,
+  models_reactivated integer,
+  models_marked_inactive integer,
+  skipped_invalid integer,
+  duplicates_ignored integer,
+  error_message text,
+  error_details jsonb,
+  duration_ms numeric(12, 3),
+  constraint model_sync_log_sync_status_check
+    check (sync_status in ('running', 'completed', 'failed')),
+  constraint model_sync_log_triggered_by_check check (triggered_by in ('cron', 'admin', 'manual')),
+  constraint model_sync_log_failed_has_error
+    check (sync_status <> 'failed' or error_message is not null)
+);
+
+comment on table public.model_sync_log is
+  'One row per catalog sync run: counts, status, error and wall-clock duration. Written by '
+  'sync_openrouter_models and log_sync_failure; readable by admins and the service role.';
+comment on column public.model_sync_log.sync_status is
+  'running (in progress, or its transaction was lost) | completed | failed (error, refused by the '
+  'integrity gate, or upstream fetch failed).';
+comment on column public.model_sync_log.triggered_by is 'cron | admin | manual.';
+comment on column public.model_sync_log.triggered_by_user_id is
+  'auth.uid() of the admin who triggered the run; null for the service role and cron.';
+comment on column public.model_sync_log.forced is 'The integrity gate was overridden (force => true).';
+comment on column public.model_sync_log.total_openrouter_models is
+  'Number of records in the upstream `data` array, valid or not.';
+comment on column public.model_sync_log.total_processed is 'Distinct valid model ids processed.';
+comment on column public.model_sync_log.models_unchanged is 'Models listed upstream with no change (not written).';
+comment on column public.model_sync_log.models_reactivated is
+  'Models listed again after having been missing upstream (inactive ones return to their previous '
+  'status; disabled ones stay disabled).';
+comment on column public.model_sync_log.models_marked_inactive is
+  'Models listed before and missing from this run (new/active became inactive; disabled stay).';
+comment on column public.model_sync_log.skipped_invalid is
+  'Upstream records skipped because they have no usable `id`.';
+comment on column public.model_sync_log.duplicates_ignored is
+  'Extra records repeating an id already in the payload (the last one wins).';
+comment on column public.model_sync_log.error_details is
+  'Structured detail of a failure: SQLSTATE and context, or the integrity gate numbers.';
+comment on column public.model_sync_log.duration_ms is 'Wall-clock duration in milliseconds.';
+
+create index model_sync_log_started_at_idx on public.model_sync_log (started_at desc);
+create index model_sync_log_triggered_by_user_id_idx on public.model_sync_log (triggered_by_user_id);
+
+alter table public.model_sync_log enable row level security;
+
+revoke all on table public.model_sync_log from anon, authenticated, service_role;
+-- Writes by authenticated are for admins only (policies below): admin-triggered syncs log with the
+-- admin's own rights.
+grant select, insert, update on table public.model_sync_log to authenticated;
+grant select, insert, update, delete on table public.model_sync_log to service_role;
+
+create policy "Admins can read the sync log"
+  on public.model_sync_log
+  for select
+  to authenticated
+  using ((select private.is_admin()));
+
+create policy "Admins can add sync log entries"
+  on public.model_sync_log
+  for insert
+  to authenticated
+  with check ((select private.is_admin()));
+
+create policy "Admins can update sync log entries"
+  on public.model_sync_log
+  for update
+  to authenticated
+  using ((select private.is_admin()))
+  with check ((select private.is_admin()));

@@ -1,0 +1,601 @@
+-- public.sync_openrouter_models and public.log_sync_failure: apply an OpenRouter catalog
+-- (GET /api/v1/models `data` array) to public.model_access and record the run in
+-- public.model_sync_log.
+--
+-- Why: the catalog must follow upstream without ever losing admin decisions or rewriting rows for
+-- nothing. The sync is one set-based statement (parse, compare, upsert what changed, mark what
+-- vanished) so that it scales to large catalogs and a run with no upstream change writes no
+-- catalog row. An integrity gate refuses empty or suspiciously truncated catalogs, and every
+-- failure leaves a `failed` log row. Both functions are security invoker: admins run them with
+-- their own rights (RLS lets admins write the catalog and the log), the service role (cron) with
+-- its own; anybody else gets a permission error.
+
+create function public.sync_openrouter_models(
+  models_data jsonb,
+  triggered_by text default 'manual',
+  force boolean default false,
+  dry_run boolean default false,
+  max_inactive_share numeric default 0.2
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_started_at timestamptz := clock_timestamp();
+  v_models jsonb;
+  v_apply boolean := not sync_openrouter_models.dry_run;
+  v_log_id bigint;
+  v_last_completed_sync_at timestamptz;
+  v_outcome jsonb;
+  v_refusal text;
+  v_message text;
+  v_duration_ms numeric;
+  v_error_state text;
+  v_error_message text;
+  v_error_context text;
+  -- A decimal number as OpenRouter writes prices ("0.0000000799999993", "-1", "1e-7"); the exponent
+  -- is bounded so that a hostile value cannot overflow numeric and fail the run.
+  v_number constant text := '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$';
+begin
+  if not private.can_manage_catalog() then
+    raise exception using
+      errcode = '42501',
+      message = 'permission denied: only admins and the service role can sync the model catalog';
+  end if;
+  if sync_openrouter_models.triggered_by is null
+    or sync_openrouter_models.triggered_by not in ('cron', 'admin', 'manual') then
+    raise exception using
+      errcode = '22023',
+      message = 'sync_openrouter_models: triggered_by must be cron, admin or manual';
+  end if;
+  if sync_openrouter_models.max_inactive_share is null
+    or sync_openrouter_models.max_inactive_share not between 0 and 1 then
+    raise exception using
+      errcode = '22023',
+      message = 'sync_openrouter_models: max_inactive_share must be between 0 and 1';
+  end if;
+
+  -- Concurrent syncs queue here; the lock is released at the end of the caller's transaction.
+  perform pg_advisory_xact_lock(hashtextextended('public.sync_openrouter_models', 0));
+
+  -- The `data` array itself, or the whole response object holding it.
+  -- `#> '{}'` hands back the whole array detoasted: the statement below reads it by position,
+  -- which must not decompress a stored (toasted) argument again for every record.
+  v_models := case jsonb_typeof(sync_openrouter_models.models_data)
+    when 'array' then sync_openrouter_models.models_data #> '{}'
+    when 'object' then sync_openrouter_models.models_data -> 'data'
+  end;
+
+  if v_apply then
+    insert into public.model_sync_log (
+      started_at, triggered_by, triggered_by_user_id, forced, total_openrouter_models
+    )
+    values (
+      v_started_at,
+      sync_openrouter_models.triggered_by,
+      (select auth.uid()),
+      sync_openrouter_models.force,
+      case when jsonb_typeof(v_models) = 'array' then jsonb_array_length(v_models) end
+    )
+    returning id into v_log_id;
+  end if;
+
+  if v_models is null or jsonb_typeof(v_models) <> 'array' then
+    v_message := 'models_data must be the upstream `data` array (or an object holding it)';
+    v_duration_ms := round(extract(epoch from clock_timestamp() - v_started_at) * 1000, 3);
+    if v_apply then
+      update public.model_sync_log as l
+      set
+        sync_status = 'failed',
+        completed_at = clock_timestamp(),
+        error_message = 'invalid_payload: ' || v_message,
+        error_details = jsonb_build_object(
+          'error', 'invalid_payload',
+          'received_type', jsonb_typeof(sync_openrouter_models.models_data)
+        ),
+        duration_ms = v_duration_ms
+      where l.id = v_log_id;
+    end if;
+    return jsonb_build_object(
+      'success', false,
+      'error', 'invalid_payload',
+      'message', v_message,
+      'dry_run', sync_openrouter_models.dry_run,
+      'sync_log_id', v_log_id,
+      'duration_ms', v_duration_ms
+    );
+  end if;
+
+  begin
+    select max(l.started_at)
+    into v_last_completed_sync_at
+    from public.model_sync_log as l
+    where l.sync_status = 'completed';
+
+    -- Records are read by position (generate_series and `->`), never exploded into a tuplestore
+    -- (jsonb_array_elements materializes its whole result, which spills to disk on big catalogs).
+    -- The planner cannot know how many records the array holds, so the statement is built to need
+    -- no join between two payload-sized inputs (that would be a quadratic nested loop): ids are
+    -- looked up in a jsonb object (binary search) and model_access through its unique index.
+    with
+    id_index as materialized (
+      -- id -> position of its last record (duplicate ids in one payload: the last one wins).
+      select
+        coalesce(
+          jsonb_object_agg(e.model_id, e.ord order by e.ord) filter (where e.model_id is not null),
+          '{}'::jsonb
+        ) as positions,
+        count(e.model_id) as identified_count,
+        count(*) - count(e.model_id) as invalid_count
+      from (
+        select
+          g.ord,
+          case
+            when jsonb_typeof(v_models #> array[g.ord::text, 'id']) = 'string'
+              and btrim(v_models #>> array[g.ord::text, 'id']) <> ''
+              then v_models #>> array[g.ord::text, 'id']
+          end as model_id
+        from generate_series(0, jsonb_array_length(v_models) - 1) as g (ord)
+      ) as e
+    ),
+    incoming as not materialized (
+      select r.rec ->> 'id' as model_id, r.rec
+      from generate_series(0, jsonb_array_length(v_models) - 1) as g (ord)
+      cross join lateral (select v_models -> g.ord as rec offset 0) as r
+      where (select x.positions from id_index as x) -> (r.rec ->> 'id') = to_jsonb(g.ord)
+    ),
+    compared as materialized (
+      -- Change detection compares the upstream record, ignoring the order of the unordered
+      -- arrays (a reordered list upstream is no change); typed columns derive from it. The record
+      -- is kept only for rows that will be written.
+      select
+        x.model_id,
+        x.existing_id,
+        x.was_removed,
+        x.changed,
+        case when x.existing_id is null or x.was_removed or x.changed then x.rec end as rec
+      from (
+        select
+          i.model_id,
+          i.rec,
+          m.id as existing_id,
+          coalesce(m.upstream_removed_at is not null, false) as was_removed,
+          m.id is not null
+            and m.openrouter_data is distinct from i.rec
+            and (
+              (
+                m.openrouter_data #- '{architecture,input_modalities}'
+                  #- '{architecture,output_modalities}' #- '{supported_parameters}'
+              ) is distinct from (
+                i.rec #- '{architecture,input_modalities}'
+                  #- '{architecture,output_modalities}' #- '{supported_parameters}'
+              )
+              or not coalesce(
+                m.openrouter_data #> '{architecture,input_modalities}'
+                  @> (i.rec #> '{architecture,input_modalities}')
+                and m.openrouter_data #> '{architecture,input_modalities}'
+                  <@ (i.rec #> '{architecture,input_modalities}'),
+                (m.openrouter_data #> '{architecture,input_modalities}')
+                  is not distinct from (i.rec #> '{architecture,input_modalities}')
+              )
+              or not coalesce(
+                m.openrouter_data #> '{architecture,output_modalities}'
+                  @> (i.rec #> '{architecture,output_modalities}')
+                and m.openrouter_data #> '{architecture,output_modalities}'
+                  <@ (i.rec #> '{architecture,output_modalities}'),
+                (m.openrouter_data #> '{architecture,output_modalities}')
+                  is not distinct from (i.rec #> '{architecture,output_modalities}')
+              )
+              or not coalesce(
+                m.openrouter_data -> 'supported_parameters' @> (i.rec -> 'supported_parameters')
+                and m.openrouter_data -> 'supported_parameters' <@ (i.rec -> 'supported_parameters'),
+                (m.openrouter_data -> 'supported_parameters')
+                  is not distinct from (i.rec -> 'supported_parameters')
+              )
+            ) as changed
+        from incoming as i
+        left join public.model_access as m on m.model_id = i.model_id
+      ) as x
+    ),
+    vanishing as materialized (
+      select m.id, m.model_id
+      from public.model_access as m
+      where m.upstream_removed_at is null
+        and not ((select x.positions from id_index as x) ? m.model_id)
+    ),
+    gate as (
+      select
+        (select count(*) from compared) as valid_count,
+        (select x.invalid_count from id_index as x) as invalid_count,
+        (select x.identified_count from id_index as x) - (select count(*) from compared)
+          as duplicate_count,
+        (select count(*) from public.model_access as m where m.upstream_removed_at is null)
+          as listed_count,
+        (select count(*) from vanishing) as vanishing_count,
+        (select count(*) from compared as c where c.rec is not null) as write_count
+    ),
+    decision as (
+      select
+        g.*,
+        case
+          when g.valid_count = 0 then 'empty_catalog'
+          when not sync_openrouter_models.force
+            and g.vanishing_count > g.listed_count * sync_openrouter_models.max_inactive_share
+            then 'integrity_gate'
+        end as refusal
+      from gate as g
+    ),
+    upserted as (
+      insert into public.model_access as m (
+        model_id, canonical_slug, hugging_face_id, model_name, model_description, context_length,
+        created_timestamp, modality, input_modalities, output_modalities, tokenizer,
+        prompt_price, completion_price, request_price, image_price, web_search_price,
+        internal_reasoning_price, input_cache_read_price, input_cache_write_price,
+        max_completion_tokens, is_moderated, supported_parameters, openrouter_data,
+        last_synced_at, openrouter_last_seen
+      )
+      select
+        c.model_id,
+        nullif(c.rec ->> 'canonical_slug', ''),
+        nullif(c.rec ->> 'hugging_face_id', ''),
+        c.rec ->> 'name',
+        c.rec ->> 'description',
+        case when f.context_length ~ '^\s*[0-9]{1,9}\s*$' then f.context_length::integer end,
+        case when f.created ~ '^\s*-?[0-9]{1,18}\s*$' then f.created::bigint end,
+        c.rec -> 'architecture' ->> 'modality',
+        case when jsonb_typeof(c.rec -> 'architecture' -> 'input_modalities') = 'array' then
+          array(select jsonb_array_elements_text(c.rec -> 'architecture' -> 'input_modalities'))
+        end,
+        case when jsonb_typeof(c.rec -> 'architecture' -> 'output_modalities') = 'array' then
+          array(select jsonb_array_elements_text(c.rec -> 'architecture' -> 'output_modalities'))
+        end,
+        c.rec -> 'architecture' ->> 'tokenizer',
+        case when f.prompt ~ v_number then f.prompt::numeric end,
+        case when f.completion ~ v_number then f.completion::numeric end,
+        case when f.request ~ v_number then f.request::numeric end,
+        case when f.image ~ v_number then f.image::numeric end,
+        case when f.web_search ~ v_number then f.web_search::numeric end,
+        case when f.internal_reasoning ~ v_number then f.internal_reasoning::numeric end,
+        case when f.input_cache_read ~ v_number then f.input_cache_read::numeric end,
+        case when f.input_cache_write ~ v_number then f.input_cache_write::numeric end,
+        case when f.max_completion_tokens ~ '^\s*[0-9]{1,9}\s*$' then
+          f.max_completion_tokens::integer
+        end,
+        case c.rec -> 'top_provider' -> 'is_moderated'
+          when 'true'::jsonb then true
+          when 'false'::jsonb then false
+        end,
+        case when jsonb_typeof(c.rec -> 'supported_parameters') = 'array' then
+          array(select jsonb_array_elements_text(c.rec -> 'supported_parameters'))
+        end,
+        c.rec,
+        v_started_at,
+        v_started_at
+      from compared as c
+      cross join lateral (
+        select
+          coalesce(c.rec ->> 'context_length', c.rec -> 'top_provider' ->> 'context_length')
+            as context_length,
+          c.rec ->> 'created' as created,
+          c.rec -> 'pricing' ->> 'prompt' as prompt,
+          c.rec -> 'pricing' ->> 'completion' as completion,
+          c.rec -> 'pricing' ->> 'request' as request,
+          c.rec -> 'pricing' ->> 'image' as image,
+          c.rec -> 'pricing' ->> 'web_search' as web_search,
+          c.rec -> 'pricing' ->> 'internal_reasoning' as internal_reasoning,
+          c.rec -> 'pricing' ->> 'input_cache_read' as input_cache_read,
+          c.rec -> 'pricing' ->> 'input_cache_write' as input_cache_write,
+          c.rec -> 'top_provider' ->> 'max_completion_tokens' as max_completion_tokens
+      ) as f
+      where c.rec is not null
+        and (select v_apply and d.refusal is null from decision as d)
+      on conflict (model_id) do update
+      set
+        canonical_slug = excluded.canonical_slug,
+        hugging_face_id = excluded.hugging_face_id,
+        model_name = excluded.model_name,
+        model_description = excluded.model_description,
+        context_length = excluded.context_length,
+        created_timestamp = excluded.created_timestamp,
+        modality = excluded.modality,
+        input_modalities = excluded.input_modalities,
+        output_modalities = excluded.output_modalities,
+        tokenizer = excluded.tokenizer,
+        prompt_price = excluded.prompt_price,
+        completion_price = excluded.completion_price,
+        request_price = excluded.request_price,
+        image_price = excluded.image_price,
+        web_search_price = excluded.web_search_price,
+        internal_reasoning_price = excluded.internal_reasoning_price,
+        input_cache_read_price = excluded.input_cache_read_price,
+        input_cache_write_price = excluded.input_cache_write_price,
+        max_completion_tokens = excluded.max_completion_tokens,
+        is_moderated = excluded.is_moderated,
+        supported_parameters = excluded.supported_parameters,
+        openrouter_data = excluded.openrouter_data,
+        -- Back upstream: an inactive model returns to the status it had; others keep theirs.
+        status = case
+          when m.status = 'inactive' then coalesce(m.status_before_inactive, 'new')
+          else m.status
+        end,
+        status_before_inactive = null,
+        upstream_removed_at = null,
+        last_synced_at = excluded.last_synced_at,
+        openrouter_last_seen = excluded.openrouter_last_seen
+      returning m.id
+    ),
+    removed as (
+      -- Missing upstream: new/active become inactive (remembering their status); disabled stay.
+      update public.model_access as m
+      set
+        status = case when m.status in ('new', 'active') then 'inactive' else m.status end,
+        status_before_inactive = case when m.status in ('new', 'active') then m.status end,
+        upstream_removed_at = v_started_at,
+        last_synced_at = v_started_at,
+        openrouter_last_seen = greatest(m.openrouter_last_seen, v_last_completed_sync_at)
+      from vanishing as v
+      where m.id = v.id
+        and (select v_apply and d.refusal is null from decision as d)
+      returning m.id
+    )
+    select jsonb_build_object(
+      'refusal', d.refusal,
+      'total_processed', d.valid_count,
+      'skipped_invalid', d.invalid_count,
+      'duplicates_ignored', d.duplicate_count,
+      'models_listed', d.listed_count,
+      'models_missing_upstream', d.vanishing_count,
+      'inactive_share',
+        case when d.listed_count > 0 then round(d.vanishing_count::numeric / d.listed_count, 4)
+        else 0 end,
+      'models_added', (select count(*) from compared as c where c.existing_id is null),
+      'models_updated',
+        (select count(*) from compared as c where not c.was_removed and c.changed),
+      'models_unchanged',
+        (select count(*) from compared as c
+         where c.existing_id is not null and not c.was_removed and not c.changed),
+      'models_reactivated', (select count(*) from compared as c where c.was_removed),
+      'rows_written', (select count(*) from upserted) + (select count(*) from removed),
+      'preview', case when sync_openrouter_models.dry_run then jsonb_build_object(
+        'added_ids', (
+          select coalesce(jsonb_agg(c.model_id order by c.model_id), '[]'::jsonb)
+          from compared as c where c.existing_id is null
+        ),
+        'updated_ids', (
+          select coalesce(jsonb_agg(c.model_id order by c.model_id), '[]'::jsonb)
+          from compared as c where not c.was_removed and c.changed
+        ),
+        'reactivated_ids', (
+          select coalesce(jsonb_agg(c.model_id order by c.model_id), '[]'::jsonb)
+          from compared as c where c.was_removed
+        ),
+        'marked_inactive_ids', (
+          select coalesce(jsonb_agg(v.model_id order by v.model_id), '[]'::jsonb)
+          from vanishing as v
+        ),
+        'price_changes', (
+          -- Every pricing member, as upstream writes it (known or not), old and new.
+          select coalesce(
+            jsonb_agg(
+              jsonb_build_object(
+                'model_id', c.model_id, 'price', p.price, 'old', p.old_value, 'new', p.new_value
+              )
+              order by c.model_id, p.price
+            ),
+            '[]'::jsonb
+          )
+          from compared as c
+          join public.model_access as m on m.id = c.existing_id
+          cross join lateral (
+            select coalesce(o.key, n.key) as price, o.value as old_value, n.value as new_value
+            from jsonb_each(
+              case when jsonb_typeof(m.openrouter_data -> 'pricing') = 'object'
+                then m.openrouter_data -> 'pricing' else '{}'::jsonb end
+            ) as o
+            full join jsonb_each(
+              case when jsonb_typeof(c.rec -> 'pricing') = 'object'
+                then c.rec -> 'pricing' else '{}'::jsonb end
+            ) as n on n.key = o.key
+            where o.value is distinct from n.value
+          ) as p
+          where c.changed or c.was_removed
+        )
+      ) end
+    )
+    into v_outcome
+    from decision as d;
+
+    v_refusal := v_outcome ->> 'refusal';
+    v_duration_ms := round(extract(epoch from clock_timestamp() - v_started_at) * 1000, 3);
+
+    if v_refusal is not null and v_apply then
+      v_message := case v_refusal
+        when 'empty_catalog' then
+          'refused: the upstream catalog has no valid model; nothing was changed'
+        else format(
+          'refused by the integrity gate: %s of the %s models listed would be marked inactive '
+          '(share %s > %s); nothing was changed. Re-run with force => true if this is expected.',
+          v_outcome ->> 'models_missing_upstream', v_outcome ->> 'models_listed',
+          v_outcome ->> 'inactive_share', sync_openrouter_models.max_inactive_share
+        )
+      end;
+      update public.model_sync_log as l
+      set
+        sync_status = 'failed',
+        completed_at = clock_timestamp(),
+        total_processed = (v_outcome ->> 'total_processed')::integer,
+        skipped_invalid = (v_outcome ->> 'skipped_invalid')::integer,
+        duplicates_ignored = (v_outcome ->> 'duplicates_ignored')::integer,
+        error_message = v_refusal || ': ' || v_message,
+        error_details = jsonb_build_object(
+          'error', v_refusal,
+          'models_listed', v_outcome -> 'models_listed',
+          'models_missing_upstream', v_outcome -> 'models_missing_upstream',
+          'inactive_share', v_outcome -> 'inactive_share',
+          'max_inactive_share', sync_openrouter_models.max_inactive_share
+        ),
+        duration_ms = v_duration_ms
+      where l.id = v_log_id;
+
+      return jsonb_build_object(
+        'success', false,
+        'error', v_refusal,
+        'message', v_message,
+        'dry_run', false,
+        'sync_log_id', v_log_id,
+        'triggered_by', sync_openrouter_models.triggered_by,
+        'forced', sync_openrouter_models.force,
+        'total_processed', v_outcome -> 'total_processed',
+        'skipped_invalid', v_outcome -> 'skipped_invalid',
+        'duplicates_ignored', v_outcome -> 'duplicates_ignored',
+        'models_listed', v_outcome -> 'models_listed',
+        'models_missing_upstream', v_outcome -> 'models_missing_upstream',
+        'inactive_share', v_outcome -> 'inactive_share',
+        'max_inactive_share', sync_openrouter_models.max_inactive_share,
+        'duration_ms', v_duration_ms
+      );
+    end if;
+
+    if v_apply then
+      update public.model_sync_log as l
+      set
+        sync_status = 'completed',
+        completed_at = clock_timestamp(),
+        total_processed = (v_outcome ->> 'total_processed')::integer,
+        models_added = (v_outcome ->> 'models_added')::integer,
+        models_updated = (v_outcome ->> 'models_updated')::integer,
+        models_unchanged = (v_outcome ->> 'models_unchanged')::integer,
+        models_reactivated = (v_outcome ->> 'models_reactivated')::integer,
+        models_marked_inactive = (v_outcome ->> 'models_missing_upstream')::integer,
+        skipped_invalid = (v_outcome ->> 'skipped_invalid')::integer,
+        duplicates_ignored = (v_outcome ->> 'duplicates_ignored')::integer,
+        duration_ms = v_duration_ms
+      where l.id = v_log_id;
+    end if;
+  exception when others then
+    -- The block's work is rolled back; the `running` row inserted before it survives and is
+    -- marked failed, and the error is returned rather than raised so that the row is kept.
+    if not v_apply then
+      raise;
+    end if;
+    get stacked diagnostics
+      v_error_state = returned_sqlstate,
+      v_error_message = message_text,
+      v_error_context = pg_exception_context;
+    v_duration_ms := round(extract(epoch from clock_timestamp() - v_started_at) * 1000, 3);
+    update public.model_sync_log as l
+    set
+      sync_status = 'failed',
+      completed_at = clock_timestamp(),
+      error_message = v_error_message,
+      error_details = jsonb_build_object(
+        'error', 'sync_failed', 'sqlstate', v_error_state, 'context', v_error_context
+      ),
+      duration_ms = v_duration_ms
+    where l.id = v_log_id;
+    return jsonb_build_object(
+      'success', false,
+      'error', 'sync_failed',
+      'message', v_error_message,
+      'sqlstate', v_error_state,
+      'dry_run', false,
+      'sync_log_id', v_log_id,
+      'duration_ms', v_duration_ms
+    );
+  end;
+
+  return jsonb_build_object(
+    'success', true,
+    'dry_run', sync_openrouter_models.dry_run,
+    'sync_log_id', v_log_id,
+    'triggered_by', sync_openrouter_models.triggered_by,
+    'forced', sync_openrouter_models.force,
+    'total_received', jsonb_array_length(v_models),
+    'total_processed', v_outcome -> 'total_processed',
+    'models_added', v_outcome -> 'models_added',
+    'models_updated', v_outcome -> 'models_updated',
+    'models_unchanged', v_outcome -> 'models_unchanged',
+    'models_reactivated', v_outcome -> 'models_reactivated',
+    'models_marked_inactive', v_outcome -> 'models_missing_upstream',
+    'skipped_invalid', v_outcome -> 'skipped_invalid',
+    'duplicates_ignored', v_outcome -> 'duplicates_ignored',
+    'models_listed_before', v_outcome -> 'models_listed',
+    'inactive_share', v_outcome -> 'inactive_share',
+    'max_inactive_share', sync_openrouter_models.max_inactive_share,
+    'rows_written', v_outcome -> 'rows_written',
+    'duration_ms', v_duration_ms
+  )
+  || case when sync_openrouter_models.dry_run then
+    jsonb_build_object('would_refuse', v_outcome -> 'refusal') || (v_outcome -> 'preview')
+  else '{}'::jsonb end;
+end;
+$$;
+
+comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric) is
+  'Applies an OpenRouter catalog (the `data` array of GET /api/v1/models) to model_access in one '
+  'set-based statement: adds new models, rewrites only rows whose upstream data changed, marks '
+  'models missing upstream inactive and restores returning ones; never changes admin settings. '
+  'Refuses an empty catalog, and one that would mark more than max_inactive_share of the listed '
+  'models inactive unless force. dry_run => true writes nothing (no log row) and returns the ids '
+  'and price changes. Serialized by an advisory lock. Admins and the service role only.';
+
+revoke execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric)
+  from public, anon, authenticated, service_role;
+grant execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric)
+  to authenticated, service_role;
+
+create function public.log_sync_failure(
+  triggered_by text,
+  error_message text,
+  error_details jsonb default null
+)
+returns bigint
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_log_id bigint;
+begin
+  if not private.can_manage_catalog() then
+    raise exception using
+      errcode = '42501',
+      message = 'permission denied: only admins and the service role can log sync failures';
+  end if;
+  if log_sync_failure.triggered_by is null
+    or log_sync_failure.triggered_by not in ('cron', 'admin', 'manual') then
+    raise exception using
+      errcode = '22023',
+      message = 'log_sync_failure: triggered_by must be cron, admin or manual';
+  end if;
+
+  insert into public.model_sync_log (
+    started_at, completed_at, sync_status, triggered_by, triggered_by_user_id, error_message,
+    error_details, duration_ms
+  )
+  values (
+    clock_timestamp(),
+    clock_timestamp(),
+    'failed',
+    log_sync_failure.triggered_by,
+    (select auth.uid()),
+    coalesce(nullif(btrim(log_sync_failure.error_message), ''), 'unknown error'),
+    log_sync_failure.error_details,
+    0
+  )
+  returning id into v_log_id;
+  return v_log_id;
+end;
+$$;
+
+comment on function public.log_sync_failure(text, text, jsonb) is
+  'Records a failed sync attempt that never reached sync_openrouter_models (e.g. the upstream fetch '
+  'failed) and returns the model_sync_log id. Admins and the service role only.';
+
+revoke execute on function public.log_sync_failure(text, text, jsonb)
+  from public, anon, authenticated, service_role;
+grant execute on function public.log_sync_failure(text, text, jsonb) to authenticated, service_role;

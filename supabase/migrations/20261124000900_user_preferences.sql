@@ -1,0 +1,308 @@
+-- User preferences: public.update_user_preferences, the public.user_activity log it writes through
+-- private.log_user_activity, private.jsonb_deep_merge, and a trigger that keeps
+-- profiles.default_model within the user's tier.
+--
+-- Why: users change their own UI, session and model preferences, and nothing else. The default
+-- model must be one their tier may use, whichever way it is written (this function or a direct
+-- Data API update), so a trigger enforces it too. Preference changes are logged in an activity
+-- table that users can read but not write.
+
+create table public.user_activity (
+  id bigint generated always as identity primary key,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  activity_type text not null,
+  details jsonb not null default '{}'::jsonb,
+  created_at timestamptz not null default now(),
+  constraint user_activity_activity_type_not_blank check (btrim(activity_type) <> ''),
+  constraint user_activity_details_is_object check (jsonb_typeof(details) = 'object')
+);
+
+comment on table public.user_activity is
+  'What users did to their own account (e.g. preferences_updated). Written only through '
+  'private.log_user_activity; each user reads their own entries.';
+comment on column public.user_activity.activity_type is 'Kind of activity, e.g. preferences_updated.';
+comment on column public.user_activity.details is 'Activity detail, e.g. the preference type and change.';
+
+create index user_activity_user_id_created_at_idx on public.user_activity (user_id, created_at desc);
+
+alter table public.user_activity enable row level security;
+
+revoke all on table public.user_activity from anon, authenticated, service_role;
+grant select on table public.user_activity to authenticated, service_role;
+
+create policy "Users can read their own activity"
+  on public.user_activity
+  for select
+  to authenticated
+  using (user_id = (select auth.uid()));
+
+-- Security definer: users must not be able to write (forge) activity entries directly, so the
+-- table grants them no insert; this function inserts as the owner, and only for the caller's own
+-- user id when called with a user JWT.
+create function private.log_user_activity(user_id uuid, activity_type text, details jsonb default '{}')
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_id bigint;
+begin
+  if (select auth.uid()) is not null and log_user_activity.user_id is distinct from (select auth.uid()) then
+    raise exception using
+      errcode = '42501',
+      message = 'permission denied: users can only log their own activity';
+  end if;
+  insert into public.user_activity (user_id, activity_type, details)
+  values (
+    log_user_activity.user_id,
+    log_user_activity.activity_type,
+    coalesce(log_user_activity.details, '{}'::jsonb)
+  )
+  returning id into v_id;
+  return v_id;
+end;
+$$;
+
+comment on function private.log_user_activity(uuid, text, jsonb) is
+  'Appends an entry to public.user_activity and returns its id. A caller with a user JWT may only '
+  'log for themselves.';
+
+revoke execute on function private.log_user_activity(uuid, text, jsonb)
+  from public, anon, authenticated, service_role;
+grant execute on function private.log_user_activity(uuid, text, jsonb) to authenticated, service_role;
+
+create function private.jsonb_deep_merge(target jsonb, patch jsonb)
+returns jsonb
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+  select case
+    when jsonb_typeof(jsonb_deep_merge.target) = 'object'
+      and jsonb_typeof(jsonb_deep_merge.patch) = 'object' then
+      coalesce(
+        (
+          select jsonb_object_agg(
+            coalesce(t.key, p.key),
+            case
+              when p.key is null then t.value
+              when t.key is null then p.value
+              else private.jsonb_deep_merge(t.value, p.value)
+            end
+          )
+          from jsonb_each(jsonb_deep_merge.target) as t
+          full join jsonb_each(jsonb_deep_merge.patch) as p on p.key = t.key
+          where p.value is null or jsonb_typeof(p.value) <> 'null'
+        ),
+        '{}'::jsonb
+      )
+    else jsonb_deep_merge.patch
+  end;
+$$;
+
+comment on function private.jsonb_deep_merge(jsonb, jsonb) is
+  'Merges patch into target recursively: objects merge key by key, a JSON null in patch removes '
+  'the key, anything else in patch replaces the value in target.';
+
+revoke execute on function private.jsonb_deep_merge(jsonb, jsonb)
+  from public, anon, authenticated, service_role;
+grant execute on function private.jsonb_deep_merge(jsonb, jsonb) to authenticated, service_role;
+
+-- Invoker: runs with the rights of whoever updates the profile, and reads the catalog through
+-- their RLS (a user sees active models only, which is all the check needs).
+create function private.check_profile_default_model()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+  if not exists (
+    select 1
+    from public.model_access as m
+    where m.model_id = new.default_model
+      and m.status = 'active'
+      and (
+        m.is_free
+        or (m.is_pro and new.subscription_tier in ('pro', 'enterprise'))
+        or (m.is_enterprise and new.subscription_tier = 'enterprise')
+      )
+  ) then
+    raise exception using
+      errcode = '23514',
+      message = format(
+        'model %s is not available to the %s tier', new.default_model, new.subscription_tier
+      ),
+      hint = 'Choose one of the models listed by get_user_allowed_models_v2().';
+  end if;
+  return new;
+end;
+$$;
+
+comment on function private.check_profile_default_model() is
+  'BEFORE UPDATE OF default_model trigger on profiles: the new default model must be an active '
+  'model the profile''s tier may use.';
+
+revoke execute on function private.check_profile_default_model()
+  from public, anon, authenticated, service_role;
+
+create trigger check_default_model
+  before update of default_model on public.profiles
+  for each row
+  when (new.default_model is distinct from old.default_model)
+  execute function private.check_profile_default_model();
+
+create function public.update_user_preferences(
+  user_uuid uuid,
+  preference_type text,
+  preferences jsonb
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_unknown_fields text[];
+  v_model text;
+  v_result jsonb;
+begin
+  if current_user in ('anon', 'authenticated')
+    and update_user_preferences.user_uuid is distinct from (select auth.uid()) then
+    raise exception using
+      errcode = '42501',
+      message = 'permission denied: users can only change their own preferences';
+  end if;
+
+  if update_user_preferences.preference_type is null
+    or update_user_preferences.preference_type not in ('ui', 'session', 'model') then
+    return jsonb_build_object(
+      'success', false,
+      'error', 'invalid_preference_type',
+      'message', 'preference_type must be ui, session or model'
+    );
+  end if;
+  if update_user_preferences.preferences is null
+    or jsonb_typeof(update_user_preferences.preferences) <> 'object' then
+    return jsonb_build_object(
+      'success', false, 'error', 'invalid_preferences', 'message', 'preferences must be a JSON object'
+    );
+  end if;
+
+  if update_user_preferences.preference_type = 'ui' then
+    update public.profiles as p
+    set ui_preferences = private.jsonb_deep_merge(p.ui_preferences, update_user_preferences.preferences)
+    where p.id = update_user_preferences.user_uuid
+    returning jsonb_build_object('ui_preferences', p.ui_preferences) into v_result;
+  elsif update_user_preferences.preference_type = 'session' then
+    update public.profiles as p
+    set session_preferences =
+      private.jsonb_deep_merge(p.session_preferences, update_user_preferences.preferences)
+    where p.id = update_user_preferences.user_uuid
+    returning jsonb_build_object('session_preferences', p.session_preferences) into v_result;
+  else
+    select array_agg(k order by k)
+    into v_unknown_fields
+    from jsonb_object_keys(update_user_preferences.preferences) as k
+    where k not in ('default_model', 'temperature', 'system_prompt');
+    if v_unknown_fields is not null then
+      return jsonb_build_object(
+        'success', false,
+        'error', 'invalid_preferences',
+        'message', 'unknown model preferences: ' || array_to_string(v_unknown_fields, ', ')
+          || ' (allowed: default_model, temperature, system_prompt)'
+      );
+    end if;
+    if update_user_preferences.preferences ? 'default_model' then
+      if jsonb_typeof(update_user_preferences.preferences -> 'default_model') <> 'string' then
+        return jsonb_build_object(
+          'success', false, 'error', 'invalid_preferences', 'message', 'default_model must be a string'
+        );
+      end if;
+      v_model := update_user_preferences.preferences ->> 'default_model';
+      if not exists (
+        select 1
+        from public.get_user_allowed_models_v2(update_user_preferences.user_uuid) as a
+        where a.model_id = v_model
+      ) then
+        return jsonb_build_object(
+          'success', false,
+          'error', 'model_not_allowed',
+          'message', format('model %s is not available to this user''s tier', v_model)
+        );
+      end if;
+    end if;
+    if update_user_preferences.preferences ? 'temperature'
+      and not (
+        jsonb_typeof(update_user_preferences.preferences -> 'temperature') = 'number'
+        and (update_user_preferences.preferences ->> 'temperature')::numeric between 0 and 2
+      ) then
+      return jsonb_build_object(
+        'success', false,
+        'error', 'invalid_preferences',
+        'message', 'temperature must be a number between 0 and 2'
+      );
+    end if;
+    if jsonb_typeof(update_user_preferences.preferences -> 'system_prompt') not in ('string', 'null')
+      or char_length(update_user_preferences.preferences ->> 'system_prompt') > 20000 then
+      return jsonb_build_object(
+        'success', false,
+        'error', 'invalid_preferences',
+        'message', 'system_prompt must be a string of at most 20000 characters, or null'
+      );
+    end if;
+
+    update public.profiles as p
+    set
+      default_model = coalesce(v_model, p.default_model),
+      temperature = case when update_user_preferences.preferences ? 'temperature'
+        then (update_user_preferences.preferences ->> 'temperature')::numeric
+        else p.temperature end,
+      system_prompt = case when update_user_preferences.preferences ? 'system_prompt'
+        then update_user_preferences.preferences ->> 'system_prompt'
+        else p.system_prompt end
+    where p.id = update_user_preferences.user_uuid
+    returning jsonb_build_object(
+      'default_model', p.default_model,
+      'temperature', p.temperature,
+      'system_prompt', p.system_prompt
+    ) into v_result;
+  end if;
+
+  if v_result is null then
+    return jsonb_build_object(
+      'success', false, 'error', 'profile_not_found', 'message', 'no profile for this user'
+    );
+  end if;
+
+  perform private.log_user_activity(
+    update_user_preferences.user_uuid,
+    'preferences_updated',
+    jsonb_build_object(
+      'preference_type', update_user_preferences.preference_type,
+      'changes', update_user_preferences.preferences
+    )
+  );
+
+  return jsonb_build_object(
+    'success', true,
+    'preference_type', update_user_preferences.preference_type,
+    'preferences', v_result
+  );
+end;
+$$;
+
+comment on function public.update_user_preferences(uuid, text, jsonb) is
+  'Changes the preferences of user_uuid, who must be the caller (the service role may act for '
+  'anyone): ui and session deep-merge into their JSON column; model sets default_model (a model '
+  'the tier may use), temperature (0 to 2) and system_prompt. Logs the change in user_activity. '
+  'Returns {success, preference_type, preferences} or {success: false, error, message}.';
+
+revoke execute on function public.update_user_preferences(uuid, text, jsonb)
+  from public, anon, authenticated, service_role;
+grant execute on function public.update_user_preferences(uuid, text, jsonb)
+  to authenticated, service_role;
