@@ -172,6 +172,10 @@ const config = stackConfig("test");
 // timeouts and backoff so that failure scenarios run in seconds.
 const testStackSettings = {
   OPENROUTER_MODELS_URL: `http://127.0.0.1:${config.apiPort + 69}/api/v1/models`,
+  OPENROUTER_TIMEOUT_MS: "1000",
+  OPENROUTER_MAX_RETRIES: "2",
+  OPENROUTER_RETRY_BASE_MS: "50",
+  OPENROUTER_MAX_RETRY_AFTER_SECONDS: "5",
 };
 for (const [key, value] of Object.entries(testStackSettings)) Deno.env.set(key, value);
 try {

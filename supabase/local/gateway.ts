@@ -38,7 +38,14 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (request) => {
     return json(404, { code: "NOT_FOUND", message: "Requested function was not found" });
   }
   const forwarded = new URL(`${url.pathname.slice("/functions/v1".length)}${url.search}`, url);
-  return handler(new Request(forwarded, request));
+  // Method, headers and body only: copying the whole request (its signal too) halves throughput.
+  return handler(
+    new Request(forwarded, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+    }),
+  );
 });
 console.log(
   JSON.stringify({

@@ -1,0 +1,71 @@
+// Postgres access with postgres.js over SUPABASE_DB_URL: one small pool per isolate, created on
+// first use, `prepare: false` so it works behind Supabase's transaction pooler. Work runs in a
+// transaction with the role and `request.jwt.claims` set locally, exactly as PostgREST does, so RLS,
+// grants and auth.uid() apply to it as to any Data API call.
+import postgres from "postgres";
+import type { UserClaims } from "./auth.ts";
+import { getEnv } from "./env.ts";
+
+type Sql = postgres.Sql;
+export type Tx = postgres.TransactionSql;
+
+let client: Sql | undefined;
+
+function db(): Sql {
+  client ??= postgres(getEnv().SUPABASE_DB_URL, {
+    prepare: false,
+    max: getEnv().DB_POOL_MAX,
+    idle_timeout: 30,
+    connect_timeout: 10,
+    onnotice: () => {},
+    connection: { application_name: "model-access-functions" },
+  });
+  return client;
+}
+
+type Role = "authenticated" | "service_role";
+
+function inRole<T>(role: Role, claims: Record<string, unknown>, fn: (tx: Tx) => Promise<T>) {
+  return db().begin(async (tx) => {
+    await tx`
+      select set_config('role', ${role}, true),
+             set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+    return await fn(tx);
+  }) as Promise<T>;
+}
+
+/** Runs `fn` in a transaction as the verified user (role `authenticated`, RLS applies). */
+export function asUser<T>(claims: UserClaims, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inRole("authenticated", claims, fn);
+}
+
+/** Runs `fn` in a transaction as `service_role`, for the scheduler's sync. */
+export function asServiceRole<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inRole("service_role", { role: "service_role" }, fn);
+}
+
+/**
+ * Runs constant SQL `statements` as the verified user in ONE round trip, for hot paths. It is one
+ * simple-protocol query, whose statements form one implicit transaction: the role and claims set
+ * locally by its first statement apply to the rest and vanish at its end (an error rolls it all
+ * back; nothing leaks to the pooled connection, also behind Supabase's transaction pooler).
+ * The simple protocol has no parameters, so the claims travel as a dollar-quoted literal whose tag
+ * is random and absent from the claims: no claim value can end the literal. `statements` must be
+ * constant text, never built from input. Returns one row array per statement after the first.
+ */
+export async function queryAsUser<Results extends unknown[][]>(
+  claims: UserClaims,
+  statements: string,
+): Promise<Results> {
+  const json = JSON.stringify(claims);
+  let tag: string;
+  do {
+    tag = `c${crypto.randomUUID().replaceAll("-", "")}`;
+  } while (json.includes(tag));
+  const results = await db().unsafe(
+    `select set_config('role', 'authenticated', true),
+            set_config('request.jwt.claims', $${tag}$${json}$${tag}$, true);
+     ${statements}`,
+  ).simple() as unknown as unknown[][];
+  return results.slice(1) as Results;
+}

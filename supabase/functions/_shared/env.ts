@@ -1,0 +1,101 @@
+// All environment variables the functions read, validated once per isolate on first use (never at
+// import: a misconfigured deployment answers 500 server_misconfigured with a log line naming the
+// variable, instead of crashing at boot with an opaque relay error).
+import { z } from "zod";
+import { HttpError } from "./errors.ts";
+
+/** Unset and empty mean the same: the default. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+
+const int = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    (v) => (v === undefined || v === "" ? fallback : v),
+    z.coerce.number().int().min(min).max(max),
+  );
+
+const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })) });
+
+const envSchema = z.object({
+  /** postgres.js connection string; on hosted Supabase the pooler URL works (prepare: false). */
+  SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  /** The project URL; its /auth/v1/.well-known/jwks.json is used when SUPABASE_JWKS is unset. */
+  SUPABASE_URL: optional(z.url({ protocol: /^https?$/ })),
+  /** The project's public signing keys as JSON `{ "keys": [...] }`. */
+  SUPABASE_JWKS: optional(
+    z.string().transform((text, ctx) => {
+      try {
+        return jwksSchema.parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: "custom", message: 'must be JSON like {"keys":[...]}' });
+        return z.NEVER;
+      }
+    }),
+  ),
+  /** The legacy HS256 JWT secret (Supabase's "JWT secret"); our own name, see docs/FUNCTIONS.md. */
+  JWT_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
+  /** Shared secret pg_cron sends to sync-models as a bearer token. */
+  CRON_SECRET: optional(z.string().min(16, "must be at least 16 characters")),
+  OPENROUTER_MODELS_URL: optional(z.url({ protocol: /^(https?|file)$/ })).transform((v) =>
+    v ?? "https://openrouter.ai/api/v1/models"
+  ),
+  OPENROUTER_API_KEY: optional(z.string()),
+  /** Per-attempt time limit for one upstream request (connect, headers and body). */
+  OPENROUTER_TIMEOUT_MS: int(100, 120_000, 15_000),
+  /** Retries after the first attempt, on network errors, timeouts, 429 and 5xx. */
+  OPENROUTER_MAX_RETRIES: int(0, 10, 3),
+  /** First backoff delay; doubled per retry, with jitter. */
+  OPENROUTER_RETRY_BASE_MS: int(0, 60_000, 500),
+  /** Longest Retry-After we honour; longer ones are cut to this. */
+  OPENROUTER_MAX_RETRY_AFTER_SECONDS: int(0, 600, 30),
+  /** Minimum time between two manual (admin) syncs unless ?force=true. */
+  ADMIN_SYNC_COOLDOWN_SECONDS: int(0, 86_400, 300),
+  /** postgres.js pool size per isolate. */
+  DB_POOL_MAX: int(1, 50, 4),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+let cached: { env: Env } | { error: HttpError } | undefined;
+
+function load(): { env: Env } | { error: HttpError } {
+  const result = envSchema.safeParse(Deno.env.toObject());
+  if (result.success) {
+    const env = result.data;
+    if (!env.SUPABASE_JWKS && !env.SUPABASE_URL && !env.JWT_SECRET) {
+      return { error: misconfigured(["SUPABASE_JWKS, SUPABASE_URL or JWT_SECRET: none is set"]) };
+    }
+    return { env };
+  }
+  const problems = result.error.issues.map((issue) =>
+    `${issue.path.join(".")}: ${issue.code === "invalid_type" ? "missing" : issue.message}`
+  );
+  return { error: misconfigured(problems) };
+}
+
+/**
+ * The error every request gets while the environment is invalid. What is wrong goes to the log
+ * (by the error handler, with the request id), naming the variables and never their values.
+ */
+function misconfigured(problems: string[]): HttpError {
+  return new HttpError(
+    500,
+    "server_misconfigured",
+    "The function is misconfigured; see the function log.",
+    { cause: new Error(`environment is misconfigured: ${problems.join("; ")}`) },
+  );
+}
+
+/** The validated environment; throws `server_misconfigured` (500) when it is not valid. */
+export function getEnv(): Env {
+  cached ??= load();
+  if ("error" in cached) throw cached.error;
+  return cached.env;
+}
+
+/** The cron secret, which only sync-models needs. */
+export function requireCronSecret(): string {
+  const secret = getEnv().CRON_SECRET;
+  if (secret === undefined) throw misconfigured(["CRON_SECRET: missing"]);
+  return secret;
+}

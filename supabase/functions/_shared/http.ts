@@ -1,0 +1,169 @@
+// The Hono stack every function is built on: request id, CORS on every response (errors and
+// preflights included), OPTIONS answered before anything else, a 1 MiB body limit, one JSON error
+// shape, explicit 405s, and one structured log line per request.
+import { Hono } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { z } from "zod";
+import type { UserClaims } from "./auth.ts";
+import { HttpError, toHttpError } from "./errors.ts";
+import { createLogger, errorFields, type Logger } from "./log.ts";
+
+export const maxBodyBytes = 1024 * 1024;
+
+export type AppEnv = {
+  Variables: {
+    log: Logger;
+    error: HttpError;
+    claims: UserClaims;
+  };
+};
+
+export type AppContext = Context<AppEnv>;
+
+const allowedHeaders =
+  "authorization, apikey, content-type, if-none-match, x-client-info, x-request-id, x-region";
+
+const exposedHeaders = [
+  "X-Request-Id",
+  "X-Response-Time",
+  "X-Enhanced-Mode",
+  "X-Models-Count",
+  "X-User-Tier",
+  "X-Total-Count",
+  "ETag",
+  "Allow",
+  "Retry-After",
+].join(", ");
+
+/** CORS for browser apps: any origin may call with a bearer token (no cookies are involved). */
+function setCorsHeaders(headers: Headers) {
+  headers.set("Access-Control-Allow-Origin", "*");
+  headers.set("Access-Control-Expose-Headers", exposedHeaders);
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{8,128}$/;
+
+function requestContext(fn: string): MiddlewareHandler<AppEnv> {
+  const baseLog = createLogger({ fn });
+  return async (c, next) => {
+    const started = performance.now();
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && requestIdPattern.test(incoming) ? incoming : crypto.randomUUID();
+    const log = baseLog.child({ request_id: requestId });
+    c.set("log", log);
+    if (c.req.method === "OPTIONS") {
+      // Preflights never reach authentication or routing.
+      c.res = new Response(null, {
+        status: 204,
+        headers: {
+          "Access-Control-Allow-Methods": "GET, HEAD, POST, PATCH, OPTIONS",
+          "Access-Control-Allow-Headers": allowedHeaders,
+          "Access-Control-Max-Age": "86400",
+        },
+      });
+    } else {
+      await next();
+    }
+    const durationMs = Math.round((performance.now() - started) * 100) / 100;
+    const headers = c.res.headers;
+    setCorsHeaders(headers);
+    headers.set("X-Request-Id", requestId);
+    headers.set("X-Response-Time", `${durationMs}ms`);
+    const error = c.get("error");
+    log.info("request", {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: durationMs,
+      ...(error ? { error_code: error.code } : {}),
+    });
+  };
+}
+
+function errorResponse(c: Context, error: HttpError): Response {
+  return c.json(error.body(), error.status as 400, error.options.headers);
+}
+
+function onError(error: Error, c: AppContext): Response {
+  const httpError = toHttpError(error);
+  c.set("error", httpError);
+  const cause = httpError.cause ?? (httpError === error ? undefined : error);
+  if (httpError.status >= 500) {
+    (c.get("log") ?? createLogger({})).error(httpError.message, {
+      code: httpError.code,
+      ...(cause === undefined ? {} : errorFields(cause)),
+    });
+  }
+  return errorResponse(c, httpError);
+}
+
+/** A handler answering 405 with the Allow header, for a path's remaining methods. */
+export function onlyAllow(...methods: string[]): (c: AppContext) => never {
+  const allow = [...methods.flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m])), "OPTIONS"]
+    .join(", ");
+  return (c) => {
+    throw new HttpError(405, "method_not_allowed", `${c.req.method} is not allowed here.`, {
+      headers: { Allow: allow },
+    });
+  };
+}
+
+/** A Hono app for one function, mounted where the edge runtime hands it requests: `/<fn>`. */
+export function createApp(fn: string, options: { notFoundHint?: string } = {}): Hono<AppEnv> {
+  const app = new Hono<AppEnv>({ strict: false }).basePath(`/${fn}`);
+  app.use(requestContext(fn));
+  app.use(bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: () => {
+      throw new HttpError(
+        413,
+        "payload_too_large",
+        `Request bodies are limited to ${maxBodyBytes} bytes.`,
+      );
+    },
+  }));
+  app.notFound((c) => {
+    const hint = options.notFoundHint ? ` ${options.notFoundHint}` : "";
+    const error = new HttpError(404, "not_found", `No such endpoint.${hint}`);
+    c.set("error", error);
+    return errorResponse(c, error);
+  });
+  app.onError(onError);
+  return app;
+}
+
+/**
+ * The request body as JSON; 400 `invalid_json` when it is not JSON, or empty unless `emptyAs`
+ * gives what an empty body stands for.
+ */
+export async function readJson(
+  c: AppContext,
+  options: { emptyAs?: unknown } = {},
+): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") {
+    if ("emptyAs" in options) return options.emptyAs;
+    throw new HttpError(400, "invalid_json", "A JSON body is required.");
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "invalid_json", "The request body is not valid JSON.");
+  }
+}
+
+/** Validates input with a zod schema; 400 `invalid_request` listing what is wrong. */
+export function validate<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  what: string,
+): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({
+    path: issue.path.join("."),
+    message: issue.message,
+  }));
+  throw new HttpError(400, "invalid_request", `Invalid ${what}.`, { details });
+}

@@ -1,0 +1,52 @@
+// Structured logs: one JSON object per line, which Supabase's log explorer indexes. Every line of a
+// request carries the function name and the request id (also sent as the X-Request-Id header).
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+const levels: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+function threshold(): number {
+  const raw = Deno.env.get("LOG_LEVEL")?.toLowerCase();
+  return raw !== undefined && raw in levels ? levels[raw as LogLevel] : levels.info;
+}
+
+const minLevel = threshold();
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+/** Error objects as loggable fields (message, SQLSTATE, stack) without their enumerable noise. */
+export function errorFields(error: unknown): LogFields {
+  if (!(error instanceof Error)) return { error: String(error) };
+  const fields: LogFields = { error: error.message, error_name: error.name };
+  const code = (error as { code?: unknown }).code;
+  if (code !== undefined) fields.error_code = code;
+  const detail = (error as { detail?: unknown }).detail;
+  if (detail !== undefined) fields.error_detail = detail;
+  if (error.stack) fields.stack = error.stack;
+  if (error.cause !== undefined) fields.cause = errorFields(error.cause);
+  return fields;
+}
+
+export function createLogger(base: LogFields): Logger {
+  const write = (level: LogLevel, msg: string, fields?: LogFields) => {
+    if (levels[level] < minLevel) return;
+    const line = JSON.stringify({ level, msg, ...base, ...fields, time: new Date().toISOString() });
+    if (level === "error") console.error(line);
+    else console.log(line);
+  };
+  return {
+    debug: (msg, fields) => write("debug", msg, fields),
+    info: (msg, fields) => write("info", msg, fields),
+    warn: (msg, fields) => write("warn", msg, fields),
+    error: (msg, fields) => write("error", msg, fields),
+    child: (fields) => createLogger({ ...base, ...fields }),
+  };
+}

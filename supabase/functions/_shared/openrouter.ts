@@ -1,0 +1,258 @@
+// Fetches OpenRouter's model catalog: a time limit per attempt, bounded retries with exponential
+// backoff (jittered) on network errors, timeouts, 429 and 5xx, honouring Retry-After; follows
+// `links.next` pagination; reads file:// URLs from disk so a local stack can sync offline.
+// The response is validated with zod schemas that tolerate drift: unknown fields are kept and
+// passed on, known fields are type-checked, and a record that fails is skipped and counted.
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { modelIdSchema } from "./model_id.ts";
+
+/** Prices are decimal strings of any length ("0.0000000799999993"); "-1" marks router models. */
+const price = z.union([
+  z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, "must be a decimal string"),
+  z.number(),
+]);
+
+/**
+ * One catalog record. Fields come and go upstream, so only `id` is required; a known field that is
+ * present must have its documented type (null counts as absent). Unknown fields pass through.
+ */
+export const openRouterModelSchema = z.looseObject({
+  id: modelIdSchema,
+  name: z.string().nullish(),
+  created: z.number().int().nonnegative().nullish(),
+  description: z.string().nullish(),
+  context_length: z.number().int().nonnegative().nullish(),
+  architecture: z.looseObject({
+    modality: z.string().nullish(),
+    input_modalities: z.array(z.string()).nullish(),
+    output_modalities: z.array(z.string()).nullish(),
+  }).nullish(),
+  pricing: z.looseObject({ prompt: price.nullish(), completion: price.nullish() }).nullish(),
+  supported_parameters: z.array(z.string()).nullish(),
+  top_provider: z.looseObject({}).nullish(),
+});
+
+export type OpenRouterModel = z.infer<typeof openRouterModelSchema>;
+
+const pageSchema = z.looseObject({
+  data: z.array(z.unknown()),
+  links: z.looseObject({ next: z.string().nullish() }).nullish(),
+});
+
+export interface FetchOptions {
+  url: string;
+  apiKey?: string;
+  timeoutMs: number;
+  maxRetries: number;
+  retryBaseMs: number;
+  maxRetryAfterMs: number;
+  /** Guard against a pagination loop. */
+  maxPages?: number;
+  onRetry?: (info: { url: string; attempt: number; delayMs: number; reason: string }) => void;
+}
+
+export interface SkippedRecord {
+  index: number;
+  id?: unknown;
+  problem: string;
+}
+
+export interface Catalog {
+  models: OpenRouterModel[];
+  pages: number;
+  /** Records received, valid or not. */
+  received: number;
+  /** Records that failed validation (at most 20 listed; `skippedCount` has them all). */
+  skipped: SkippedRecord[];
+  skippedCount: number;
+}
+
+/** The upstream could not be fetched or did not answer with a catalog. */
+export class UpstreamError extends Error {
+  constructor(
+    message: string,
+    readonly details: { url: string; attempts: number; status?: number },
+  ) {
+    super(message);
+    this.name = "UpstreamError";
+  }
+}
+
+class RetryableError extends Error {
+  constructor(message: string, readonly status?: number, readonly retryAfterMs?: number) {
+    super(message);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Retry-After in milliseconds (delta-seconds or an HTTP date), if present and sane. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function backoff(options: FetchOptions, attempt: number, retryAfterMs?: number): number {
+  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, options.maxRetryAfterMs);
+  const ceiling = options.retryBaseMs * 2 ** attempt;
+  return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+}
+
+async function readOnce(url: URL, options: FetchOptions): Promise<{ text: string }> {
+  if (url.protocol === "file:") {
+    try {
+      return { text: await Deno.readTextFile(fileURLToPath(url)) };
+    } catch (error) {
+      throw new UpstreamError(`cannot read ${url.pathname}: ${(error as Error).message}`, {
+        url: url.href,
+        attempts: 1,
+      });
+    }
+  }
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+  let response: Response;
+  try {
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    response = await fetch(url, { headers, signal });
+    if (response.status === 429 || response.status >= 500) {
+      await response.body?.cancel();
+      throw new RetryableError(
+        `HTTP ${response.status}`,
+        response.status,
+        parseRetryAfter(response.headers.get("retry-after")),
+      );
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new UpstreamError(`HTTP ${response.status}`, {
+        url: url.href,
+        attempts: 1,
+        status: response.status,
+      });
+    }
+    // The time limit covers the body too: the same signal aborts the read.
+    return { text: await response.text() };
+  } catch (error) {
+    if (error instanceof RetryableError || error instanceof UpstreamError) throw error;
+    const name = (error as Error).name;
+    if (name === "TimeoutError" || name === "AbortError") {
+      throw new RetryableError(`no complete answer within ${options.timeoutMs} ms`);
+    }
+    throw new RetryableError(`network error: ${(error as Error).message}`);
+  }
+}
+
+async function fetchPage(url: URL, options: FetchOptions): Promise<z.infer<typeof pageSchema>> {
+  let attempt = 0;
+  for (;;) {
+    let text: string;
+    try {
+      ({ text } = await readOnce(url, options));
+    } catch (error) {
+      if (error instanceof UpstreamError) {
+        throw new UpstreamError(error.message, { ...error.details, attempts: attempt + 1 });
+      }
+      const retryable = error as RetryableError;
+      if (attempt >= options.maxRetries) {
+        throw new UpstreamError(`${retryable.message} (after ${attempt + 1} attempts)`, {
+          url: url.href,
+          attempts: attempt + 1,
+          status: retryable.status,
+        });
+      }
+      const delayMs = backoff(options, attempt, retryable.retryAfterMs);
+      options.onRetry?.({
+        url: url.href,
+        attempt: attempt + 1,
+        delayMs,
+        reason: retryable.message,
+      });
+      await sleep(delayMs);
+      attempt++;
+      continue;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new UpstreamError("the response is not valid JSON", {
+        url: url.href,
+        attempts: attempt + 1,
+      });
+    }
+    const page = pageSchema.safeParse(json);
+    if (!page.success) {
+      throw new UpstreamError("the response has no `data` array", {
+        url: url.href,
+        attempts: attempt + 1,
+      });
+    }
+    return page.data;
+  }
+}
+
+/** Same scheme and host: pagination must not lead the function anywhere else (SSRF). */
+function sameOrigin(a: URL, b: URL): boolean {
+  return a.protocol === b.protocol && a.host === b.host;
+}
+
+/**
+ * Fetches every page of the catalog and validates each record. Throws UpstreamError. Repeated ids
+ * are left to the database, which keeps the last one and counts the others.
+ */
+export async function fetchCatalog(options: FetchOptions): Promise<Catalog> {
+  const first = new URL(options.url);
+  const maxPages = options.maxPages ?? 100;
+  const catalog: Catalog = {
+    models: [],
+    pages: 0,
+    received: 0,
+    skipped: [],
+    skippedCount: 0,
+  };
+  const seenUrls = new Set<string>();
+  let next: URL | undefined = first;
+  while (next) {
+    if (seenUrls.has(next.href) || catalog.pages >= maxPages) {
+      throw new UpstreamError("pagination does not end", { url: next.href, attempts: 1 });
+    }
+    seenUrls.add(next.href);
+    const page = await fetchPage(next, options);
+    catalog.pages++;
+    for (const record of page.data) {
+      const index = catalog.received++;
+      const parsed = openRouterModelSchema.safeParse(record);
+      if (!parsed.success) {
+        catalog.skippedCount++;
+        if (catalog.skipped.length < 20) {
+          const issue = parsed.error.issues[0];
+          catalog.skipped.push({
+            index,
+            id: (record as { id?: unknown } | null)?.id,
+            problem: `${issue.path.join(".") || "record"}: ${issue.message}`,
+          });
+        }
+        continue;
+      }
+      catalog.models.push(parsed.data);
+    }
+    const link = page.links?.next;
+    if (link) {
+      const candidate: URL = new URL(link, next);
+      if (!sameOrigin(candidate, first)) {
+        throw new UpstreamError("pagination points to another origin", {
+          url: candidate.href,
+          attempts: 1,
+        });
+      }
+      next = candidate;
+    } else {
+      next = undefined;
+    }
+  }
+  return catalog;
+}

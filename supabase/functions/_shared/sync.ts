@@ -1,0 +1,98 @@
+// One sync code path for the scheduler (sync-models, as service_role) and admins (admin-models,
+// as the admin user): fetch the catalog from OpenRouter, then hand it to the database in one call
+// to public.sync_openrouter_models, which decides what changes and logs the run.
+import { getEnv } from "./env.ts";
+import { HttpError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import { type Catalog, fetchCatalog, UpstreamError } from "./openrouter.ts";
+import type { Tx } from "./db.ts";
+
+/** Parsed JSON; zod types the unknown fields it keeps as `unknown`. */
+type JSONValue = Parameters<Tx["json"]>[0];
+
+/** Runs database work as whoever triggered the sync (asServiceRole or asUser(claims)). */
+export type Runner = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
+
+export interface SyncOptions {
+  triggeredBy: string;
+  force: boolean;
+  dryRun: boolean;
+  run: Runner;
+  log: Logger;
+}
+
+export type SyncResult = Record<string, unknown> & { success: boolean };
+
+/** What the upstream fetch saw, returned beside the database's numbers. */
+function upstreamSummary(catalog: Catalog) {
+  return {
+    pages: catalog.pages,
+    received: catalog.received,
+    valid: catalog.models.length,
+    skipped_invalid: catalog.skippedCount,
+    skipped: catalog.skipped,
+  };
+}
+
+export async function syncCatalog(options: SyncOptions): Promise<SyncResult> {
+  const env = getEnv();
+  const { log } = options;
+  let catalog: Catalog;
+  try {
+    catalog = await fetchCatalog({
+      url: env.OPENROUTER_MODELS_URL,
+      apiKey: env.OPENROUTER_API_KEY,
+      timeoutMs: env.OPENROUTER_TIMEOUT_MS,
+      maxRetries: env.OPENROUTER_MAX_RETRIES,
+      retryBaseMs: env.OPENROUTER_RETRY_BASE_MS,
+      maxRetryAfterMs: env.OPENROUTER_MAX_RETRY_AFTER_SECONDS * 1000,
+      onRetry: (info) => log.warn("retrying the OpenRouter request", info),
+    });
+  } catch (error) {
+    if (!(error instanceof UpstreamError)) throw error;
+    log.error("OpenRouter catalog fetch failed", { error: error.message, ...error.details });
+    if (!options.dryRun) {
+      await options.run((tx) =>
+        tx`select public.log_sync_failure(${options.triggeredBy}, ${error.message}, ${
+          tx.json(error.details)
+        })`
+      );
+    }
+    const { attempts, status } = error.details;
+    throw new HttpError(502, "upstream_unavailable", `OpenRouter catalog: ${error.message}`, {
+      details: { attempts, status },
+    });
+  }
+  if (catalog.skippedCount > 0) {
+    log.warn("skipped invalid catalog records", {
+      count: catalog.skippedCount,
+      sample: catalog.skipped,
+    });
+  }
+  const [{ result }] = await options.run((tx) =>
+    tx<{ result: SyncResult }[]>`
+      select public.sync_openrouter_models(
+        ${tx.json(catalog.models as unknown as JSONValue)},
+        ${options.triggeredBy},
+        ${options.force},
+        ${options.dryRun}
+      ) as result`
+  );
+  const summary = { ...result, upstream: upstreamSummary(catalog) };
+  if (result.success) {
+    log.info("catalog synced", {
+      triggered_by: options.triggeredBy,
+      dry_run: options.dryRun,
+      ...result,
+    });
+    return summary;
+  }
+  if (result.error === "integrity_gate" || result.error === "empty_catalog") {
+    // Refused by the database's integrity gate; its message carries the numbers.
+    throw new HttpError(409, "integrity_gate", String(result.message), { details: summary });
+  }
+  log.error("the database sync failed", { result });
+  throw new HttpError(500, "internal_error", "The sync failed; see the sync log.", {
+    details: { sync_log_id: result.sync_log_id, error: result.error },
+  });
+}

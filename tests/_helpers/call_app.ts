@@ -1,0 +1,14 @@
+// Calls one function's app in this process, with whatever environment this process was given,
+// and prints `{"result": {status, body}}` as the last stdout line. For tests of misconfiguration,
+// which need an environment the running stack does not have.
+// Usage: deno run -A tests/_helpers/call_app.ts <function> <method> <path> [authorization]
+const [fn, method, path, authorization] = Deno.args;
+const { default: app } = await import(`../../supabase/functions/${fn}/app.ts`);
+const headers: Record<string, string> = authorization ? { authorization } : {};
+const response: Response = await app.fetch(
+  new Request(`http://localhost/${fn}${path}`, { method, headers }),
+);
+const text = await response.text();
+console.log(
+  JSON.stringify({ result: { status: response.status, body: text ? JSON.parse(text) : null } }),
+);

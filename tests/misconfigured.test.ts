@@ -1,0 +1,114 @@
+// A misconfigured deployment answers 500 server_misconfigured with a log line naming what is
+// wrong, and never crashes at import. Runs the function apps in a subprocess with a broken
+// environment (the stack's own environment is valid); needs no running stack.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { repoRoot } from "../supabase/local/config.ts";
+
+const valid = {
+  SUPABASE_DB_URL: "postgresql://postgres:postgres@127.0.0.1:1/postgres",
+  JWT_SECRET: "super-secret-jwt-token-with-at-least-32-characters-long",
+  CRON_SECRET: "a-cron-secret-of-sufficient-length",
+};
+
+async function callApp(
+  env: Record<string, string>,
+  fn: string,
+  method: string,
+  authorization?: string,
+) {
+  const inherited: Record<string, string> = {};
+  for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) inherited[name] = value;
+  }
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      join(repoRoot, "tests/_helpers/call_app.ts"),
+      fn,
+      method,
+      "",
+      ...(authorization ? [authorization] : []),
+    ],
+    cwd: repoRoot,
+    clearEnv: true,
+    env: { ...inherited, ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const lines = [
+    ...new TextDecoder().decode(output.stdout).split("\n"),
+    ...new TextDecoder().decode(output.stderr).split("\n"),
+  ].filter((line) => line.startsWith("{"));
+  const parsed = lines.map((line) => JSON.parse(line));
+  const result = parsed.find((entry) => "result" in entry)?.result;
+  assert.ok(result, `no result; output:\n${lines.join("\n")}`);
+  return { ...result, logs: parsed.filter((entry) => "level" in entry) };
+}
+
+const bearer = "Bearer x.y.z";
+
+for (
+  const [name, env, fn, method, problem] of [
+    ["no SUPABASE_DB_URL", { ...valid, SUPABASE_DB_URL: "" }, "models", "GET", "SUPABASE_DB_URL"],
+    [
+      "a SUPABASE_DB_URL that is no postgres URL",
+      { ...valid, SUPABASE_DB_URL: "http://db" },
+      "admin-models",
+      "GET",
+      "SUPABASE_DB_URL",
+    ],
+    [
+      "no way to verify tokens",
+      { SUPABASE_DB_URL: valid.SUPABASE_DB_URL },
+      "models",
+      "GET",
+      "SUPABASE_JWKS",
+    ],
+    [
+      "a JWKS that is not JSON",
+      { ...valid, SUPABASE_JWKS: "{keys" },
+      "models",
+      "GET",
+      "SUPABASE_JWKS",
+    ],
+    [
+      "a non-number timeout",
+      { ...valid, OPENROUTER_TIMEOUT_MS: "soon" },
+      "admin-models",
+      "GET",
+      "OPENROUTER_TIMEOUT_MS",
+    ],
+    ["no CRON_SECRET", { ...valid, CRON_SECRET: "" }, "sync-models", "POST", "CRON_SECRET"],
+  ] as const
+) {
+  Deno.test(`${name}: 500 server_misconfigured and a log line naming it`, async () => {
+    const result = await callApp(env, fn, method, bearer);
+    assert.equal(result.status, 500);
+    assert.equal(result.body.error.code, "server_misconfigured");
+    assert.ok(!JSON.stringify(result.body).includes(problem), "details stay in the log");
+    const line = result.logs.find((log: { level: string; error?: string }) =>
+      log.level === "error" && log.error?.startsWith("environment is misconfigured")
+    );
+    assert.ok(line, JSON.stringify(result.logs));
+    assert.equal(line.code, "server_misconfigured");
+    assert.equal(line.fn, fn);
+    assert.ok(line.request_id, "the log line carries the request id");
+    assert.ok(line.error.includes(problem), line.error);
+    for (const value of Object.values(env)) {
+      if (value.length > 8) {
+        assert.ok(!JSON.stringify(result.logs).includes(value), "no secrets logged");
+      }
+    }
+  });
+}
+
+Deno.test("misconfigured functions still answer preflights and refuse missing tokens", async () => {
+  const preflight = await callApp({}, "models", "OPTIONS");
+  assert.equal(preflight.status, 204);
+  const anonymous = await callApp({}, "models", "GET");
+  assert.equal(anonymous.status, 401);
+  assert.equal(anonymous.body.error.code, "auth_required");
+});

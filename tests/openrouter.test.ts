@@ -1,0 +1,157 @@
+// The OpenRouter client (supabase/functions/_shared/openrouter.ts) on its own, in process,
+// against the fake OpenRouter on a free port and against file:// URLs. Needs no running stack.
+import assert from "node:assert/strict";
+import { pathToFileURL } from "node:url";
+import {
+  fetchCatalog,
+  type FetchOptions,
+  parseRetryAfter,
+  UpstreamError,
+} from "../supabase/functions/_shared/openrouter.ts";
+import {
+  type Behaviour,
+  failWith,
+  paginated,
+  rateLimited,
+  serveFixture,
+  serveJson,
+  startFakeOpenRouter,
+} from "./_helpers/fake_openrouter.ts";
+import { fixturePath, readFixture } from "./_helpers/stack.ts";
+
+const options = (url: string, extra: Partial<FetchOptions> = {}): FetchOptions => ({
+  url,
+  timeoutMs: 2000,
+  maxRetries: 2,
+  retryBaseMs: 10,
+  maxRetryAfterMs: 2000,
+  ...extra,
+});
+
+async function withFake<T>(
+  behaviour: Behaviour,
+  fn: (url: string, fake: ReturnType<typeof startFakeOpenRouter>) => Promise<T>,
+) {
+  const fake = startFakeOpenRouter("http://127.0.0.1:0/api/v1/models", behaviour);
+  try {
+    return await fn(fake.url, fake);
+  } finally {
+    await fake.close();
+  }
+}
+
+Deno.test("file:// URLs are read from disk (offline local sync)", async () => {
+  const catalog = await fetchCatalog(options(pathToFileURL(fixturePath("2025-05-23")).href));
+  assert.equal(catalog.models.length, 321);
+  assert.equal(catalog.pages, 1);
+  assert.equal(catalog.skippedCount, 0);
+  await assert.rejects(
+    fetchCatalog(options("file:///nonexistent/models.json")),
+    (error) => error instanceof UpstreamError && /cannot read/.test(error.message),
+  );
+});
+
+Deno.test("both snapshots validate completely, unknown fields kept", async () => {
+  for (const name of ["2025-05-23", "2025-12-02"] as const) {
+    await withFake(serveFixture(name), async (url) => {
+      const catalog = await fetchCatalog(options(url));
+      const { data } = await readFixture(name);
+      assert.equal(catalog.models.length, data.length);
+      assert.deepEqual(catalog.models, data, "records pass through unchanged");
+    });
+  }
+});
+
+Deno.test("pages are followed; a loop or a foreign origin is refused", async () => {
+  await withFake(paginated("2025-12-02", 100), async (url) => {
+    const catalog = await fetchCatalog(options(url));
+    assert.equal(catalog.pages, 4);
+    assert.equal(catalog.models.length, 335);
+  });
+  await withFake(serveJson({ data: [], links: { next: "?page=1" } }), async (url) => {
+    await assert.rejects(fetchCatalog(options(url)), /pagination does not end/);
+  });
+  await withFake(
+    serveJson({ data: [], links: { next: "http://169.254.169.254/latest/meta-data" } }),
+    async (url, fake) => {
+      await assert.rejects(fetchCatalog(options(url)), /another origin/);
+      assert.equal(fake.requests.length, 1);
+    },
+  );
+});
+
+Deno.test("retries are bounded, back off, and honour Retry-After", async () => {
+  await withFake(failWith(500), async (url, fake) => {
+    const retries: number[] = [];
+    await assert.rejects(
+      fetchCatalog(options(url, { maxRetries: 3, onRetry: (info) => retries.push(info.delayMs) })),
+      (error) => error instanceof UpstreamError && error.details.attempts === 4,
+    );
+    assert.equal(fake.requests.length, 4);
+    assert.equal(retries.length, 3);
+  });
+  await withFake(failWith(502), async (url, fake) => {
+    await assert.rejects(fetchCatalog(options(url, { maxRetries: 0 })));
+    assert.equal(fake.requests.length, 1);
+  });
+  await withFake(rateLimited(2, 1, serveFixture("2025-05-23")), async (url, fake) => {
+    const delays: number[] = [];
+    const catalog = await fetchCatalog(
+      options(url, { onRetry: (info) => delays.push(info.delayMs) }),
+    );
+    assert.equal(catalog.models.length, 321);
+    assert.deepEqual(delays, [1000, 1000]);
+    assert.equal(fake.requests.length, 3);
+  });
+  await withFake(failWith(429, { "retry-after": "3600" }), async (url) => {
+    const delays: number[] = [];
+    await assert.rejects(fetchCatalog(
+      options(url, {
+        maxRetries: 1,
+        maxRetryAfterMs: 50,
+        onRetry: (info) => delays.push(info.delayMs),
+      }),
+    ));
+    assert.deepEqual(delays, [50], "a long Retry-After is capped");
+  });
+});
+
+Deno.test("the API key is sent as a bearer token when configured", async () => {
+  await withFake(serveFixture("2025-05-23"), async (url, fake) => {
+    await fetchCatalog(options(url, { apiKey: "sk-or-test" }));
+    await fetchCatalog(options(url));
+    assert.equal(fake.requests[0].authorization, "Bearer sk-or-test");
+    assert.equal(fake.requests[1].authorization, null);
+  });
+});
+
+Deno.test("invalid records are skipped and counted, with the reason", async () => {
+  const records = [
+    { id: "acme/good", name: "Good", pricing: { prompt: "0.1", completion: "0.2", new_price: 3 } },
+    { id: "acme/router", pricing: { prompt: "-1", completion: "-1" } },
+    { name: "no id" },
+    { id: "not an id" },
+    { id: "acme/bad-price", pricing: { prompt: "cheap" } },
+    { id: "acme/bad-created", created: "yesterday" },
+    "not an object",
+    null,
+  ];
+  await withFake(serveJson({ data: records, extra_top_level: true }), async (url) => {
+    const catalog = await fetchCatalog(options(url));
+    assert.deepEqual(catalog.models.map((m) => m.id), ["acme/good", "acme/router"]);
+    assert.equal((catalog.models[0].pricing as Record<string, unknown>).new_price, 3);
+    assert.equal(catalog.received, 8);
+    assert.equal(catalog.skippedCount, 6);
+    assert.deepEqual(catalog.skipped.map((s) => s.index), [2, 3, 4, 5, 6, 7]);
+    assert.match(catalog.skipped[2].problem, /pricing\.prompt/);
+  });
+});
+
+Deno.test("Retry-After: seconds, an HTTP date, or nothing usable", () => {
+  assert.equal(parseRetryAfter("3"), 3000);
+  assert.equal(parseRetryAfter(null), undefined);
+  assert.equal(parseRetryAfter("soon"), undefined);
+  const now = Date.parse("2025-01-01T00:00:00Z");
+  assert.equal(parseRetryAfter("Wed, 01 Jan 2025 00:00:10 GMT", now), 10_000);
+  assert.equal(parseRetryAfter("Tue, 31 Dec 2024 00:00:00 GMT", now), 0);
+});
