@@ -191,13 +191,19 @@ async function startPostgres(config: StackConfig) {
   ], { asPostgres: true });
 }
 
-async function psqlFile(config: StackConfig, file: string, user = "supabase_admin") {
+async function psqlFile(
+  config: StackConfig,
+  file: string,
+  opts: { user?: string; vars?: Record<string, string> } = {},
+) {
+  const vars = Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ["-v", `${k}=${v}`]);
   await run([
     `${pgBin}/psql`,
-    dbUrl(config, user),
+    dbUrl(config, opts.user ?? "supabase_admin"),
     "-v",
     "ON_ERROR_STOP=1",
     "-q",
+    ...vars,
     "-f",
     file,
   ]);
@@ -278,6 +284,10 @@ export async function startStack(config = stackConfig(), opts: { fresh?: boolean
     "--include-seed",
     "--yes",
   ]);
+  await psqlFile(config, join(repoRoot, "supabase/local/vault_secrets.sql"), {
+    user: "postgres",
+    vars: { project_url: env.SUPABASE_URL, sync_models_secret: env.CRON_SECRET },
+  });
 
   const childEnv = { ...Deno.env.toObject(), ...env, STACK_API_PORT: String(config.apiPort) };
   const gatewayPid = await spawnDetached(

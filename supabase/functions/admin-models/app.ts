@@ -301,6 +301,17 @@ app.get("/sync-log", async (c) => {
 });
 app.all("/sync-log", onlyAllow("GET"));
 
+// Sync health for monitoring (public.get_sync_health): last success and its age, the last run,
+// consecutive failures since the last success, and the pg_cron job's state.
+app.get("/health", async (c) => {
+  const [{ health }] = await asUser(
+    c.get("claims"),
+    (tx) => tx<{ health: Record<string, unknown> }[]>`select public.get_sync_health() as health`,
+  );
+  return c.json({ health });
+});
+app.all("/health", onlyAllow("GET"));
+
 app.get("/:modelId", async (c) => {
   const id = modelIdParam(c);
   const [row] = await asUser(c.get("claims"), (tx) => selectModels(tx, [id]));
