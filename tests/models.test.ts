@@ -82,6 +82,8 @@ interface EnhancedModel {
   created: number | null;
   daily_limit: number | null;
   monthly_limit: number | null;
+  /** The caller's quota counters; tests/quotas.test.ts covers their values. */
+  usage: unknown;
 }
 
 interface UpstreamModel {
@@ -180,6 +182,7 @@ stackTest("?enhanced=true returns full objects with the real upstream data", asy
         "output_modalities",
         "pricing",
         "supported_parameters",
+        "usage",
       ]);
       const source = upstream.get(model.id)! as unknown as UpstreamModel;
       const row = rows.get(model.id) as CatalogRow;
@@ -202,6 +205,7 @@ stackTest("?enhanced=true returns full objects with the real upstream data", asy
       assert.deepEqual(sorted(model.supported_parameters), sorted(source.supported_parameters));
       assert.equal(model.daily_limit, row.daily_limit);
       assert.equal(model.monthly_limit, row.monthly_limit);
+      assert.equal(model.usage === null, row.daily_limit === null && row.monthly_limit === null);
     }
     assert.ok(response.body.models.some((m) => m.daily_limit !== null), "limits are passed on");
     const auto = response.body.models.find((m) => m.id === "openrouter/auto");

@@ -14,6 +14,7 @@ export type ErrorCode =
   | "conflict"
   | "integrity_gate"
   | "rate_limited"
+  | "quota_exceeded"
   | "upstream_unavailable"
   | "server_misconfigured"
   | "internal_error";
