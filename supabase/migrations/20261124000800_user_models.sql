@@ -5,6 +5,63 @@
 -- only about themselves; only the service role (or an operator) may ask about someone else.
 -- Security invoker: a user reads their own profile and the active catalog through RLS.
 
+-- The rule ----------------------------------------------------------------------------------------
+
+-- A view rather than a boolean function: the planner inlines it, so the list filters the catalog
+-- in one scan and can_use_model is one index lookup (a SQL function with `set search_path`, which
+-- the advisors require, is never inlined). Security invoker: callers see the catalog through
+-- their own RLS; the predicate itself admits active models only, which every user may read.
+create view private.tier_models
+with (security_invoker = true)
+as
+select
+  t.tier,
+  m.model_id
+from (values ('free'), ('pro'), ('enterprise')) as t (tier)
+cross join public.model_access as m
+where m.status = 'active'
+  and (
+    m.is_free
+    or (m.is_pro and t.tier in ('pro', 'enterprise'))
+    or (m.is_enterprise and t.tier = 'enterprise')
+  );
+
+comment on view private.tier_models is
+  'THE rule of who may use what: one row per (tier, model_id) such that users of that tier may '
+  'list and call the model (active, and flagged for the tier: free sees is_free; pro is_free or '
+  'is_pro; enterprise any flag). Read by get_user_allowed_models_v2, can_use_model, '
+  'consume_model_quota and the default-model check; add any further condition (lifecycle, '
+  'sunset) here and nowhere else.';
+comment on column private.tier_models.tier is 'free | pro | enterprise.';
+
+revoke all on table private.tier_models from public, anon, authenticated, service_role;
+grant select on table private.tier_models to authenticated, service_role;
+
+-- Invoker: a user reads their own profile through RLS, the service role any profile. PL/pgSQL, not
+-- SQL: a SQL function called from PL/pgSQL keeps its plan for the rest of the transaction, RLS
+-- filter included, even after the role changes; PL/pgSQL's plan cache replans for the new role.
+create function private.user_tier(user_id uuid)
+returns text
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  return coalesce(
+    (select p.subscription_tier from public.profiles as p where p.id = user_tier.user_id),
+    'free'
+  );
+end;
+$$;
+
+comment on function private.user_tier(uuid) is
+  'The subscription tier of a user: free when the user has no profile (or the caller cannot '
+  'read it).';
+
+revoke execute on function private.user_tier(uuid) from public, anon, authenticated, service_role;
+grant execute on function private.user_tier(uuid) to authenticated, service_role;
+
 create function public.get_user_allowed_models_v2(user_uuid uuid default null)
 returns table (
   model_id text,
@@ -37,11 +94,7 @@ begin
       message = 'permission denied: users can only list their own models';
   end if;
 
-  select p.subscription_tier
-  into v_tier
-  from public.profiles as p
-  where p.id = v_user_id;
-  v_tier := coalesce(v_tier, 'free');
+  v_tier := private.user_tier(v_user_id);
 
   return query
   select
@@ -59,12 +112,7 @@ begin
     m.monthly_limit,
     m.created_timestamp
   from public.model_access as m
-  where m.status = 'active'
-    and (
-      m.is_free
-      or (m.is_pro and v_tier in ('pro', 'enterprise'))
-      or (m.is_enterprise and v_tier = 'enterprise')
-    )
+  join private.tier_models as a on a.model_id = m.model_id and a.tier = v_tier
   order by
     case when m.is_free then 0 when m.is_pro then 1 else 2 end,
     m.model_name,
@@ -73,9 +121,10 @@ end;
 $$;
 
 comment on function public.get_user_allowed_models_v2(uuid) is
-  'Active models the user''s tier may use, free first, then pro, then enterprise, then by name and '
-  'id. user_uuid defaults to the caller; a user asking about anyone else gets 42501; the service '
-  'role may ask about anyone. Unknown users (no profile) get the free tier.';
+  'The models the user''s tier may use (private.tier_models), free first, then pro, then '
+  'enterprise, then by name and id. user_uuid defaults to the caller; a user asking about anyone '
+  'else gets 42501; the service role may ask about anyone. Unknown users (no profile) get the free '
+  'tier. A model is listed exactly when can_use_model is true for it.';
 
 revoke execute on function public.get_user_allowed_models_v2(uuid)
   from public, anon, authenticated, service_role;

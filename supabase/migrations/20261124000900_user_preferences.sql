@@ -111,8 +111,7 @@ revoke execute on function private.jsonb_deep_merge(jsonb, jsonb)
   from public, anon, authenticated, service_role;
 grant execute on function private.jsonb_deep_merge(jsonb, jsonb) to authenticated, service_role;
 
--- Invoker: runs with the rights of whoever updates the profile, and reads the catalog through
--- their RLS (a user sees active models only, which is all the check needs).
+-- Invoker: runs with the rights of whoever updates the profile; the rule is private.tier_models.
 create function private.check_profile_default_model()
 returns trigger
 language plpgsql
@@ -122,14 +121,9 @@ as $$
 begin
   if not exists (
     select 1
-    from public.model_access as m
-    where m.model_id = new.default_model
-      and m.status = 'active'
-      and (
-        m.is_free
-        or (m.is_pro and new.subscription_tier in ('pro', 'enterprise'))
-        or (m.is_enterprise and new.subscription_tier = 'enterprise')
-      )
+    from private.tier_models as a
+    where a.model_id = new.default_model
+      and a.tier = new.subscription_tier
   ) then
     raise exception using
       errcode = '23514',
@@ -143,8 +137,8 @@ end;
 $$;
 
 comment on function private.check_profile_default_model() is
-  'BEFORE UPDATE OF default_model trigger on profiles: the new default model must be an active '
-  'model the profile''s tier may use.';
+  'BEFORE UPDATE OF default_model trigger on profiles: the new default model must be one the '
+  'profile''s tier may use (private.tier_models).';
 
 revoke execute on function private.check_profile_default_model()
   from public, anon, authenticated, service_role;
