@@ -220,7 +220,7 @@ begin
       where m.upstream_removed_at is null
         and not ((select x.positions from id_index as x) ? m.model_id)
     ),
-    gate as (
+    gate as materialized (
       select
         (select count(*) from compared) as valid_count,
         (select x.invalid_count from id_index as x) as invalid_count,
@@ -236,8 +236,12 @@ begin
         g.*,
         case
           when g.valid_count = 0 then 'empty_catalog'
+          -- A share of a handful of models says nothing about truncation: a new project lists
+          -- only its three seeded models, one of which may be gone upstream. The gate needs
+          -- more than ten vanishing models as well as more than the share.
           when not sync_openrouter_models.force
             and g.vanishing_count > g.listed_count * sync_openrouter_models.max_inactive_share
+            and g.vanishing_count > 10
             then 'integrity_gate'
         end as refusal
       from gate as g
@@ -553,8 +557,8 @@ comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean,
   'Applies an OpenRouter catalog (the `data` array of GET /api/v1/models) to model_access in one '
   'set-based statement: adds new models, rewrites only rows whose upstream data changed, marks '
   'models missing upstream inactive and restores returning ones; never changes admin settings. '
-  'Refuses an empty catalog, and one that would mark more than max_inactive_share of the listed '
-  'models inactive unless force. dry_run => true writes nothing (no log row) and returns the ids '
+  'Refuses an empty catalog, and one that would mark more than max_inactive_share (and more than '
+  'ten) of the listed models inactive unless force. dry_run => true writes nothing (no log row) and returns the ids '
   'and price changes. Serialized by an advisory lock. Admins and the service role only.';
 
 revoke execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric)

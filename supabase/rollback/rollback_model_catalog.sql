@@ -1,0 +1,116 @@
+-- Rolls back the model catalog (issue 3) to the hard-coded-list design: restores
+-- public.profiles.allowed_models and removes every object the catalog migrations
+-- (20261124000300 to 20261124001100) created. Keeps auth.users, public.profiles (all its rows and
+-- columns), the private schema, private.is_admin(), private.set_updated_at() and the trigger that
+-- creates profiles, i.e. what 20261124000100 and 20261124000200 created.
+--
+-- Run it in ONE transaction (see supabase/rollback/README.md):
+--   psql "$DB_URL" --single-transaction -v ON_ERROR_STOP=1 -f supabase/rollback/rollback_model_catalog.sql
+-- It has no begin/commit of its own so that it can run inside a caller's transaction (its test does,
+-- and rolls back). It is idempotent: running it again changes nothing.
+--
+-- allowed_models, decided:
+-- * each existing profile gets the models its tier may use at the moment of the rollback (the same
+--   rule and order as get_user_allowed_models_v2: free models first, then pro, then enterprise, by
+--   name), so nobody gains or loses a model they could use;
+-- * a profile whose tier has no usable model, and every profile created afterwards, gets the three
+--   default free models (the column default), as in the old design.
+-- allowed_models, like the tier, is not writable by users (no column grant).
+--
+-- Removed, with their data: model_access (the catalog), model_sync_log, model_access_audit,
+-- model_usage (quota counters), user_activity (preference change log), every catalog, sync, admin,
+-- user-model, preference and quota function, the private helpers only they use
+-- (can_manage_catalog, record_model_access_audit, tier_models, user_tier, quota_periods,
+-- consume_model_quota, log_user_activity, jsonb_deep_merge, check_profile_default_model with its
+-- trigger, invoke_sync_models, sync_job_status) and the pg_cron job sync-openrouter-models. Export
+-- those tables first if you need them. The pg_cron and pg_net extensions and the Vault secrets
+-- project_url and sync_models_secret are left in place (other jobs may use them).
+--
+-- The migration history rows of 20261124000300 to 20261124001100 are deleted, so that a later
+-- `supabase db push` applies the catalog again.
+
+-- 1. profiles.allowed_models, filled while the catalog still exists.
+alter table public.profiles
+  add column if not exists allowed_models text[] not null default array[
+    'deepseek/deepseek-r1-0528:free', 'google/gemini-2.0-flash-exp:free', 'qwen/qwen3-coder:free'
+  ]::text[];
+
+comment on column public.profiles.allowed_models is
+  'OpenRouter model ids the user may use (the hard-coded-list design restored by '
+  'supabase/rollback/rollback_model_catalog.sql). Not writable by the user.';
+
+do $$
+begin
+  if to_regclass('private.tier_models') is not null then
+    update public.profiles as p
+    set allowed_models = l.models
+    from (
+      select
+        t.tier,
+        array_agg(
+          m.model_id
+          order by case when m.is_free then 0 when m.is_pro then 1 else 2 end, m.model_name, m.model_id
+        ) as models
+      from private.tier_models as t
+      join public.model_access as m on m.model_id = t.model_id
+      group by t.tier
+    ) as l
+    where l.tier = p.subscription_tier
+      and p.allowed_models is distinct from l.models;
+  end if;
+end;
+$$;
+
+-- 2. The daily sync job.
+select cron.unschedule(j.jobid)
+from cron.job as j
+where j.jobname = 'sync-openrouter-models';
+
+-- 3. Functions (before the tables and the view their signatures or bodies name).
+drop trigger if exists check_default_model on public.profiles;
+drop function if exists private.check_profile_default_model();
+
+drop function if exists public.consume_model_quota(text, uuid);
+drop function if exists private.consume_model_quota(uuid, text);
+drop function if exists public.can_use_model(text, uuid);
+drop function if exists public.get_user_allowed_models_v2(uuid);
+drop function if exists public.get_my_tier();
+drop function if exists private.user_tier(uuid);
+drop function if exists private.quota_periods();
+
+drop function if exists public.get_sync_health(interval);
+drop function if exists private.sync_job_status();
+drop function if exists private.invoke_sync_models();
+
+drop function if exists public.update_model_tier_access(
+  text, boolean, boolean, boolean, text, integer, integer
+);
+drop function if exists public.update_models_access(text[], jsonb);
+drop function if exists public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric);
+drop function if exists public.log_sync_failure(text, text, jsonb);
+
+drop function if exists public.update_user_preferences(uuid, text, jsonb);
+drop function if exists private.log_user_activity(uuid, text, jsonb);
+drop function if exists private.jsonb_deep_merge(jsonb, jsonb);
+
+-- 4. The rule view and the tables (their triggers and policies go with them).
+drop view if exists private.tier_models;
+drop table if exists public.model_usage;
+drop table if exists public.model_access_audit;
+drop table if exists public.model_sync_log;
+drop table if exists public.model_access;
+drop table if exists public.user_activity;
+
+-- 5. Helpers used only by the objects above.
+drop function if exists private.record_model_access_audit();
+drop function if exists private.can_manage_catalog();
+
+-- 6. Migration history.
+do $$
+begin
+  if to_regclass('supabase_migrations.schema_migrations') is not null then
+    delete from supabase_migrations.schema_migrations
+    where version between '20261124000300' and '20261124001100';
+  end if;
+end;
+$$;

@@ -1,0 +1,213 @@
+-- public.update_user_preferences, public.user_activity and private.jsonb_deep_merge: ui and
+-- session preferences deep-merge; model preferences (default_model within the tier, temperature,
+-- system_prompt); invalid input answered as {success: false}; a user changes only their own
+-- preferences, never their tier or admin flag; each change is logged in user_activity, which users
+-- read (own rows) but never write.
+begin;
+\ir _helpers.psql
+select plan(30);
+
+select tests.act_as_operator();
+insert into public.model_access (model_id, model_name, status, is_free, is_pro, is_enterprise)
+values ('t/pro-model', 'Pro model', 'active', false, true, false),
+  ('t/new-free', 'New free model', 'new', true, false, false);
+
+select tests.create_user('prefs-alice@example.test', 'free') as alice_id \gset
+select tests.create_user('prefs-bob@example.test', 'pro') as bob_id \gset
+
+-- jsonb_deep_merge --------------------------------------------------------------------------------
+select is(
+  private.jsonb_deep_merge(
+    '{"a": 1, "b": {"c": 2, "d": 3}, "e": [1, 2], "gone": true}',
+    '{"b": {"c": 20, "x": 1}, "e": [3], "gone": null, "new": "n"}'
+  ),
+  '{"a": 1, "b": {"c": 20, "d": 3, "x": 1}, "e": [3], "new": "n"}'::jsonb,
+  'jsonb_deep_merge merges objects key by key, replaces other values, and null removes a key'
+);
+
+-- Who may call -------------------------------------------------------------------------------------
+select tests.act_as_anon();
+select throws_ok(
+  format('select public.update_user_preferences(%L, %L, %L)', :'alice_id', 'ui', '{}'),
+  '42501', 'permission denied for function update_user_preferences',
+  'anon cannot update preferences'
+);
+select throws_ok(
+  'select count(*) from public.user_activity', '42501', 'permission denied for table user_activity',
+  'anon cannot read user activity'
+);
+
+select tests.act_as(:'alice_id');
+select throws_ok(
+  format('select public.update_user_preferences(%L, %L, %L)', :'bob_id', 'ui', '{"theme": "x"}'),
+  '42501', 'permission denied: users can only change their own preferences',
+  'a user cannot change another user''s preferences'
+);
+select throws_ok(
+  format('select public.update_user_preferences(%L, %L, %L)', null, 'ui', '{"theme": "x"}'),
+  '42501', 'permission denied: users can only change their own preferences',
+  'nor name no user at all'
+);
+
+-- ui and session: deep merge ------------------------------------------------------------------------
+select is(
+  public.update_user_preferences(:'alice_id', 'ui', '{"theme": "dark", "layout": {"sidebar": true}}'),
+  '{"success": true, "preference_type": "ui",
+    "preferences": {"ui_preferences": {"theme": "dark", "layout": {"sidebar": true}}}}'::jsonb,
+  'ui preferences are stored and returned'
+);
+select is(
+  public.update_user_preferences(:'alice_id', 'ui', '{"layout": {"width": 300}, "theme": null}')
+    -> 'preferences' -> 'ui_preferences',
+  '{"layout": {"sidebar": true, "width": 300}}'::jsonb,
+  'ui preferences deep-merge (null removes a key)'
+);
+select is(
+  public.update_user_preferences(:'alice_id', 'session', '{"history": {"keep": 10}}')
+    -> 'preferences',
+  '{"session_preferences": {"history": {"keep": 10}}}'::jsonb,
+  'session preferences merge into their own column'
+);
+
+-- model ----------------------------------------------------------------------------------------------
+select is(
+  public.update_user_preferences(
+    :'alice_id', 'model',
+    '{"default_model": "qwen/qwen3-coder:free", "temperature": 1.5, "system_prompt": "Be brief."}'
+  ),
+  '{"success": true, "preference_type": "model", "preferences": {
+    "default_model": "qwen/qwen3-coder:free", "temperature": 1.50, "system_prompt": "Be brief."}}'::jsonb,
+  'model preferences set default_model, temperature and system_prompt'
+);
+select is(
+  public.update_user_preferences(:'alice_id', 'model', '{"default_model": "t/pro-model"}'),
+  '{"success": false, "error": "model_not_allowed",
+    "message": "model t/pro-model is not available to this user''s tier"}'::jsonb,
+  'a free user cannot pick a pro model'
+);
+select is(
+  public.update_user_preferences(:'alice_id', 'model', '{"default_model": "t/new-free"}') ->> 'error',
+  'model_not_allowed',
+  'nor a model that is not active'
+);
+select is(
+  public.update_user_preferences(:'alice_id', 'model', '{"default_model": "no/such-model"}') ->> 'error',
+  'model_not_allowed',
+  'nor an unknown model'
+);
+select is(
+  (select array_agg(public.update_user_preferences(:'alice_id', 'model', p) ->> 'error' order by p::text)
+   from unnest(array[
+     '{"temperature": 3}', '{"temperature": "hot"}', '{"default_model": 42}',
+     '{"subscription_tier": "enterprise"}', '{"is_admin": true}', '{"system_prompt": 5}'
+   ]::jsonb[]) as p),
+  array[
+    'invalid_preferences', 'invalid_preferences', 'invalid_preferences', 'invalid_preferences',
+    'invalid_preferences', 'invalid_preferences'
+  ],
+  'bad temperatures, a non-string model or prompt, and tier or admin fields are refused'
+);
+select is(
+  public.update_user_preferences(:'alice_id', 'model',
+    jsonb_build_object('system_prompt', repeat('x', 20001))) ->> 'error',
+  'invalid_preferences',
+  'a system prompt longer than 20000 characters is refused'
+);
+select is(
+  public.update_user_preferences(:'alice_id', 'tier', '{"subscription_tier": "enterprise"}'),
+  '{"success": false, "error": "invalid_preference_type",
+    "message": "preference_type must be ui, session or model"}'::jsonb,
+  'an invalid preference type is answered with {success: false}'
+);
+select is(
+  public.update_user_preferences(:'alice_id', 'ui', '"dark"') ->> 'error', 'invalid_preferences',
+  'preferences must be an object'
+);
+select is(
+  (select jsonb_build_object('tier', subscription_tier, 'admin', is_admin, 'model', default_model,
+     'temperature', temperature, 'prompt', system_prompt)
+   from public.profiles where id = :'alice_id'),
+  '{"tier": "free", "admin": false, "model": "qwen/qwen3-coder:free", "temperature": 1.50,
+    "prompt": "Be brief."}'::jsonb,
+  'after all that, the tier and admin flag are unchanged and only the valid change was applied'
+);
+
+-- Activity -----------------------------------------------------------------------------------------
+select is(
+  (select array_agg(details ->> 'preference_type' order by id) from public.user_activity
+   where user_id = :'alice_id' and activity_type = 'preferences_updated'),
+  array['ui', 'ui', 'session', 'model'],
+  'each successful change is logged, and failed ones are not'
+);
+select is(
+  (select details -> 'changes' from public.user_activity
+   where user_id = :'alice_id' order by id desc limit 1),
+  '{"default_model": "qwen/qwen3-coder:free", "temperature": 1.5, "system_prompt": "Be brief."}'::jsonb,
+  'the log holds the change'
+);
+select throws_ok(
+  format(
+    'insert into public.user_activity (user_id, activity_type) values (%L, %L)', :'alice_id', 'forged'
+  ),
+  '42501', 'permission denied for table user_activity',
+  'a user cannot write user_activity'
+);
+select throws_ok(
+  format('select private.log_user_activity(%L, %L)', :'bob_id', 'forged'),
+  '42501', 'permission denied: users can only log their own activity',
+  'a user cannot log activity for someone else'
+);
+
+select tests.act_as(:'bob_id');
+select is(
+  (select count(*)::int from public.user_activity where user_id = :'alice_id'), 0,
+  'a user cannot read another user''s activity'
+);
+select is(
+  (select ui_preferences from public.profiles where id = :'bob_id'), '{}'::jsonb,
+  'the other user''s preferences were never touched'
+);
+select is(
+  public.update_user_preferences(:'bob_id', 'model', '{"default_model": "t/pro-model"}')
+    -> 'preferences' ->> 'default_model',
+  't/pro-model',
+  'a pro user can pick a pro model'
+);
+
+-- The service role acts for anyone; the tier rule still applies ---------------------------------------
+select tests.act_as_service_role();
+select is(
+  public.update_user_preferences(:'alice_id', 'model', '{"default_model": "t/pro-model"}') ->> 'error',
+  'model_not_allowed',
+  'the service role cannot give a free user a pro model either'
+);
+select is(
+  public.update_user_preferences(:'alice_id', 'session', '{"history": {"keep": 20}}') ->> 'success',
+  'true',
+  'the service role can change a user''s preferences'
+);
+select is(
+  public.update_user_preferences(gen_random_uuid(), 'ui', '{"theme": "dark"}') ->> 'error',
+  'profile_not_found',
+  'an unknown user is answered with profile_not_found'
+);
+select is(
+  (select count(*)::int from public.user_activity where user_id = :'alice_id'), 5,
+  'the service role reads every user''s activity'
+);
+
+-- Downgrading a tier leaves the default model as is; the user must pick an allowed one to change it.
+update public.profiles set subscription_tier = 'free' where id = :'bob_id';
+select tests.act_as(:'bob_id');
+select is(
+  public.update_user_preferences(:'bob_id', 'model', '{"temperature": 0.2}') ->> 'success', 'true',
+  'after a downgrade other model preferences can still be changed'
+);
+select throws_ok(
+  format('update public.profiles set default_model = %L where id = %L', 't/new-free', :'bob_id'),
+  '23514', 'model t/new-free is not available to the free tier',
+  'the default-model trigger guards direct updates too'
+);
+
+select * from finish();
+rollback;
