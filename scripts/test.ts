@@ -131,7 +131,8 @@ async function typesDrift(dbUrl: string) {
   console.log("\n== generated types: supabase gen types --lang=typescript (drift check)");
   const committed = await Deno.readTextFile(typesFile).catch(() => undefined);
   if (committed === undefined) {
-    console.log(`${typesFile} does not exist yet; nothing to compare`);
+    console.error(`${typesFile} is missing: run \`deno task gen:types\` and commit it`);
+    record("generated types", 0, 1);
     return;
   }
   let generated: string;

@@ -1,0 +1,257 @@
+
+export type Json = string | number | boolean | null | { [key: string]: Json | undefined } | Json[]
+
+export type Database = {
+  
+  "public": {
+          Tables: {
+            "model_access": {
+                  Row: {
+                    "canonical_slug": string | null,"completion_price": number | null,"context_length": number | null,"created_at": string,"created_timestamp": number | null,"daily_limit": number | null,"hugging_face_id": string | null,"id": number,"image_price": number | null,"input_cache_read_price": number | null,"input_cache_write_price": number | null,"input_modalities": (string)[] | null,"internal_reasoning_price": number | null,"is_enterprise": boolean,"is_free": boolean,"is_moderated": boolean | null,"is_pro": boolean,"last_synced_at": string | null,"max_completion_tokens": number | null,"modality": string | null,"model_description": string | null,"model_id": string,"model_name": string | null,"monthly_limit": number | null,"openrouter_data": NonNullable<Json>,"openrouter_last_seen": string | null,"output_modalities": (string)[] | null,"prompt_price": number | null,"request_price": number | null,"status": string,"status_before_inactive": string | null,"supported_parameters": (string)[] | null,"tokenizer": string | null,"updated_at": string,"upstream_removed_at": string | null,"web_search_price": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "canonical_slug"?: string | null,"completion_price"?: number | null,"context_length"?: number | null,"created_at"?: string,"created_timestamp"?: number | null,"daily_limit"?: number | null,"hugging_face_id"?: string | null,"id"?: never,"image_price"?: number | null,"input_cache_read_price"?: number | null,"input_cache_write_price"?: number | null,"input_modalities"?: (string)[] | null,"internal_reasoning_price"?: number | null,"is_enterprise"?: boolean,"is_free"?: boolean,"is_moderated"?: boolean | null,"is_pro"?: boolean,"last_synced_at"?: string | null,"max_completion_tokens"?: number | null,"modality"?: string | null,"model_description"?: string | null,"model_id": string,"model_name"?: string | null,"monthly_limit"?: number | null,"openrouter_data"?: NonNullable<Json>,"openrouter_last_seen"?: string | null,"output_modalities"?: (string)[] | null,"prompt_price"?: number | null,"request_price"?: number | null,"status"?: string,"status_before_inactive"?: string | null,"supported_parameters"?: (string)[] | null,"tokenizer"?: string | null,"updated_at"?: string,"upstream_removed_at"?: string | null,"web_search_price"?: number | null
+                  }
+                  Update: {
+                    "canonical_slug"?: string | null,"completion_price"?: number | null,"context_length"?: number | null,"created_at"?: string,"created_timestamp"?: number | null,"daily_limit"?: number | null,"hugging_face_id"?: string | null,"id"?: never,"image_price"?: number | null,"input_cache_read_price"?: number | null,"input_cache_write_price"?: number | null,"input_modalities"?: (string)[] | null,"internal_reasoning_price"?: number | null,"is_enterprise"?: boolean,"is_free"?: boolean,"is_moderated"?: boolean | null,"is_pro"?: boolean,"last_synced_at"?: string | null,"max_completion_tokens"?: number | null,"modality"?: string | null,"model_description"?: string | null,"model_id"?: string,"model_name"?: string | null,"monthly_limit"?: number | null,"openrouter_data"?: NonNullable<Json>,"openrouter_last_seen"?: string | null,"output_modalities"?: (string)[] | null,"prompt_price"?: number | null,"request_price"?: number | null,"status"?: string,"status_before_inactive"?: string | null,"supported_parameters"?: (string)[] | null,"tokenizer"?: string | null,"updated_at"?: string,"upstream_removed_at"?: string | null,"web_search_price"?: number | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"model_access_audit": {
+                  Row: {
+                    "actor_role": string,"actor_user_id": string | null,"changed_at": string,"id": number,"model_access_id": number,"model_id": string,"new_values": Json | null,"old_values": Json | null,"operation": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "actor_role": string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"model_access_id": number,"model_id": string,"new_values"?: Json | null,"old_values"?: Json | null,"operation": string
+                  }
+                  Update: {
+                    "actor_role"?: string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"model_access_id"?: number,"model_id"?: string,"new_values"?: Json | null,"old_values"?: Json | null,"operation"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"model_sync_log": {
+                  Row: {
+                    "completed_at": string | null,"duplicates_ignored": number | null,"duration_ms": number | null,"error_details": Json | null,"error_message": string | null,"forced": boolean,"id": number,"models_added": number | null,"models_marked_inactive": number | null,"models_reactivated": number | null,"models_unchanged": number | null,"models_updated": number | null,"skipped_invalid": number | null,"started_at": string,"sync_status": string,"total_openrouter_models": number | null,"total_processed": number | null,"triggered_by": string,"triggered_by_user_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "completed_at"?: string | null,"duplicates_ignored"?: number | null,"duration_ms"?: number | null,"error_details"?: Json | null,"error_message"?: string | null,"forced"?: boolean,"id"?: never,"models_added"?: number | null,"models_marked_inactive"?: number | null,"models_reactivated"?: number | null,"models_unchanged"?: number | null,"models_updated"?: number | null,"skipped_invalid"?: number | null,"started_at"?: string,"sync_status"?: string,"total_openrouter_models"?: number | null,"total_processed"?: number | null,"triggered_by": string,"triggered_by_user_id"?: string | null
+                  }
+                  Update: {
+                    "completed_at"?: string | null,"duplicates_ignored"?: number | null,"duration_ms"?: number | null,"error_details"?: Json | null,"error_message"?: string | null,"forced"?: boolean,"id"?: never,"models_added"?: number | null,"models_marked_inactive"?: number | null,"models_reactivated"?: number | null,"models_unchanged"?: number | null,"models_updated"?: number | null,"skipped_invalid"?: number | null,"started_at"?: string,"sync_status"?: string,"total_openrouter_models"?: number | null,"total_processed"?: number | null,"triggered_by"?: string,"triggered_by_user_id"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"model_usage": {
+                  Row: {
+                    "last_request_at": string | null,"model_id": string,"period": string,"period_start": string,"request_count": number,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "last_request_at"?: string | null,"model_id": string,"period": string,"period_start": string,"request_count"?: number,"user_id": string
+                  }
+                  Update: {
+                    "last_request_at"?: string | null,"model_id"?: string,"period"?: string,"period_start"?: string,"request_count"?: number,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "model_usage_model_id_fkey"
+      columns: ["model_id"]
+isOneToOne: false
+      referencedRelation: "model_access"
+      referencedColumns: ["model_id"]
+    }
+                  ]
+                },"profiles": {
+                  Row: {
+                    "created_at": string,"default_model": string,"email": string | null,"id": string,"is_admin": boolean,"session_preferences": NonNullable<Json>,"subscription_tier": string,"system_prompt": string | null,"temperature": number,"ui_preferences": NonNullable<Json>,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"default_model"?: string,"email"?: string | null,"id": string,"is_admin"?: boolean,"session_preferences"?: NonNullable<Json>,"subscription_tier"?: string,"system_prompt"?: string | null,"temperature"?: number,"ui_preferences"?: NonNullable<Json>,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"default_model"?: string,"email"?: string | null,"id"?: string,"is_admin"?: boolean,"session_preferences"?: NonNullable<Json>,"subscription_tier"?: string,"system_prompt"?: string | null,"temperature"?: number,"ui_preferences"?: NonNullable<Json>,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"user_activity": {
+                  Row: {
+                    "activity_type": string,"created_at": string,"details": NonNullable<Json>,"id": number,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "activity_type": string,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"user_id": string
+                  }
+                  Update: {
+                    "activity_type"?: string,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                }
+          }
+          Views: {
+            [_ in never]: never
+          }
+          Functions: {
+            "can_use_model":
+{ Args: { "model_id": string,"user_uuid"?: string }; Returns: boolean
+                           },
+"consume_model_quota":
+{ Args: { "model_id": string,"user_uuid"?: string }; Returns: Json
+                           },
+"get_my_tier":
+{ Args: Record<PropertyKey, never>; Returns: string
+                           },
+"get_sync_health":
+{ Args: { "max_age"?: string }; Returns: Json
+                           },
+"get_user_allowed_models_v2":
+{ Args: { "user_uuid"?: string }; Returns: {
+              "completion_price": number,"context_length": number,"created_timestamp": number,"daily_limit": number,"input_modalities": (string)[],"modality": string,"model_description": string,"model_id": string,"model_name": string,"monthly_limit": number,"output_modalities": (string)[],"prompt_price": number,"supported_parameters": (string)[]
+            }[]
+                           },
+"log_sync_failure":
+{ Args: { "error_details"?: Json,"error_message": string,"triggered_by": string }; Returns: number
+                           },
+"sync_openrouter_models":
+{ Args: { "dry_run"?: boolean,"force"?: boolean,"max_inactive_share"?: number,"models_data": Json,"triggered_by"?: string }; Returns: Json
+                           },
+"update_model_tier_access":
+{ Args: { "p_daily_limit"?: number,"p_is_enterprise"?: boolean,"p_is_free"?: boolean,"p_is_pro"?: boolean,"p_model_id": string,"p_monthly_limit"?: number,"p_status"?: string }; Returns: Json
+                           },
+"update_models_access":
+{ Args: { "changes": Json,"model_ids": (string)[] }; Returns: Json
+                           },
+"update_user_preferences":
+{ Args: { "preference_type": string,"preferences": Json,"user_uuid": string }; Returns: Json
+                           }
+          }
+          Enums: {
+            [_ in never]: never
+          }
+          CompositeTypes: {
+            [_ in never]: never
+          }
+        }
+}
+
+type DatabaseWithoutInternals = Omit<Database, '__InternalSupabase'>
+
+type DefaultSchema = DatabaseWithoutInternals[Extract<keyof Database, "public">]
+
+export type Tables<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof (DefaultSchema["Tables"] & DefaultSchema["Views"])
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof (DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"] &
+        DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Views"])
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? (DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"] &
+      DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Views"])[TableName] extends {
+      Row: infer R
+    }
+    ? R
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof (DefaultSchema["Tables"] & DefaultSchema["Views"])
+  ? (DefaultSchema["Tables"] & DefaultSchema["Views"])[DefaultSchemaTableNameOrOptions] extends {
+      Row: infer R
+    }
+    ? R
+    : never
+  : never
+
+export type TablesInsert<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof DefaultSchema["Tables"]
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"]
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"][TableName] extends {
+      Insert: infer I
+    }
+    ? I
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof DefaultSchema["Tables"]
+  ? DefaultSchema["Tables"][DefaultSchemaTableNameOrOptions] extends {
+      Insert: infer I
+    }
+    ? I
+    : never
+  : never
+
+export type TablesUpdate<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof DefaultSchema["Tables"]
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"]
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"][TableName] extends {
+      Update: infer U
+    }
+    ? U
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof DefaultSchema["Tables"]
+  ? DefaultSchema["Tables"][DefaultSchemaTableNameOrOptions] extends {
+      Update: infer U
+    }
+    ? U
+    : never
+  : never
+
+export type Enums<
+  DefaultSchemaEnumNameOrOptions extends
+    | keyof DefaultSchema["Enums"]
+    | { schema: keyof DatabaseWithoutInternals },
+  EnumName extends DefaultSchemaEnumNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaEnumNameOrOptions["schema"]]["Enums"]
+    : never = never
+> = DefaultSchemaEnumNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaEnumNameOrOptions["schema"]]["Enums"][EnumName]
+  : DefaultSchemaEnumNameOrOptions extends keyof DefaultSchema["Enums"]
+  ? DefaultSchema["Enums"][DefaultSchemaEnumNameOrOptions]
+  : never
+
+export type CompositeTypes<
+  PublicCompositeTypeNameOrOptions extends
+    | keyof DefaultSchema["CompositeTypes"]
+    | { schema: keyof DatabaseWithoutInternals },
+  CompositeTypeName extends PublicCompositeTypeNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[PublicCompositeTypeNameOrOptions["schema"]]["CompositeTypes"]
+    : never = never
+> = PublicCompositeTypeNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[PublicCompositeTypeNameOrOptions["schema"]]["CompositeTypes"][CompositeTypeName]
+  : PublicCompositeTypeNameOrOptions extends keyof DefaultSchema["CompositeTypes"]
+  ? DefaultSchema["CompositeTypes"][PublicCompositeTypeNameOrOptions]
+  : never
+
+export const Constants = {
+  "public": {
+          Enums: {
+            
+          }
+        }
+} as const
