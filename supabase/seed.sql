@@ -34,6 +34,19 @@ set status = excluded.status,
   is_pro = excluded.is_pro,
   is_enterprise = excluded.is_enterprise;
 
+-- Default tiering rules (public.model_access_rules; see docs/DATABASE.md). The sync applies the
+-- first matching rule to every model it first sees and to rule-managed models whose upstream data
+-- changes; a model no rule matches stays `new`, with no tier flag, for an admin to review.
+--   100: `:free` variants priced at zero (prompt and completion 0; routers, priced -1, do not
+--        match) are active for every tier. When such a model starts charging, the rule no longer
+--        matches and the next sync takes it off every tier (back to `new`).
+insert into public.model_access_rules (
+  priority, name, match_is_free_variant, match_min_prompt_price, match_max_prompt_price,
+  match_min_completion_price, match_max_completion_price, status, is_free, is_pro, is_enterprise
+)
+values
+  (100, 'Zero-priced :free variants: active for every tier', true, 0, 0, 0, 0, 'active', true, true, true);
+
 -- Demo users, local only (password: password123). Their profiles are created by the trigger on
 -- auth.users; the tier and admin flag are set below. The admin is on the free tier on purpose:
 -- admin rights come from profiles.is_admin, not from the tier.

@@ -174,6 +174,7 @@ stackTest("?enhanced=true returns full objects with the real upstream data", asy
         "context_length",
         "created",
         "daily_limit",
+        "deprecation",
         "description",
         "id",
         "input_modalities",

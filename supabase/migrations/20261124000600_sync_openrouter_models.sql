@@ -127,6 +127,10 @@ begin
     from public.model_sync_log as l
     where l.sync_status = 'completed';
 
+    -- The statement's status and flag writes are the rules' and the sync's own: the trigger
+    -- mark_access_admin_managed must not take them for a decision by hand.
+    perform set_config('model_access.applying_rules', 'on', true);
+
     -- Records are read by position (generate_series and `->`), never exploded into a tuplestore
     -- (jsonb_array_elements materializes its whole result, which spills to disk on big catalogs).
     -- Ids are looked up in a jsonb object (binary search), which also settles duplicate ids.
@@ -170,12 +174,30 @@ begin
         x.existing_id,
         x.was_removed,
         x.changed,
+        -- New, or its upstream `pricing` object differs (jsonb equality ignores member order):
+        -- the rows model_price_history records.
+        case
+          when x.existing_id is null then true
+          when x.changed then (x.old_data -> 'pricing') is distinct from (x.rec -> 'pricing')
+          else false
+        end as price_changed,
+        case when x.changed then x.old_data -> 'pricing' end as old_pricing,
+        x.rules_manage,
+        x.old_status,
+        x.old_is_free,
+        x.old_is_pro,
+        x.old_is_enterprise,
         case when x.existing_id is null or x.was_removed or x.changed then x.rec end as rec
       from (
         select
           i.model_id,
           i.rec,
           m.id as existing_id,
+          coalesce(m.access_managed_by = 'rules', true) as rules_manage,
+          m.status as old_status,
+          m.is_free as old_is_free,
+          m.is_pro as old_is_pro,
+          m.is_enterprise as old_is_enterprise,
           coalesce(m.upstream_removed_at is not null, false) as was_removed,
           m.id is not null
             and m.openrouter_data is distinct from i.rec
@@ -209,7 +231,8 @@ begin
                 (m.openrouter_data -> 'supported_parameters')
                   is not distinct from (i.rec -> 'supported_parameters')
               )
-            ) as changed
+            ) as changed,
+          m.openrouter_data as old_data
         from incoming as i
         left join public.model_access as m on m.model_id = i.model_id
       ) as x
@@ -246,52 +269,65 @@ begin
         end as refusal
       from gate as g
     ),
-    upserted as (
-      insert into public.model_access as m (
-        model_id, canonical_slug, hugging_face_id, model_name, model_description, context_length,
-        created_timestamp, modality, input_modalities, output_modalities, tokenizer,
-        prompt_price, completion_price, request_price, image_price, web_search_price,
-        internal_reasoning_price, input_cache_read_price, input_cache_write_price,
-        max_completion_tokens, is_moderated, supported_parameters, openrouter_data,
-        last_synced_at, openrouter_last_seen
-      )
+    parsed as materialized (
+      -- The typed columns of every row to write (new, changed or returning); rules match on them.
       select
         c.model_id,
-        nullif(c.rec ->> 'canonical_slug', ''),
-        nullif(c.rec ->> 'hugging_face_id', ''),
-        c.rec ->> 'name',
-        c.rec ->> 'description',
-        case when f.context_length ~ '^\s*[0-9]{1,9}\s*$' then f.context_length::integer end,
-        case when f.created ~ '^\s*-?[0-9]{1,18}\s*$' then f.created::bigint end,
-        c.rec -> 'architecture' ->> 'modality',
+        c.existing_id,
+        c.rules_manage,
+        c.old_status,
+        c.old_is_free,
+        c.old_is_pro,
+        c.old_is_enterprise,
+        c.price_changed,
+        c.old_pricing,
+        nullif(c.rec ->> 'canonical_slug', '') as canonical_slug,
+        nullif(c.rec ->> 'hugging_face_id', '') as hugging_face_id,
+        c.rec ->> 'name' as model_name,
+        c.rec ->> 'description' as model_description,
+        case when f.context_length ~ '^\s*[0-9]{1,9}\s*$' then f.context_length::integer end
+          as context_length,
+        case when f.created ~ '^\s*-?[0-9]{1,18}\s*$' then f.created::bigint end
+          as created_timestamp,
+        c.rec -> 'architecture' ->> 'modality' as modality,
         case when jsonb_typeof(c.rec -> 'architecture' -> 'input_modalities') = 'array' then
           array(select jsonb_array_elements_text(c.rec -> 'architecture' -> 'input_modalities'))
-        end,
+        end as input_modalities,
         case when jsonb_typeof(c.rec -> 'architecture' -> 'output_modalities') = 'array' then
           array(select jsonb_array_elements_text(c.rec -> 'architecture' -> 'output_modalities'))
-        end,
-        c.rec -> 'architecture' ->> 'tokenizer',
-        case when f.prompt ~ v_number then f.prompt::numeric end,
-        case when f.completion ~ v_number then f.completion::numeric end,
-        case when f.request ~ v_number then f.request::numeric end,
-        case when f.image ~ v_number then f.image::numeric end,
-        case when f.web_search ~ v_number then f.web_search::numeric end,
-        case when f.internal_reasoning ~ v_number then f.internal_reasoning::numeric end,
-        case when f.input_cache_read ~ v_number then f.input_cache_read::numeric end,
-        case when f.input_cache_write ~ v_number then f.input_cache_write::numeric end,
+        end as output_modalities,
+        c.rec -> 'architecture' ->> 'tokenizer' as tokenizer,
+        case when f.prompt ~ v_number then f.prompt::numeric end as prompt_price,
+        case when f.completion ~ v_number then f.completion::numeric end as completion_price,
+        case when f.request ~ v_number then f.request::numeric end as request_price,
+        case when f.image ~ v_number then f.image::numeric end as image_price,
+        case when f.web_search ~ v_number then f.web_search::numeric end as web_search_price,
+        case when f.internal_reasoning ~ v_number then f.internal_reasoning::numeric end
+          as internal_reasoning_price,
+        case when f.input_cache_read ~ v_number then f.input_cache_read::numeric end
+          as input_cache_read_price,
+        case when f.input_cache_write ~ v_number then f.input_cache_write::numeric end
+          as input_cache_write_price,
         case when f.max_completion_tokens ~ '^\s*[0-9]{1,9}\s*$' then
           f.max_completion_tokens::integer
-        end,
+        end as max_completion_tokens,
         case c.rec -> 'top_provider' -> 'is_moderated'
           when 'true'::jsonb then true
           when 'false'::jsonb then false
-        end,
+        end as is_moderated,
         case when jsonb_typeof(c.rec -> 'supported_parameters') = 'array' then
           array(select jsonb_array_elements_text(c.rec -> 'supported_parameters'))
-        end,
-        c.rec,
-        v_started_at,
-        v_started_at
+        end as supported_parameters,
+        -- Upstream's announced retirement (expiration_date, a date or an ISO timestamp: its day
+        -- counts, at 00:00 UTC); an impossible date is ignored, never an error.
+        case when f.expiration is not null and substr(f.expiration, 6, 2) between '01' and '12' then
+          case when substr(f.expiration, 9, 2) between '01' and to_char(
+            make_date(substr(f.expiration, 1, 4)::integer, substr(f.expiration, 6, 2)::integer, 1)
+              + interval '1 month - 1 day',
+            'DD'
+          ) then (f.expiration || ' 00:00:00+00')::timestamptz end
+        end as expires_at,
+        c.rec
       from compared as c
       cross join lateral (
         select
@@ -306,11 +342,99 @@ begin
           c.rec -> 'pricing' ->> 'internal_reasoning' as internal_reasoning,
           c.rec -> 'pricing' ->> 'input_cache_read' as input_cache_read,
           c.rec -> 'pricing' ->> 'input_cache_write' as input_cache_write,
-          c.rec -> 'top_provider' ->> 'max_completion_tokens' as max_completion_tokens
+          c.rec -> 'top_provider' ->> 'max_completion_tokens' as max_completion_tokens,
+          substring(c.rec ->> 'expiration_date' from '^\s*([1-9][0-9]{3}-[0-9]{2}-[0-9]{2})')
+            as expiration
       ) as f
       where c.rec is not null
-        -- One-time condition: with nothing to write, nothing is read.
-        and (select v_apply and d.refusal is null and d.write_count > 0 from decision as d)
+    ),
+    rules as materialized (
+      -- Enabled tiering rules (public.model_access_rules), read once.
+      select r.*
+      from public.model_access_rules as r
+      where r.enabled
+        and exists (select 1 from parsed as p where p.rules_manage)
+    ),
+    ruled as materialized (
+      -- Access from the first matching rule (none: new, no tier flag) for the rows to write that
+      -- the rules manage: new models and rule-managed ones. The same match as in
+      -- public.apply_model_access_rules (keep the two in step).
+      select
+        p.model_id,
+        x.name as rule,
+        -- An active model whose retirement upstream announced is deprecated until then.
+        case
+          when coalesce(x.status, 'new') = 'active' and p.expires_at is not null then 'deprecated'
+          else coalesce(x.status, 'new')
+        end as status,
+        coalesce(x.is_free, false) as is_free,
+        coalesce(x.is_pro, false) as is_pro,
+        coalesce(x.is_enterprise, false) as is_enterprise
+      from parsed as p
+      left join lateral (
+        select r.name, r.status, r.is_free, r.is_pro, r.is_enterprise
+        from rules as r
+        where (r.match_model_id_like is null or p.model_id like r.match_model_id_like)
+          and (r.match_model_id_regex is null or p.model_id ~ r.match_model_id_regex)
+          and (r.match_provider is null or split_part(p.model_id, '/', 1) = r.match_provider)
+          and (r.match_is_free_variant is null
+            or (right(p.model_id, 5) = ':free') = r.match_is_free_variant)
+          and (r.match_min_prompt_price is null or p.prompt_price >= r.match_min_prompt_price)
+          and (r.match_max_prompt_price is null or p.prompt_price <= r.match_max_prompt_price)
+          and (r.match_min_completion_price is null
+            or p.completion_price >= r.match_min_completion_price)
+          and (r.match_max_completion_price is null
+            or p.completion_price <= r.match_max_completion_price)
+          and (r.match_min_context_length is null
+            or p.context_length >= r.match_min_context_length)
+          and (r.match_input_modality is null
+            or r.match_input_modality = any (p.input_modalities))
+          and (r.match_output_modality is null
+            or r.match_output_modality = any (p.output_modalities))
+        order by r.priority, r.id
+        limit 1
+      ) as x on true
+      where p.rules_manage
+    ),
+    rule_changes as materialized (
+      -- What the rules set that differs from the stored access (new models: any rule match).
+      select
+        u.model_id, u.rule, u.status, u.is_free, u.is_pro, u.is_enterprise,
+        p.existing_id is null as is_new
+      from ruled as u
+      join parsed as p on p.model_id = u.model_id
+      where case
+        when p.existing_id is null then u.rule is not null
+        else (p.old_status, p.old_is_free, p.old_is_pro, p.old_is_enterprise)
+          is distinct from (u.status, u.is_free, u.is_pro, u.is_enterprise)
+      end
+    ),
+    upserted as (
+      insert into public.model_access as m (
+        model_id, canonical_slug, hugging_face_id, model_name, model_description, context_length,
+        created_timestamp, modality, input_modalities, output_modalities, tokenizer,
+        prompt_price, completion_price, request_price, image_price, web_search_price,
+        internal_reasoning_price, input_cache_read_price, input_cache_write_price,
+        max_completion_tokens, is_moderated, supported_parameters, openrouter_data,
+        last_synced_at, openrouter_last_seen, status, is_free, is_pro, is_enterprise,
+        deprecated_at, sunset_at, deprecation_source
+      )
+      select
+        p.model_id, p.canonical_slug, p.hugging_face_id, p.model_name, p.model_description,
+        p.context_length, p.created_timestamp, p.modality, p.input_modalities,
+        p.output_modalities, p.tokenizer, p.prompt_price, p.completion_price, p.request_price,
+        p.image_price, p.web_search_price, p.internal_reasoning_price, p.input_cache_read_price,
+        p.input_cache_write_price, p.max_completion_tokens, p.is_moderated,
+        p.supported_parameters, p.rec, v_started_at, v_started_at,
+        coalesce(u.status, 'new'), coalesce(u.is_free, false), coalesce(u.is_pro, false),
+        coalesce(u.is_enterprise, false),
+        case when p.expires_at is not null then v_started_at end,
+        p.expires_at,
+        case when p.expires_at is not null then 'upstream' end
+      from parsed as p
+      left join ruled as u on u.model_id = p.model_id
+      -- One-time condition: with nothing to write, nothing is read.
+      where (select v_apply and d.refusal is null and d.write_count > 0 from decision as d)
       on conflict (model_id) do update
       set
         canonical_slug = excluded.canonical_slug,
@@ -335,23 +459,81 @@ begin
         is_moderated = excluded.is_moderated,
         supported_parameters = excluded.supported_parameters,
         openrouter_data = excluded.openrouter_data,
-        -- Back upstream: an inactive model returns to the status it had; others keep theirs.
+        -- Rule-managed models take the rules' access (excluded.*, deprecated when upstream
+        -- announces an expiration_date). Admin-managed ones keep theirs (back upstream, an
+        -- inactive one returns to the status it had), except that upstream's expiration_date
+        -- deprecates an active model, and its withdrawal undoes that, unless an admin deprecated
+        -- the model (deprecation_source admin).
         status = case
-          when m.status = 'inactive' then coalesce(m.status_before_inactive, 'new')
-          else m.status
+          when m.access_managed_by = 'rules' then excluded.status
+          else (
+            select case
+              when m.deprecation_source = 'admin' then s.status
+              when s.status = 'active' and excluded.sunset_at is not null then 'deprecated'
+              when s.status = 'deprecated' and excluded.sunset_at is null then 'active'
+              else s.status
+            end
+            from (
+              select case
+                when m.status = 'inactive' then coalesce(m.status_before_inactive, 'new')
+                else m.status
+              end as status
+            ) as s
+          )
+        end,
+        deprecated_at = case
+          when m.deprecation_source = 'admin' then m.deprecated_at
+          when excluded.sunset_at is null then null
+          else coalesce(m.deprecated_at, excluded.deprecated_at)
+        end,
+        sunset_at = case
+          when m.deprecation_source = 'admin' then m.sunset_at else excluded.sunset_at
+        end,
+        deprecation_source = case
+          when m.deprecation_source = 'admin' then 'admin' else excluded.deprecation_source
+        end,
+        is_free = case when m.access_managed_by = 'rules' then excluded.is_free else m.is_free end,
+        is_pro = case when m.access_managed_by = 'rules' then excluded.is_pro else m.is_pro end,
+        is_enterprise = case
+          when m.access_managed_by = 'rules' then excluded.is_enterprise else m.is_enterprise
         end,
         status_before_inactive = null,
         upstream_removed_at = null,
         last_synced_at = excluded.last_synced_at,
         openrouter_last_seen = excluded.openrouter_last_seen
-      returning m.id
+      returning
+        m.id, m.model_id, m.prompt_price, m.completion_price, m.request_price, m.image_price,
+        m.web_search_price, m.internal_reasoning_price, m.input_cache_read_price,
+        m.input_cache_write_price, m.openrouter_data -> 'pricing' as pricing
+    ),
+    repriced as (
+      -- Price history: the written rows whose pricing is new or changed (a hash join over what
+      -- was written, so nothing is read when nothing changed).
+      insert into public.model_price_history (
+        model_id, effective_from, sync_log_id, prompt_price, completion_price, request_price,
+        image_price, web_search_price, internal_reasoning_price, input_cache_read_price,
+        input_cache_write_price, pricing
+      )
+      select
+        u.model_id, v_started_at, v_log_id, u.prompt_price, u.completion_price, u.request_price,
+        u.image_price, u.web_search_price, u.internal_reasoning_price, u.input_cache_read_price,
+        u.input_cache_write_price, u.pricing
+      from upserted as u
+      join parsed as c on c.model_id = u.model_id
+      where c.price_changed
+      returning 1
     ),
     removed as (
-      -- Missing upstream: new/active become inactive (remembering their status); disabled stay.
+      -- Missing upstream: new/active/deprecated become inactive (remembering their status);
+      -- disabled stay.
       update public.model_access as m
       set
-        status = case when m.status in ('new', 'active') then 'inactive' else m.status end,
-        status_before_inactive = case when m.status in ('new', 'active') then m.status end,
+        status = case
+          when m.status in ('new', 'active', 'deprecated') then 'inactive' else m.status
+        end,
+        status_before_inactive = case
+          when m.status in ('new', 'active', 'deprecated') then m.status
+        end,
         upstream_removed_at = v_started_at,
         last_synced_at = v_started_at,
         openrouter_last_seen = greatest(m.openrouter_last_seen, v_last_completed_sync_at)
@@ -377,7 +559,53 @@ begin
         (select count(*) from compared as c
          where c.existing_id is not null and not c.was_removed and not c.changed),
       'models_reactivated', (select count(*) from compared as c where c.was_removed),
+      'models_price_changed',
+        (select count(*) from compared as c where c.price_changed and c.rec is not null),
+      'models_access_by_rules', (select count(*) from rule_changes),
       'rows_written', (select count(*) from upserted) + (select count(*) from removed),
+      -- The change digest (public.model_change_digests), only for an applied run that writes.
+      'digest', case when v_apply and d.refusal is null and d.write_count + d.vanishing_count > 0
+      then jsonb_build_object(
+        'added', (
+          select coalesce(jsonb_agg(c.model_id order by c.model_id), '[]'::jsonb)
+          from compared as c where c.existing_id is null
+        ),
+        'inactivated', (
+          select coalesce(jsonb_agg(v.model_id order by v.model_id), '[]'::jsonb)
+          from vanishing as v
+        ),
+        'reactivated', (
+          select coalesce(jsonb_agg(c.model_id order by c.model_id), '[]'::jsonb)
+          from compared as c where c.was_removed
+        ),
+        'price_changes', (
+          select coalesce(
+            jsonb_agg(
+              jsonb_build_object(
+                'model_id', p.model_id, 'old', p.old_pricing, 'new', p.rec -> 'pricing'
+              )
+              order by p.model_id
+            ),
+            '[]'::jsonb
+          )
+          from parsed as p
+          where p.price_changed and p.existing_id is not null
+        ),
+        'rule_access_changes', (
+          select coalesce(
+            jsonb_agg(
+              jsonb_build_object(
+                'model_id', r.model_id, 'rule', r.rule, 'status', r.status,
+                'is_free', r.is_free, 'is_pro', r.is_pro, 'is_enterprise', r.is_enterprise
+              )
+              order by r.model_id
+            ),
+            '[]'::jsonb
+          )
+          from rule_changes as r
+          where not r.is_new
+        )
+      ) end,
       'preview', case when sync_openrouter_models.dry_run then jsonb_build_object(
         'added_ids', (
           select coalesce(jsonb_agg(c.model_id order by c.model_id), '[]'::jsonb)
@@ -394,6 +622,22 @@ begin
         'marked_inactive_ids', (
           select coalesce(jsonb_agg(v.model_id order by v.model_id), '[]'::jsonb)
           from vanishing as v
+        ),
+        'rule_changes', (
+          -- What the rules would set: new models a rule matches, and rule-managed models whose
+          -- access the rules would change.
+          select coalesce(
+            jsonb_agg(
+              jsonb_build_object(
+                'model_id', r.model_id, 'rule', r.rule, 'new_model', r.is_new,
+                'status', r.status, 'is_free', r.is_free, 'is_pro', r.is_pro,
+                'is_enterprise', r.is_enterprise
+              )
+              order by r.model_id
+            ),
+            '[]'::jsonb
+          )
+          from rule_changes as r
         ),
         'price_changes', (
           -- Every pricing member, as upstream writes it (known or not), old and new.
@@ -426,6 +670,8 @@ begin
     )
     into v_outcome
     from decision as d;
+
+    perform set_config('model_access.applying_rules', 'off', true);
 
     v_refusal := v_outcome ->> 'refusal';
     v_duration_ms := round(extract(epoch from clock_timestamp() - v_started_at) * 1000, 3);
@@ -478,6 +724,30 @@ begin
       );
     end if;
 
+    -- The admin digest of what changed (and its webhook); never raises.
+    if jsonb_typeof(v_outcome -> 'digest') = 'object' then
+      perform private.record_change_digest(
+        v_log_id,
+        jsonb_build_object(
+          'sync_log_id', v_log_id,
+          'synced_at', v_started_at,
+          'triggered_by', sync_openrouter_models.triggered_by
+        ) || (v_outcome -> 'digest')
+      );
+    end if;
+
+    -- A deprecated model's sunset passing changes no row, so no trigger re-points the defaults
+    -- it leaves unavailable: the first sync after the sunset does.
+    if v_apply and exists (
+      select 1
+      from public.model_access as m
+      where m.status = 'deprecated'
+        and m.sunset_at <= v_started_at
+        and m.sunset_at > coalesce(v_last_completed_sync_at, '-infinity')
+    ) then
+      perform private.repoint_default_models();
+    end if;
+
     if v_apply then
       update public.model_sync_log as l
       set
@@ -489,6 +759,7 @@ begin
         models_unchanged = (v_outcome ->> 'models_unchanged')::integer,
         models_reactivated = (v_outcome ->> 'models_reactivated')::integer,
         models_marked_inactive = (v_outcome ->> 'models_missing_upstream')::integer,
+        models_price_changed = (v_outcome ->> 'models_price_changed')::integer,
         skipped_invalid = (v_outcome ->> 'skipped_invalid')::integer,
         duplicates_ignored = (v_outcome ->> 'duplicates_ignored')::integer,
         duration_ms = v_duration_ms
@@ -539,6 +810,8 @@ begin
     'models_unchanged', v_outcome -> 'models_unchanged',
     'models_reactivated', v_outcome -> 'models_reactivated',
     'models_marked_inactive', v_outcome -> 'models_missing_upstream',
+    'models_price_changed', v_outcome -> 'models_price_changed',
+    'models_access_by_rules', v_outcome -> 'models_access_by_rules',
     'skipped_invalid', v_outcome -> 'skipped_invalid',
     'duplicates_ignored', v_outcome -> 'duplicates_ignored',
     'models_listed_before', v_outcome -> 'models_listed',
@@ -556,10 +829,13 @@ $$;
 comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric) is
   'Applies an OpenRouter catalog (the `data` array of GET /api/v1/models) to model_access in one '
   'set-based statement: adds new models, rewrites only rows whose upstream data changed, marks '
-  'models missing upstream inactive and restores returning ones; never changes admin settings. '
+  'models missing upstream inactive and restores returning ones. Applies model_access_rules to new '
+  'and changed rule-managed models; never changes the access of admin-managed ones, except that '
+  'an upstream expiration_date deprecates an active model. Records a change digest. '
   'Refuses an empty catalog, and one that would mark more than max_inactive_share (and more than '
   'ten) of the listed models inactive unless force. dry_run => true writes nothing (no log row) and returns the ids '
-  'and price changes. Serialized by an advisory lock. Admins and the service role only.';
+  'and price changes. Records new and changed prices in model_price_history (models_price_changed). '
+  'Serialized by an advisory lock. Admins and the service role only.';
 
 revoke execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric)
   from public, anon, authenticated, service_role;

@@ -1,6 +1,6 @@
 -- Rolls back the model catalog (issue 3) to the hard-coded-list design: restores
 -- public.profiles.allowed_models and removes every object the catalog migrations
--- (20261124000300 to 20261124001100) created. Keeps auth.users, public.profiles (all its rows and
+-- (20261124000300 to 20261124001500) created. Keeps auth.users, public.profiles (all its rows and
 -- columns), the private schema, private.is_admin(), private.set_updated_at() and the trigger that
 -- creates profiles, i.e. what 20261124000100 and 20261124000200 created.
 --
@@ -18,15 +18,17 @@
 -- allowed_models, like the tier, is not writable by users (no column grant).
 --
 -- Removed, with their data: model_access (the catalog), model_sync_log, model_access_audit,
--- model_usage (quota counters), user_activity (preference change log), every catalog, sync, admin,
+-- model_usage (quota counters), user_activity (preference change log), model_access_rules (tiering
+-- rules), model_price_history, model_change_digests, every catalog, sync, admin, rule,
 -- user-model, preference and quota function, the private helpers only they use
 -- (can_manage_catalog, record_model_access_audit, tier_models, user_tier, quota_periods,
 -- consume_model_quota, log_user_activity, jsonb_deep_merge, check_profile_default_model with its
--- trigger, invoke_sync_models, sync_job_status) and the pg_cron job sync-openrouter-models. Export
+-- trigger, invoke_sync_models, sync_job_status, mark_access_admin_managed, clear_model_deprecation,
+-- repoint_default_models with its triggers, also the one on profiles, record_change_digest) and the pg_cron job sync-openrouter-models. Export
 -- those tables first if you need them. The pg_cron and pg_net extensions and the Vault secrets
 -- project_url and sync_models_secret are left in place (other jobs may use them).
 --
--- The migration history rows of 20261124000300 to 20261124001100 are deleted, so that a later
+-- The migration history rows of 20261124000300 to 20261124001500 are deleted, so that a later
 -- `supabase db push` applies the catalog again.
 
 -- 1. profiles.allowed_models, filled while the catalog still exists.
@@ -69,6 +71,8 @@ where j.jobname = 'sync-openrouter-models';
 -- 3. Functions (before the tables and the view their signatures or bodies name).
 drop trigger if exists check_default_model on public.profiles;
 drop function if exists private.check_profile_default_model();
+drop trigger if exists repoint_default_model_after_tier_change on public.profiles;
+drop function if exists private.repoint_default_model_after_tier_change();
 
 drop function if exists public.consume_model_quota(text, uuid);
 drop function if exists private.consume_model_quota(uuid, text);
@@ -81,6 +85,10 @@ drop function if exists private.quota_periods();
 drop function if exists public.get_sync_health(interval);
 drop function if exists private.sync_job_status();
 drop function if exists private.invoke_sync_models();
+
+drop function if exists public.hand_models_to_rules(text[]);
+drop function if exists public.deprecate_models(text[], text, timestamptz);
+drop function if exists public.apply_model_access_rules(text[]);
 
 drop function if exists public.update_model_tier_access(
   text, boolean, boolean, boolean, text, integer, integer
@@ -96,6 +104,9 @@ drop function if exists private.jsonb_deep_merge(jsonb, jsonb);
 -- 4. The rule view and the tables (their triggers and policies go with them).
 drop view if exists private.tier_models;
 drop table if exists public.model_usage;
+drop table if exists public.model_price_history;
+drop table if exists public.model_change_digests;
+drop table if exists public.model_access_rules;
 drop table if exists public.model_access_audit;
 drop table if exists public.model_sync_log;
 drop table if exists public.model_access;
@@ -104,13 +115,18 @@ drop table if exists public.user_activity;
 -- 5. Helpers used only by the objects above.
 drop function if exists private.record_model_access_audit();
 drop function if exists private.can_manage_catalog();
+drop function if exists private.mark_access_admin_managed();
+drop function if exists private.clear_model_deprecation();
+drop function if exists private.repoint_default_models_after_access_change();
+drop function if exists private.repoint_default_models(uuid[]);
+drop function if exists private.record_change_digest(bigint, jsonb);
 
 -- 6. Migration history.
 do $$
 begin
   if to_regclass('supabase_migrations.schema_migrations') is not null then
     delete from supabase_migrations.schema_migrations
-    where version between '20261124000300' and '20261124001100';
+    where version between '20261124000300' and '20261124001500';
   end if;
 end;
 $$;

@@ -7,17 +7,23 @@ export type Database = {
           Tables: {
             "model_access": {
                   Row: {
-                    "canonical_slug": string | null,"completion_price": number | null,"context_length": number | null,"created_at": string,"created_timestamp": number | null,"daily_limit": number | null,"hugging_face_id": string | null,"id": number,"image_price": number | null,"input_cache_read_price": number | null,"input_cache_write_price": number | null,"input_modalities": (string)[] | null,"internal_reasoning_price": number | null,"is_enterprise": boolean,"is_free": boolean,"is_moderated": boolean | null,"is_pro": boolean,"last_synced_at": string | null,"max_completion_tokens": number | null,"modality": string | null,"model_description": string | null,"model_id": string,"model_name": string | null,"monthly_limit": number | null,"openrouter_data": NonNullable<Json>,"openrouter_last_seen": string | null,"output_modalities": (string)[] | null,"prompt_price": number | null,"request_price": number | null,"status": string,"status_before_inactive": string | null,"supported_parameters": (string)[] | null,"tokenizer": string | null,"updated_at": string,"upstream_removed_at": string | null,"web_search_price": number | null
+                    "access_managed_by": string,"canonical_slug": string | null,"completion_price": number | null,"context_length": number | null,"created_at": string,"created_timestamp": number | null,"daily_limit": number | null,"deprecated_at": string | null,"deprecation_source": string | null,"hugging_face_id": string | null,"id": number,"image_price": number | null,"input_cache_read_price": number | null,"input_cache_write_price": number | null,"input_modalities": (string)[] | null,"internal_reasoning_price": number | null,"is_enterprise": boolean,"is_free": boolean,"is_moderated": boolean | null,"is_pro": boolean,"last_synced_at": string | null,"max_completion_tokens": number | null,"modality": string | null,"model_description": string | null,"model_id": string,"model_name": string | null,"monthly_limit": number | null,"openrouter_data": NonNullable<Json>,"openrouter_last_seen": string | null,"output_modalities": (string)[] | null,"prompt_price": number | null,"replacement_model_id": string | null,"request_price": number | null,"status": string,"status_before_inactive": string | null,"sunset_at": string | null,"supported_parameters": (string)[] | null,"tokenizer": string | null,"updated_at": string,"upstream_removed_at": string | null,"web_search_price": number | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "canonical_slug"?: string | null,"completion_price"?: number | null,"context_length"?: number | null,"created_at"?: string,"created_timestamp"?: number | null,"daily_limit"?: number | null,"hugging_face_id"?: string | null,"id"?: never,"image_price"?: number | null,"input_cache_read_price"?: number | null,"input_cache_write_price"?: number | null,"input_modalities"?: (string)[] | null,"internal_reasoning_price"?: number | null,"is_enterprise"?: boolean,"is_free"?: boolean,"is_moderated"?: boolean | null,"is_pro"?: boolean,"last_synced_at"?: string | null,"max_completion_tokens"?: number | null,"modality"?: string | null,"model_description"?: string | null,"model_id": string,"model_name"?: string | null,"monthly_limit"?: number | null,"openrouter_data"?: NonNullable<Json>,"openrouter_last_seen"?: string | null,"output_modalities"?: (string)[] | null,"prompt_price"?: number | null,"request_price"?: number | null,"status"?: string,"status_before_inactive"?: string | null,"supported_parameters"?: (string)[] | null,"tokenizer"?: string | null,"updated_at"?: string,"upstream_removed_at"?: string | null,"web_search_price"?: number | null
+                    "access_managed_by"?: string,"canonical_slug"?: string | null,"completion_price"?: number | null,"context_length"?: number | null,"created_at"?: string,"created_timestamp"?: number | null,"daily_limit"?: number | null,"deprecated_at"?: string | null,"deprecation_source"?: string | null,"hugging_face_id"?: string | null,"id"?: never,"image_price"?: number | null,"input_cache_read_price"?: number | null,"input_cache_write_price"?: number | null,"input_modalities"?: (string)[] | null,"internal_reasoning_price"?: number | null,"is_enterprise"?: boolean,"is_free"?: boolean,"is_moderated"?: boolean | null,"is_pro"?: boolean,"last_synced_at"?: string | null,"max_completion_tokens"?: number | null,"modality"?: string | null,"model_description"?: string | null,"model_id": string,"model_name"?: string | null,"monthly_limit"?: number | null,"openrouter_data"?: NonNullable<Json>,"openrouter_last_seen"?: string | null,"output_modalities"?: (string)[] | null,"prompt_price"?: number | null,"replacement_model_id"?: string | null,"request_price"?: number | null,"status"?: string,"status_before_inactive"?: string | null,"sunset_at"?: string | null,"supported_parameters"?: (string)[] | null,"tokenizer"?: string | null,"updated_at"?: string,"upstream_removed_at"?: string | null,"web_search_price"?: number | null
                   }
                   Update: {
-                    "canonical_slug"?: string | null,"completion_price"?: number | null,"context_length"?: number | null,"created_at"?: string,"created_timestamp"?: number | null,"daily_limit"?: number | null,"hugging_face_id"?: string | null,"id"?: never,"image_price"?: number | null,"input_cache_read_price"?: number | null,"input_cache_write_price"?: number | null,"input_modalities"?: (string)[] | null,"internal_reasoning_price"?: number | null,"is_enterprise"?: boolean,"is_free"?: boolean,"is_moderated"?: boolean | null,"is_pro"?: boolean,"last_synced_at"?: string | null,"max_completion_tokens"?: number | null,"modality"?: string | null,"model_description"?: string | null,"model_id"?: string,"model_name"?: string | null,"monthly_limit"?: number | null,"openrouter_data"?: NonNullable<Json>,"openrouter_last_seen"?: string | null,"output_modalities"?: (string)[] | null,"prompt_price"?: number | null,"request_price"?: number | null,"status"?: string,"status_before_inactive"?: string | null,"supported_parameters"?: (string)[] | null,"tokenizer"?: string | null,"updated_at"?: string,"upstream_removed_at"?: string | null,"web_search_price"?: number | null
+                    "access_managed_by"?: string,"canonical_slug"?: string | null,"completion_price"?: number | null,"context_length"?: number | null,"created_at"?: string,"created_timestamp"?: number | null,"daily_limit"?: number | null,"deprecated_at"?: string | null,"deprecation_source"?: string | null,"hugging_face_id"?: string | null,"id"?: never,"image_price"?: number | null,"input_cache_read_price"?: number | null,"input_cache_write_price"?: number | null,"input_modalities"?: (string)[] | null,"internal_reasoning_price"?: number | null,"is_enterprise"?: boolean,"is_free"?: boolean,"is_moderated"?: boolean | null,"is_pro"?: boolean,"last_synced_at"?: string | null,"max_completion_tokens"?: number | null,"modality"?: string | null,"model_description"?: string | null,"model_id"?: string,"model_name"?: string | null,"monthly_limit"?: number | null,"openrouter_data"?: NonNullable<Json>,"openrouter_last_seen"?: string | null,"output_modalities"?: (string)[] | null,"prompt_price"?: number | null,"replacement_model_id"?: string | null,"request_price"?: number | null,"status"?: string,"status_before_inactive"?: string | null,"sunset_at"?: string | null,"supported_parameters"?: (string)[] | null,"tokenizer"?: string | null,"updated_at"?: string,"upstream_removed_at"?: string | null,"web_search_price"?: number | null
                   }
                   Relationships: [
-                    
+                    {
+      foreignKeyName: "model_access_replacement_model_id_fkey"
+      columns: ["replacement_model_id"]
+isOneToOne: false
+      referencedRelation: "model_access"
+      referencedColumns: ["model_id"]
+    }
                   ]
                 },"model_access_audit": {
                   Row: {
@@ -33,16 +39,58 @@ export type Database = {
                   Relationships: [
                     
                   ]
-                },"model_sync_log": {
+                },"model_access_rules": {
                   Row: {
-                    "completed_at": string | null,"duplicates_ignored": number | null,"duration_ms": number | null,"error_details": Json | null,"error_message": string | null,"forced": boolean,"id": number,"models_added": number | null,"models_marked_inactive": number | null,"models_reactivated": number | null,"models_unchanged": number | null,"models_updated": number | null,"skipped_invalid": number | null,"started_at": string,"sync_status": string,"total_openrouter_models": number | null,"total_processed": number | null,"triggered_by": string,"triggered_by_user_id": string | null
+                    "created_at": string,"enabled": boolean,"id": number,"is_enterprise": boolean,"is_free": boolean,"is_pro": boolean,"match_input_modality": string | null,"match_is_free_variant": boolean | null,"match_max_completion_price": number | null,"match_max_prompt_price": number | null,"match_min_completion_price": number | null,"match_min_context_length": number | null,"match_min_prompt_price": number | null,"match_model_id_like": string | null,"match_model_id_regex": string | null,"match_output_modality": string | null,"match_provider": string | null,"name": string,"priority": number,"status": string,"updated_at": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "completed_at"?: string | null,"duplicates_ignored"?: number | null,"duration_ms"?: number | null,"error_details"?: Json | null,"error_message"?: string | null,"forced"?: boolean,"id"?: never,"models_added"?: number | null,"models_marked_inactive"?: number | null,"models_reactivated"?: number | null,"models_unchanged"?: number | null,"models_updated"?: number | null,"skipped_invalid"?: number | null,"started_at"?: string,"sync_status"?: string,"total_openrouter_models"?: number | null,"total_processed"?: number | null,"triggered_by": string,"triggered_by_user_id"?: string | null
+                    "created_at"?: string,"enabled"?: boolean,"id"?: never,"is_enterprise"?: boolean,"is_free"?: boolean,"is_pro"?: boolean,"match_input_modality"?: string | null,"match_is_free_variant"?: boolean | null,"match_max_completion_price"?: number | null,"match_max_prompt_price"?: number | null,"match_min_completion_price"?: number | null,"match_min_context_length"?: number | null,"match_min_prompt_price"?: number | null,"match_model_id_like"?: string | null,"match_model_id_regex"?: string | null,"match_output_modality"?: string | null,"match_provider"?: string | null,"name": string,"priority": number,"status": string,"updated_at"?: string
                   }
                   Update: {
-                    "completed_at"?: string | null,"duplicates_ignored"?: number | null,"duration_ms"?: number | null,"error_details"?: Json | null,"error_message"?: string | null,"forced"?: boolean,"id"?: never,"models_added"?: number | null,"models_marked_inactive"?: number | null,"models_reactivated"?: number | null,"models_unchanged"?: number | null,"models_updated"?: number | null,"skipped_invalid"?: number | null,"started_at"?: string,"sync_status"?: string,"total_openrouter_models"?: number | null,"total_processed"?: number | null,"triggered_by"?: string,"triggered_by_user_id"?: string | null
+                    "created_at"?: string,"enabled"?: boolean,"id"?: never,"is_enterprise"?: boolean,"is_free"?: boolean,"is_pro"?: boolean,"match_input_modality"?: string | null,"match_is_free_variant"?: boolean | null,"match_max_completion_price"?: number | null,"match_max_prompt_price"?: number | null,"match_min_completion_price"?: number | null,"match_min_context_length"?: number | null,"match_min_prompt_price"?: number | null,"match_model_id_like"?: string | null,"match_model_id_regex"?: string | null,"match_output_modality"?: string | null,"match_provider"?: string | null,"name"?: string,"priority"?: number,"status"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"model_change_digests": {
+                  Row: {
+                    "created_at": string,"digest": NonNullable<Json>,"id": number,"models_added": number,"models_inactivated": number,"models_reactivated": number,"price_changes": number,"rule_access_changes": number,"sync_log_id": number,"webhook_error": string | null,"webhook_request_id": number | null,"webhook_status": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"digest": NonNullable<Json>,"id"?: never,"models_added": number,"models_inactivated": number,"models_reactivated": number,"price_changes": number,"rule_access_changes": number,"sync_log_id": number,"webhook_error"?: string | null,"webhook_request_id"?: number | null,"webhook_status": string
+                  }
+                  Update: {
+                    "created_at"?: string,"digest"?: NonNullable<Json>,"id"?: never,"models_added"?: number,"models_inactivated"?: number,"models_reactivated"?: number,"price_changes"?: number,"rule_access_changes"?: number,"sync_log_id"?: number,"webhook_error"?: string | null,"webhook_request_id"?: number | null,"webhook_status"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"model_price_history": {
+                  Row: {
+                    "completion_price": number | null,"effective_from": string,"id": number,"image_price": number | null,"input_cache_read_price": number | null,"input_cache_write_price": number | null,"internal_reasoning_price": number | null,"model_id": string,"pricing": Json | null,"prompt_price": number | null,"request_price": number | null,"sync_log_id": number | null,"web_search_price": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "completion_price"?: number | null,"effective_from": string,"id"?: never,"image_price"?: number | null,"input_cache_read_price"?: number | null,"input_cache_write_price"?: number | null,"internal_reasoning_price"?: number | null,"model_id": string,"pricing"?: Json | null,"prompt_price"?: number | null,"request_price"?: number | null,"sync_log_id"?: number | null,"web_search_price"?: number | null
+                  }
+                  Update: {
+                    "completion_price"?: number | null,"effective_from"?: string,"id"?: never,"image_price"?: number | null,"input_cache_read_price"?: number | null,"input_cache_write_price"?: number | null,"internal_reasoning_price"?: number | null,"model_id"?: string,"pricing"?: Json | null,"prompt_price"?: number | null,"request_price"?: number | null,"sync_log_id"?: number | null,"web_search_price"?: number | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"model_sync_log": {
+                  Row: {
+                    "completed_at": string | null,"duplicates_ignored": number | null,"duration_ms": number | null,"error_details": Json | null,"error_message": string | null,"forced": boolean,"id": number,"models_added": number | null,"models_marked_inactive": number | null,"models_price_changed": number | null,"models_reactivated": number | null,"models_unchanged": number | null,"models_updated": number | null,"skipped_invalid": number | null,"started_at": string,"sync_status": string,"total_openrouter_models": number | null,"total_processed": number | null,"triggered_by": string,"triggered_by_user_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "completed_at"?: string | null,"duplicates_ignored"?: number | null,"duration_ms"?: number | null,"error_details"?: Json | null,"error_message"?: string | null,"forced"?: boolean,"id"?: never,"models_added"?: number | null,"models_marked_inactive"?: number | null,"models_price_changed"?: number | null,"models_reactivated"?: number | null,"models_unchanged"?: number | null,"models_updated"?: number | null,"skipped_invalid"?: number | null,"started_at"?: string,"sync_status"?: string,"total_openrouter_models"?: number | null,"total_processed"?: number | null,"triggered_by": string,"triggered_by_user_id"?: string | null
+                  }
+                  Update: {
+                    "completed_at"?: string | null,"duplicates_ignored"?: number | null,"duration_ms"?: number | null,"error_details"?: Json | null,"error_message"?: string | null,"forced"?: boolean,"id"?: never,"models_added"?: number | null,"models_marked_inactive"?: number | null,"models_price_changed"?: number | null,"models_reactivated"?: number | null,"models_unchanged"?: number | null,"models_updated"?: number | null,"skipped_invalid"?: number | null,"started_at"?: string,"sync_status"?: string,"total_openrouter_models"?: number | null,"total_processed"?: number | null,"triggered_by"?: string,"triggered_by_user_id"?: string | null
                   }
                   Relationships: [
                     
@@ -101,11 +149,17 @@ isOneToOne: false
             [_ in never]: never
           }
           Functions: {
-            "can_use_model":
+            "apply_model_access_rules":
+{ Args: { "model_ids"?: (string)[] }; Returns: Json
+                           },
+"can_use_model":
 { Args: { "model_id": string,"user_uuid"?: string }; Returns: boolean
                            },
 "consume_model_quota":
 { Args: { "model_id": string,"user_uuid"?: string }; Returns: Json
+                           },
+"deprecate_models":
+{ Args: { "model_ids": (string)[],"replacement_model_id"?: string,"sunset_at"?: string }; Returns: Json
                            },
 "get_my_tier":
 { Args: Record<PropertyKey, never>; Returns: string
@@ -115,8 +169,11 @@ isOneToOne: false
                            },
 "get_user_allowed_models_v2":
 { Args: { "user_uuid"?: string }; Returns: {
-              "completion_price": number,"context_length": number,"created_timestamp": number,"daily_limit": number,"input_modalities": (string)[],"modality": string,"model_description": string,"model_id": string,"model_name": string,"monthly_limit": number,"output_modalities": (string)[],"prompt_price": number,"supported_parameters": (string)[]
+              "completion_price": number,"context_length": number,"created_timestamp": number,"daily_limit": number,"deprecated_at": string,"input_modalities": (string)[],"modality": string,"model_description": string,"model_id": string,"model_name": string,"monthly_limit": number,"output_modalities": (string)[],"prompt_price": number,"replacement_model_id": string,"sunset_at": string,"supported_parameters": (string)[]
             }[]
+                           },
+"hand_models_to_rules":
+{ Args: { "model_ids": (string)[] }; Returns: Json
                            },
 "log_sync_failure":
 { Args: { "error_details"?: Json,"error_message": string,"triggered_by": string }; Returns: number

@@ -4,6 +4,14 @@
 //   PATCH  /admin-models                 bulk change { model_ids, changes }, all or nothing
 //   POST   /admin-models/sync            manual sync (?dry_run=true, ?force=true)
 //   GET    /admin-models/sync-log        recent sync runs, newest first
+//   GET    /admin-models/changes         change digests of recent syncs, newest first
+//   GET    /admin-models/rules           tiering rules, by priority
+//   POST   /admin-models/rules           add a rule
+//   POST   /admin-models/rules/apply     re-apply the rules to every rule-managed model
+//   PATCH  /admin-models/rules/:ruleId   change a rule
+//   DELETE /admin-models/rules/:ruleId   delete a rule
+//   GET    /admin-models/:modelId/prices the model's price timeline, newest first
+//   POST   /admin-models/:modelId/deprecate  deprecate { replacement_model_id?, sunset_at? }
 //   GET    /admin-models/:modelId        one model
 //   PATCH  /admin-models/:modelId        change one model
 // :modelId is the model id percent-encoded as ONE path segment (encodeURIComponent), see
@@ -18,7 +26,7 @@ import { modelIdSchema } from "../_shared/model_id.ts";
 import { syncCatalog } from "../_shared/sync.ts";
 
 const tiers = ["free", "pro", "enterprise"] as const;
-const statuses = ["new", "active", "inactive", "disabled"] as const;
+const statuses = ["new", "active", "deprecated", "inactive", "disabled"] as const;
 
 const booleanParam = z.enum(["true", "false"]).transform((v) => v === "true");
 
@@ -34,7 +42,11 @@ const listQuerySchema = z.strictObject({
 
 const limitValue = z.number().int().positive().max(2_147_483_647).nullable();
 
-/** What an admin may change; `inactive` is the sync's to set and clear. */
+/**
+ * What an admin may change; `inactive` is the sync's to set and clear. Status or tier flags make
+ * the model admin-managed; `access_managed_by: "rules"` hands it back to the tiering rules (and
+ * cannot be combined with status or flags, which the rules then decide).
+ */
 const changesSchema = z.strictObject({
   is_free: z.boolean(),
   is_pro: z.boolean(),
@@ -42,7 +54,15 @@ const changesSchema = z.strictObject({
   status: z.enum(["new", "active", "disabled"]),
   daily_limit: limitValue,
   monthly_limit: limitValue,
-}).partial().refine((changes) => Object.keys(changes).length > 0, "name at least one field");
+  access_managed_by: z.literal("rules"),
+}).partial()
+  .refine((changes) => Object.keys(changes).length > 0, "name at least one field")
+  .refine(
+    (changes) =>
+      changes.access_managed_by === undefined ||
+      ["status", "is_free", "is_pro", "is_enterprise"].every((key) => !(key in changes)),
+    'access_managed_by: "rules" hands status and tier flags to the rules; do not set them too',
+  );
 
 type Changes = z.infer<typeof changesSchema>;
 
@@ -89,6 +109,11 @@ interface ModelRow {
   hugging_face_id: string | null;
   is_moderated: boolean | null;
   status_before_inactive: string | null;
+  access_managed_by: string;
+  deprecated_at: Date | null;
+  sunset_at: Date | null;
+  replacement_model_id: string | null;
+  deprecation_source: string | null;
   upstream_removed_at: Date | null;
   last_synced_at: Date | null;
   openrouter_last_seen: Date | null;
@@ -104,7 +129,9 @@ const modelColumns = (tx: Tx) =>
     m.input_cache_read_price, m.input_cache_write_price, m.context_length,
     m.max_completion_tokens, m.modality, m.input_modalities, m.output_modalities,
     m.supported_parameters, m.created_timestamp, m.canonical_slug, m.hugging_face_id,
-    m.is_moderated, m.status_before_inactive, m.upstream_removed_at, m.last_synced_at,
+    m.is_moderated, m.status_before_inactive, m.access_managed_by, m.deprecated_at, m.sunset_at,
+    m.replacement_model_id, m.deprecation_source, m.upstream_removed_at,
+    m.last_synced_at,
     m.openrouter_last_seen, m.created_at, m.updated_at`;
 
 function adminModel(row: ModelRow) {
@@ -139,6 +166,11 @@ function adminModel(row: ModelRow) {
     hugging_face_id: row.hugging_face_id,
     is_moderated: row.is_moderated,
     status_before_inactive: row.status_before_inactive,
+    access_managed_by: row.access_managed_by,
+    deprecated_at: row.deprecated_at,
+    sunset_at: row.sunset_at,
+    replacement_model_id: row.replacement_model_id,
+    deprecation_source: row.deprecation_source,
     upstream_removed_at: row.upstream_removed_at,
     last_synced_at: row.last_synced_at,
     openrouter_last_seen: row.openrouter_last_seen,
@@ -176,22 +208,109 @@ const tierCondition = (tx: Tx, tier: (typeof tiers)[number]) => {
 
 /** Applies changes to models through the database function, all or nothing; 404 on unknown ids. */
 async function updateModels(tx: Tx, ids: string[], changes: Changes) {
-  const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
-    select public.update_models_access(${ids}::text[], ${tx.json(changes)}) as result`;
-  if (result.success === false) {
-    if (result.error === "unknown_models") {
-      throw notFound("Unknown model ids; nothing was changed.", {
-        unknown_ids: result.unknown_ids,
-      });
-    }
-    // invalid_changes, invalid_status, invalid_limit: zod refuses these first; kept as a 400.
-    throw new HttpError(400, "invalid_request", String(result.message ?? result.error));
+  const { access_managed_by: handBack, ...fields } = changes;
+  if (!handBack) {
+    const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
+      select public.update_models_access(${ids}::text[], ${tx.json(fields)}) as result`;
+    checkResult(result);
+    return {
+      updated: Number(result.updated_count),
+      unchanged: Number(result.unchanged_count),
+      rows: await selectModels(tx, ids),
+    };
   }
-  return {
-    updated: Number(result.updated_count),
-    unchanged: Number(result.unchanged_count),
-    rows: await selectModels(tx, ids),
-  };
+  // Back to the rules, which apply at once (public.hand_models_to_rules); limits may come along.
+  const before = await selectModels(tx, ids);
+  if (Object.keys(fields).length > 0) {
+    const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
+      select public.update_models_access(${ids}::text[], ${tx.json(fields)}) as result`;
+    checkResult(result);
+  }
+  const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
+    select public.hand_models_to_rules(${ids}::text[]) as result`;
+  checkResult(result);
+  const rows = await selectModels(tx, ids);
+  const access = (row: ModelRow) =>
+    JSON.stringify([
+      row.status,
+      row.status_before_inactive,
+      row.is_free,
+      row.is_pro,
+      row.is_enterprise,
+      row.daily_limit,
+      row.monthly_limit,
+      row.access_managed_by,
+    ]);
+  const updated = rows.filter((row, i) => access(row) !== access(before[i])).length;
+  return { updated, unchanged: ids.length - updated, rows };
+}
+
+function checkResult(result: Record<string, unknown>) {
+  if (result.success !== false) return;
+  if (result.error === "unknown_models") {
+    throw notFound("Unknown model ids; nothing was changed.", { unknown_ids: result.unknown_ids });
+  }
+  // invalid_changes, invalid_status, invalid_limit: zod refuses these first; kept as a 400.
+  throw new HttpError(400, "invalid_request", String(result.message ?? result.error));
+}
+
+// Tiering rules (public.model_access_rules) ---------------------------------------------------
+
+const price = z.union([z.number(), z.string().regex(/^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/)])
+  .transform(String).nullable();
+const pattern = z.string().min(1).max(500).nullable();
+
+const ruleFieldsSchema = z.strictObject({
+  priority: z.number().int().min(-1_000_000).max(1_000_000),
+  name: z.string().trim().min(1).max(200),
+  enabled: z.boolean(),
+  match_model_id_like: pattern,
+  match_model_id_regex: pattern,
+  match_provider: pattern,
+  match_is_free_variant: z.boolean().nullable(),
+  match_min_prompt_price: price,
+  match_max_prompt_price: price,
+  match_min_completion_price: price,
+  match_max_completion_price: price,
+  match_min_context_length: z.number().int().min(0).max(2_147_483_647).nullable(),
+  match_input_modality: pattern,
+  match_output_modality: pattern,
+  status: z.enum(["new", "active", "disabled"]),
+  is_free: z.boolean(),
+  is_pro: z.boolean(),
+  is_enterprise: z.boolean(),
+});
+
+const newRuleSchema = ruleFieldsSchema.partial().required({
+  priority: true,
+  name: true,
+  status: true,
+});
+const ruleChangesSchema = ruleFieldsSchema.partial().refine(
+  (changes) => Object.keys(changes).length > 0,
+  "name at least one field",
+);
+
+const ruleIdSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+function rule(row: Record<string, unknown>) {
+  return { ...row, id: Number(row.id) };
+}
+
+/** Writes a rule, turning an invalid regular expression (SQLSTATE 2201B) into a 400. */
+async function writeRule<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if ((error as { code?: string }).code === "2201B") {
+      throw new HttpError(
+        400,
+        "invalid_request",
+        "match_model_id_regex is not a valid regular expression.",
+      );
+    }
+    throw error;
+  }
 }
 
 const app = createApp("admin-models", {
@@ -311,6 +430,158 @@ app.get("/health", async (c) => {
   return c.json({ health });
 });
 app.all("/health", onlyAllow("GET"));
+
+interface PriceRow {
+  effective_from: Date;
+  sync_log_id: string | null;
+  prompt_price: string | null;
+  completion_price: string | null;
+  request_price: string | null;
+  image_price: string | null;
+  web_search_price: string | null;
+  internal_reasoning_price: string | null;
+  input_cache_read_price: string | null;
+  input_cache_write_price: string | null;
+  pricing: Record<string, unknown> | null;
+}
+
+// The price timeline (public.model_price_history): one entry per observed change, newest first.
+app.get("/:modelId/prices", async (c) => {
+  const id = modelIdParam(c);
+  const result = await asUser(c.get("claims"), async (tx) => {
+    const [known] = await tx`select 1 from public.model_access where model_id = ${id}`;
+    if (!known) return null;
+    return await tx<PriceRow[]>`
+      select h.effective_from, h.sync_log_id, h.prompt_price, h.completion_price,
+             h.request_price, h.image_price, h.web_search_price, h.internal_reasoning_price,
+             h.input_cache_read_price, h.input_cache_write_price, h.pricing
+        from public.model_price_history as h
+       where h.model_id = ${id}
+       order by h.effective_from desc, h.id desc`;
+  });
+  if (!result) throw notFound(`No model "${id}".`);
+  return c.json({
+    model_id: id,
+    prices: result.map((row) => ({
+      effective_from: row.effective_from,
+      prompt: row.prompt_price,
+      completion: row.completion_price,
+      request: row.request_price,
+      image: row.image_price,
+      web_search: row.web_search_price,
+      internal_reasoning: row.internal_reasoning_price,
+      input_cache_read: row.input_cache_read_price,
+      input_cache_write: row.input_cache_write_price,
+      upstream: row.pricing,
+      sync_log_id: row.sync_log_id === null ? null : Number(row.sync_log_id),
+    })),
+  });
+});
+app.all("/:modelId/prices", onlyAllow("GET"));
+
+// The change feed (public.model_change_digests): one digest per sync that changed something.
+app.get("/changes", async (c) => {
+  const query = validate(syncLogQuerySchema, c.req.query(), "query");
+  const digests = await asUser(c.get("claims"), (tx) =>
+    tx<Record<string, unknown>[]>`
+      select id, sync_log_id, created_at, models_added, models_inactivated, models_reactivated,
+             price_changes, rule_access_changes, digest, webhook_status, webhook_request_id,
+             webhook_error
+        from public.model_change_digests
+       order by created_at desc, id desc
+       limit ${query.limit}`);
+  return c.json({
+    digests: digests.map((d) => ({
+      ...d,
+      id: Number(d.id),
+      sync_log_id: Number(d.sync_log_id),
+      webhook_request_id: d.webhook_request_id === null ? null : Number(d.webhook_request_id),
+    })),
+  });
+});
+app.all("/changes", onlyAllow("GET"));
+
+app.get("/rules", async (c) => {
+  const rules = await asUser(c.get("claims"), (tx) =>
+    tx<Record<string, unknown>[]>`
+      select * from public.model_access_rules order by priority, id`);
+  return c.json({ rules: rules.map(rule) });
+});
+
+app.post("/rules", async (c) => {
+  const body = validate(newRuleSchema, await readJson(c), "body");
+  const [row] = await writeRule(() =>
+    asUser(c.get("claims"), (tx) =>
+      tx<Record<string, unknown>[]>`
+        insert into public.model_access_rules ${tx(body)} returning *`)
+  );
+  return c.json({ rule: rule(row) }, 201);
+});
+app.all("/rules", onlyAllow("GET", "POST"));
+
+app.post("/rules/apply", async (c) => {
+  const [{ result }] = await asUser(
+    c.get("claims"),
+    (tx) =>
+      tx<{ result: Record<string, unknown> }[]>`
+        select public.apply_model_access_rules() as result`,
+  );
+  return c.json({ updated: result.updated_count, changes: result.changes });
+});
+app.all("/rules/apply", onlyAllow("POST"));
+
+app.patch("/rules/:ruleId", async (c) => {
+  const id = validate(ruleIdSchema, c.req.param("ruleId"), "rule id");
+  const changes = validate(ruleChangesSchema, await readJson(c), "body");
+  const [row] = await writeRule(() =>
+    asUser(c.get("claims"), (tx) =>
+      tx<Record<string, unknown>[]>`
+        update public.model_access_rules set ${tx(changes)} where id = ${id} returning *`)
+  );
+  if (!row) throw notFound(`No rule ${id}.`);
+  return c.json({ rule: rule(row) });
+});
+
+app.delete("/rules/:ruleId", async (c) => {
+  const id = validate(ruleIdSchema, c.req.param("ruleId"), "rule id");
+  const [row] = await asUser(c.get("claims"), (tx) =>
+    tx<{ id: string }[]>`
+      delete from public.model_access_rules where id = ${id} returning id`);
+  if (!row) throw notFound(`No rule ${id}.`);
+  return c.body(null, 204);
+});
+app.all("/rules/:ruleId", onlyAllow("PATCH", "DELETE"));
+
+const deprecateSchema = z.strictObject({
+  replacement_model_id: modelIdSchema.nullable().default(null),
+  sunset_at: z.iso.datetime({ offset: true }).nullable().default(null),
+});
+
+// Deprecation (public.deprecate_models): listed until the sunset, then unavailable; users whose
+// default model becomes unavailable move to the replacement (or their tier's default).
+app.post("/:modelId/deprecate", async (c) => {
+  const id = modelIdParam(c);
+  const body = validate(deprecateSchema, await readJson(c, { emptyAs: {} }), "body");
+  const row = await asUser(c.get("claims"), async (tx) => {
+    const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
+      select public.deprecate_models(
+        array[${id}]::text[], ${body.replacement_model_id}, ${body.sunset_at}::timestamptz
+      ) as result`;
+    if (result.success === false) {
+      if (result.error === "unknown_models") throw notFound(`No model "${id}".`);
+      const status = result.error === "invalid_status" ? 409 : 400;
+      throw new HttpError(
+        status,
+        status === 409 ? "conflict" : "invalid_request",
+        String(result.message),
+      );
+    }
+    const [model] = await selectModels(tx, [id]);
+    return model;
+  });
+  return c.json({ model: adminModel(row) });
+});
+app.all("/:modelId/deprecate", onlyAllow("POST"));
 
 app.get("/:modelId", async (c) => {
   const id = modelIdParam(c);

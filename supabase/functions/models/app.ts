@@ -2,7 +2,9 @@
 // database (public.get_user_allowed_models_v2, run as the caller so RLS applies).
 //   legacy (default):    { "models": ["provider/model", ...] }
 //   ?enhanced=true:      { "models": [{ id, name, description, context_length, pricing, ...,
-//                                       usage: null | { daily: {...}, monthly: {...} } }] }
+//                                       usage: null | { daily: {...}, monthly: {...} },
+//                                       deprecation: null | { deprecated_at, sunset_at,
+//                                                             replacement_model_id } }] }
 // Conditional requests: ETag (a hash of the body) and If-None-Match → 304.
 // POST /functions/v1/models/consume { "model_id" }: public.consume_model_quota as the caller;
 // 200 when allowed, 429 (Retry-After) when a quota is used up, 403 when the model is not allowed.
@@ -28,6 +30,10 @@ interface AllowedModelRow {
   monthly_limit: number | null;
   /** bigint: postgres.js hands it over as a string. */
   created_timestamp: string | number | null;
+  /** Set only for deprecated models (listed until their sunset). */
+  deprecated_at: Date | null;
+  sunset_at: Date | null;
+  replacement_model_id: string | null;
 }
 
 interface CatalogState {
@@ -72,17 +78,21 @@ interface TierLists {
 }
 
 /**
- * The caller's tier and a fingerprint of every active model row: its count and the XOR of a
- * 64-bit hash of each row's id and updated_at (kept by trigger, so any change to a row changes
- * it; a row leaving or joining the active set changes it too). get_user_allowed_models_v2 depends
- * on nothing else (the tier and the active rows), so equal (tier, fingerprint) means an equal list.
+ * The caller's tier and a fingerprint of every offered model row (active, or deprecated before its
+ * sunset: the availability condition of private.tier_models): its count and the XOR of a 64-bit
+ * hash of each row's id and updated_at (kept by trigger, so any change to a row changes it; a row
+ * leaving or joining the offered set, a sunset passing included, changes it too).
+ * get_user_allowed_models_v2 depends on nothing else (the tier and the offered rows), so equal
+ * (tier, fingerprint) means an equal list.
  */
 const stateSql = `
   select public.get_my_tier() as tier,
          (select count(*) || ':' || coalesce(bit_xor(hashtextextended(
                    m.model_id, (extract(epoch from m.updated_at) * 1000000)::bigint)), 0)
             from public.model_access as m
-           where m.status = 'active') as fingerprint`;
+           where m.status = 'active'
+              or (m.status = 'deprecated' and (m.sunset_at is null or m.sunset_at > now())))
+           as fingerprint`;
 
 /**
  * The state and the list in ONE statement, hence one snapshot (the list function is stable, so it
@@ -169,6 +179,11 @@ function enhancedModel(row: AllowedModelRow, usage: ReturnType<typeof modelUsage
     daily_limit: row.daily_limit,
     monthly_limit: row.monthly_limit,
     usage,
+    deprecation: row.deprecated_at === null && row.sunset_at === null ? null : {
+      deprecated_at: row.deprecated_at,
+      sunset_at: row.sunset_at,
+      replacement_model_id: row.replacement_model_id,
+    },
   };
 }
 

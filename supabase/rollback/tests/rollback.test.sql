@@ -88,7 +88,7 @@ select is(
 );
 select is(
   (select count(*)::int from supabase_migrations.schema_migrations
-   where version between '20261124000300' and '20261124001100'),
+   where version between '20261124000300' and '20261124001500'),
   0,
   'the catalog migrations are no longer recorded as applied'
 );

@@ -200,8 +200,9 @@ select is(
   '{"model_id": "t/ent", "model_name": "A enterprise", "model_description": null,
     "context_length": null, "prompt_price": null, "completion_price": null, "modality": null,
     "input_modalities": null, "output_modalities": null, "supported_parameters": null,
-    "daily_limit": 10, "monthly_limit": null, "created_timestamp": null}'::jsonb,
-  'each row carries the model''s data and limits'
+    "daily_limit": 10, "monthly_limit": null, "created_timestamp": null,
+    "deprecated_at": null, "sunset_at": null, "replacement_model_id": null}'::jsonb,
+  'each row carries the model''s data, limits and deprecation (none)'
 );
 
 select tests.act_as(:'admin_id');

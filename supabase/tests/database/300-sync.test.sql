@@ -9,6 +9,10 @@ begin;
 \ir _helpers.psql
 select plan(72);
 
+-- The sync without tiering rules (the seeded ones are tested in 330-access-rules.test.sql):
+-- what it does to access settings here is what it does to admin-managed models.
+delete from public.model_access_rules;
+
 \set old_catalog `cat ../shared/fixtures/openrouter/2025-05-23.json`
 \set new_catalog `cat ../shared/fixtures/openrouter/2025-12-02.json`
 

@@ -1,0 +1,359 @@
+-- public.model_access_rules: admin-managed tiering rules, and model_access.access_managed_by.
+--
+-- Why: hundreds of models appear upstream; admins should not have to click through each. A rule
+-- matches on model attributes (id pattern, provider, `:free` variant, price thresholds, context
+-- length, modality) and sets status and tier flags. public.sync_openrouter_models applies the
+-- first matching rule (lowest priority, then lowest id) to every model it first sees, and again to
+-- every rule-managed model whose upstream data changed, so a model that turns from free to paid
+-- leaves the free tier by itself. A rule-managed model that no rule matches is `new` with no tier
+-- flag (awaiting review). Any other change of a model's status or tier flags (update_models_access,
+-- the Data API, an operator in Studio) makes the model admin-managed: rules no longer touch it
+-- until an admin hands it back (public.hand_models_to_rules).
+
+create table public.model_access_rules (
+  id bigint generated always as identity primary key,
+  priority integer not null,
+  name text not null,
+  enabled boolean not null default true,
+  match_model_id_like text,
+  match_model_id_regex text,
+  match_provider text,
+  match_is_free_variant boolean,
+  match_min_prompt_price numeric,
+  match_max_prompt_price numeric,
+  match_min_completion_price numeric,
+  match_max_completion_price numeric,
+  match_min_context_length integer,
+  match_input_modality text,
+  match_output_modality text,
+  status text not null,
+  is_free boolean not null default false,
+  is_pro boolean not null default false,
+  is_enterprise boolean not null default false,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  constraint model_access_rules_name_not_blank check (btrim(name) <> ''),
+  constraint model_access_rules_status_check check (status in ('new', 'active', 'disabled')),
+  -- Compiling the pattern rejects an invalid regular expression when the rule is saved (2201B),
+  -- rather than failing every later sync.
+  constraint model_access_rules_regex_valid
+    check (match_model_id_regex is null or ('' ~ match_model_id_regex) is not null)
+);
+
+comment on table public.model_access_rules is
+  'Tiering rules: the first enabled rule (by priority, then id) whose every non-null match_* '
+  'condition holds sets status and tier flags of a rule-managed model, when the sync first sees '
+  'it and whenever its upstream data changes. No matching rule: new, no tier flag. Admins and the '
+  'service role manage them.';
+comment on column public.model_access_rules.priority is 'Lower runs first; ties by id.';
+comment on column public.model_access_rules.name is 'What the rule is for (shown in dry runs).';
+comment on column public.model_access_rules.enabled is 'Disabled rules are ignored.';
+comment on column public.model_access_rules.match_model_id_like is
+  'LIKE pattern on the model id (e.g. ''openai/%''); null = any.';
+comment on column public.model_access_rules.match_model_id_regex is
+  'POSIX regular expression on the model id (case sensitive); null = any.';
+comment on column public.model_access_rules.match_provider is
+  'Provider: the id before the first `/` (e.g. ''anthropic''); null = any.';
+comment on column public.model_access_rules.match_is_free_variant is
+  'true: only ids ending in `:free`; false: only the others; null = any.';
+comment on column public.model_access_rules.match_min_prompt_price is
+  'prompt_price >= this (USD per token); a model without a parsable price does not match.';
+comment on column public.model_access_rules.match_max_prompt_price is
+  'prompt_price <= this. Routers price at -1: pair with a minimum of 0 to mean "free".';
+comment on column public.model_access_rules.match_min_completion_price is
+  'completion_price >= this.';
+comment on column public.model_access_rules.match_max_completion_price is
+  'completion_price <= this.';
+comment on column public.model_access_rules.match_min_context_length is
+  'context_length >= this.';
+comment on column public.model_access_rules.match_input_modality is
+  'One of the model''s input_modalities (e.g. ''image'').';
+comment on column public.model_access_rules.match_output_modality is
+  'One of the model''s output_modalities (e.g. ''image'').';
+comment on column public.model_access_rules.status is 'Status the rule sets: new | active | disabled.';
+comment on column public.model_access_rules.is_free is 'is_free the rule sets.';
+comment on column public.model_access_rules.is_pro is 'is_pro the rule sets.';
+comment on column public.model_access_rules.is_enterprise is 'is_enterprise the rule sets.';
+
+create index model_access_rules_priority_idx on public.model_access_rules (priority, id)
+  where enabled;
+
+alter table public.model_access_rules enable row level security;
+
+revoke all on table public.model_access_rules from anon, authenticated, service_role;
+grant select, insert, update, delete on table public.model_access_rules to authenticated;
+grant select, insert, update, delete on table public.model_access_rules to service_role;
+
+create policy "Admins can read the access rules"
+  on public.model_access_rules
+  for select
+  to authenticated
+  using ((select private.is_admin()));
+
+create policy "Admins can add access rules"
+  on public.model_access_rules
+  for insert
+  to authenticated
+  with check ((select private.is_admin()));
+
+create policy "Admins can update access rules"
+  on public.model_access_rules
+  for update
+  to authenticated
+  using ((select private.is_admin()))
+  with check ((select private.is_admin()));
+
+create policy "Admins can delete access rules"
+  on public.model_access_rules
+  for delete
+  to authenticated
+  using ((select private.is_admin()));
+
+create trigger set_updated_at
+  before update on public.model_access_rules
+  for each row
+  execute function private.set_updated_at();
+
+-- model_access.access_managed_by --------------------------------------------------------------
+
+comment on table public.model_access is
+  'The model catalog: one row per OpenRouter model. Upstream columns are written by '
+  'sync_openrouter_models; status and tier flags by the tiering rules (model_access_rules, for '
+  'rule-managed models) or by admins (update_models_access), limits by admins, with every change '
+  'of access or limits recorded in model_access_audit.';
+
+alter table public.model_access
+  add column access_managed_by text not null default 'rules',
+  add constraint model_access_access_managed_by_check
+    check (access_managed_by in ('rules', 'admin'));
+
+comment on column public.model_access.access_managed_by is
+  'rules: status and tier flags follow model_access_rules (applied by the sync when the model is '
+  'new or its upstream data changes) | admin: set by hand; rules never touch it. Any change of '
+  'status or tier flags outside the rules makes a model admin-managed; hand_models_to_rules hands '
+  'it back.';
+
+-- Models that exist already were reviewed (or left new) by hand: only untouched ones follow rules.
+update public.model_access as m
+set access_managed_by = 'admin'
+where m.status <> 'new' or m.is_free or m.is_pro or m.is_enterprise;
+
+-- Invoker: it only changes the row being written. The sync and hand_models_to_rules announce their
+-- rule-driven writes with the transaction-local setting model_access.applying_rules = 'on' (reset
+-- after their statement); every other change of status or flags is a decision by hand.
+create function private.mark_access_admin_managed()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+  if coalesce(current_setting('model_access.applying_rules', true), '') <> 'on' then
+    new.access_managed_by := 'admin';
+  end if;
+  return new;
+end;
+$$;
+
+comment on function private.mark_access_admin_managed() is
+  'BEFORE UPDATE trigger on model_access: a change of status or tier flags made outside the rules '
+  '(sync, hand_models_to_rules) makes the model admin-managed.';
+
+revoke execute on function private.mark_access_admin_managed()
+  from public, anon, authenticated, service_role;
+
+-- The WHEN clause keeps the function off every row whose access does not change, and off writes
+-- that set access_managed_by themselves (handing back).
+create trigger mark_access_admin_managed
+  before update of status, is_free, is_pro, is_enterprise on public.model_access
+  for each row
+  when (
+    (old.status, old.is_free, old.is_pro, old.is_enterprise)
+      is distinct from (new.status, new.is_free, new.is_pro, new.is_enterprise)
+    and new.access_managed_by = 'rules'
+    and old.access_managed_by = 'rules'
+  )
+  execute function private.mark_access_admin_managed();
+
+-- Applying the rules to catalog rows ------------------------------------------------------------
+
+create function public.apply_model_access_rules(model_ids text[] default null)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_changed jsonb;
+begin
+  if not private.can_manage_catalog() then
+    raise exception using
+      errcode = '42501',
+      message = 'permission denied: only admins and the service role can apply access rules';
+  end if;
+
+  perform set_config('model_access.applying_rules', 'on', true);
+
+  -- The same match as in sync_openrouter_models (keep the two in step). A model gone upstream
+  -- keeps `inactive` and remembers the rule's new/active for its return.
+  with
+  rules as materialized (
+    select r.*
+    from public.model_access_rules as r
+    where r.enabled
+  ),
+  target as (
+    select
+      m.id,
+      m.model_id,
+      x.name as rule,
+      coalesce(x.status, 'new') as rule_status,
+      coalesce(x.is_free, false) as is_free,
+      coalesce(x.is_pro, false) as is_pro,
+      coalesce(x.is_enterprise, false) as is_enterprise,
+      m.upstream_removed_at is not null as removed
+    from public.model_access as m
+    left join lateral (
+      select r.name, r.status, r.is_free, r.is_pro, r.is_enterprise
+      from rules as r
+      where (r.match_model_id_like is null or m.model_id like r.match_model_id_like)
+        and (r.match_model_id_regex is null or m.model_id ~ r.match_model_id_regex)
+        and (r.match_provider is null or split_part(m.model_id, '/', 1) = r.match_provider)
+        and (r.match_is_free_variant is null
+          or (right(m.model_id, 5) = ':free') = r.match_is_free_variant)
+        and (r.match_min_prompt_price is null or m.prompt_price >= r.match_min_prompt_price)
+        and (r.match_max_prompt_price is null or m.prompt_price <= r.match_max_prompt_price)
+        and (r.match_min_completion_price is null
+          or m.completion_price >= r.match_min_completion_price)
+        and (r.match_max_completion_price is null
+          or m.completion_price <= r.match_max_completion_price)
+        and (r.match_min_context_length is null
+          or m.context_length >= r.match_min_context_length)
+        and (r.match_input_modality is null
+          or r.match_input_modality = any (m.input_modalities))
+        and (r.match_output_modality is null
+          or r.match_output_modality = any (m.output_modalities))
+      order by r.priority, r.id
+      limit 1
+    ) as x on true
+    where m.access_managed_by = 'rules'
+      and (apply_model_access_rules.model_ids is null
+        or m.model_id = any (apply_model_access_rules.model_ids))
+  ),
+  changed as (
+    update public.model_access as m
+    set
+      status = case
+        when t.removed and t.rule_status in ('new', 'active') then 'inactive'
+        else t.rule_status
+      end,
+      status_before_inactive = case
+        when t.removed and t.rule_status in ('new', 'active') then t.rule_status
+      end,
+      is_free = t.is_free,
+      is_pro = t.is_pro,
+      is_enterprise = t.is_enterprise
+    from target as t
+    where m.id = t.id
+      and (m.status, m.status_before_inactive, m.is_free, m.is_pro, m.is_enterprise)
+        is distinct from (
+          case
+            when t.removed and t.rule_status in ('new', 'active') then 'inactive'
+            else t.rule_status
+          end,
+          case when t.removed and t.rule_status in ('new', 'active') then t.rule_status end,
+          t.is_free, t.is_pro, t.is_enterprise
+        )
+    returning m.model_id, m.status, m.is_free, m.is_pro, m.is_enterprise, t.rule
+  )
+  select coalesce(
+    jsonb_agg(
+      jsonb_build_object(
+        'model_id', c.model_id, 'rule', c.rule, 'status', c.status, 'is_free', c.is_free,
+        'is_pro', c.is_pro, 'is_enterprise', c.is_enterprise
+      )
+      order by c.model_id
+    ),
+    '[]'::jsonb
+  )
+  into v_changed
+  from changed as c;
+
+  perform set_config('model_access.applying_rules', 'off', true);
+
+  return jsonb_build_object(
+    'success', true, 'updated_count', jsonb_array_length(v_changed), 'changes', v_changed
+  );
+end;
+$$;
+
+comment on function public.apply_model_access_rules(text[]) is
+  'Admin: applies model_access_rules now to the rule-managed models (all of them, or those in '
+  'model_ids), e.g. after editing the rules; admin-managed models are left alone. Returns '
+  '{success, updated_count, changes: [{model_id, rule, status, is_free, is_pro, is_enterprise}]}. '
+  'Admins and the service role only.';
+
+revoke execute on function public.apply_model_access_rules(text[])
+  from public, anon, authenticated, service_role;
+grant execute on function public.apply_model_access_rules(text[]) to authenticated, service_role;
+
+create function public.hand_models_to_rules(model_ids text[])
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_ids text[];
+  v_unknown_ids text[];
+  v_result jsonb;
+begin
+  if not private.can_manage_catalog() then
+    raise exception using
+      errcode = '42501',
+      message = 'permission denied: only admins and the service role can change model access';
+  end if;
+
+  select array_agg(distinct x order by x)
+  into v_ids
+  from unnest(hand_models_to_rules.model_ids) as x
+  where x is not null;
+  if v_ids is null then
+    return jsonb_build_object(
+      'success', false, 'error', 'invalid_model_ids', 'message', 'model_ids must name at least one model'
+    );
+  end if;
+
+  select array_agg(x order by x)
+  into v_unknown_ids
+  from unnest(v_ids) as x
+  where not exists (select 1 from public.model_access as m where m.model_id = x);
+  if v_unknown_ids is not null then
+    return jsonb_build_object(
+      'success', false,
+      'error', 'unknown_models',
+      'message', 'unknown model ids: ' || array_to_string(v_unknown_ids, ', '),
+      'unknown_ids', to_jsonb(v_unknown_ids)
+    );
+  end if;
+
+  update public.model_access as m
+  set access_managed_by = 'rules'
+  where m.model_id = any (v_ids)
+    and m.access_managed_by <> 'rules';
+
+  v_result := public.apply_model_access_rules(v_ids);
+  return v_result || jsonb_build_object('handed_back', to_jsonb(v_ids));
+end;
+$$;
+
+comment on function public.hand_models_to_rules(text[]) is
+  'Admin: makes the models rule-managed again and applies the rules to them at once. Returns '
+  'apply_model_access_rules''s answer plus handed_back, or {success: false, error: '
+  'invalid_model_ids | unknown_models, message, unknown_ids}. Admins and the service role only.';
+
+revoke execute on function public.hand_models_to_rules(text[])
+  from public, anon, authenticated, service_role;
+grant execute on function public.hand_models_to_rules(text[]) to authenticated, service_role;
