@@ -16,13 +16,15 @@ if [ ! -x tools/node_modules/.bin/deno ] || [ ! -x tools/node_modules/.bin/supab
 fi
 
 pg=/usr/lib/postgresql/15
-debs="postgresql-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-plpgsql-check"
+# wrk is for `npm run bench` only; small enough to install with the rest.
+debs="postgresql-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-plpgsql-check wrk"
 missing=""
 [ -x "$pg/bin/postgres" ] || missing="yes"
 [ -f "$pg/lib/pg_cron.so" ] || missing="yes"
 [ -f "$pg/lib/plpgsql_check.so" ] || missing="yes"
 [ -f /usr/share/postgresql/15/extension/pgtap.control ] || missing="yes"
 command -v pg_prove >/dev/null 2>&1 || missing="yes"
+command -v wrk >/dev/null 2>&1 || missing="yes"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "[bootstrap] installing $debs with apt-get"

@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import postgres from "postgres";
 import { repoRoot, stackConfig } from "../supabase/local/config.ts";
 import { startStack, stopStack } from "../supabase/local/stack.ts";
+import { userToken } from "../tests/_helpers/jwt.ts";
 
 const liveUrl = "https://openrouter.ai/api/v1/models";
 const snapshotUrl = pathToFileURL(
@@ -84,12 +85,35 @@ async function printTierSummary(dbUrl: string) {
   }
 }
 
+/** The seeded demo users (supabase/seed.sql) and a day-long access token for each. */
+const demoUsers = {
+  FREE: ["00000000-0000-4000-a000-000000000001", "free@example.com"],
+  PRO: ["00000000-0000-4000-a000-000000000002", "pro@example.com"],
+  ENTERPRISE: ["00000000-0000-4000-a000-000000000003", "enterprise@example.com"],
+  ADMIN: ["00000000-0000-4000-a000-00000000000a", "admin@example.com"],
+};
+
+async function writeDemoTokens(file: string, functionsUrl: string) {
+  const lines: string[] = [];
+  for (const [name, [id, email]] of Object.entries(demoUsers)) {
+    lines.push(`${name}_TOKEN='${await userToken(id, { email, expiresIn: 86_400 })}'`);
+  }
+  await Deno.writeTextFile(file, `${lines.join("\n")}\n`, { mode: 0o600 });
+  console.log(
+    [
+      `Access tokens of the demo users (valid 24 h): ${file}. Try:`,
+      `  . ${file} && curl -H "Authorization: Bearer $PRO_TOKEN" '${functionsUrl}/models?enhanced=true'`,
+    ].join("\n"),
+  );
+}
+
 const config = stackConfig();
 Deno.env.set("OPENROUTER_MODELS_URL", await chooseCatalogSource());
 const env = await startStack(config);
 try {
   await sync(env);
   await printTierSummary(env.SUPABASE_DB_URL);
+  await writeDemoTokens(join(config.dir, "demo-tokens.env"), env.FUNCTIONS_URL);
 } catch (error) {
   console.error(`First sync failed: ${error instanceof Error ? error.message : error}`);
   console.error(`The stack keeps running; see ${config.dir}/functions.log.`);

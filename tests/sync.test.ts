@@ -123,6 +123,10 @@ stackTest("sync-models applies the catalog once and logs a completed cron run", 
       },
       { pages: 1, received: 335, skipped: 0 },
     );
+    const timings = body.timings_ms as Record<string, number>;
+    assert.deepEqual(Object.keys(timings).sort(), ["database", "fetch", "validate"]);
+    assert.ok(Object.values(timings).every((ms) => typeof ms === "number" && ms >= 0));
+    assert.ok(timings.fetch > 0 && timings.database > 0, "fetching and the database take time");
     const log = await syncLog(body.sync_log_id);
     assert.equal(log.sync_status, "completed");
     assert.equal(log.triggered_by, "cron");

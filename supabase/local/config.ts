@@ -18,6 +18,7 @@ export interface StackConfig {
 const defaultPorts: Record<string, { db: number; api: number }> = {
   dev: { db: 54322, api: 54321 },
   test: { db: 55322, api: 55321 },
+  bench: { db: 61322, api: 61321 },
 };
 
 function portFromEnv(name: string, fallback: number): number {

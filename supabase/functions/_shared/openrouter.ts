@@ -66,6 +66,9 @@ export interface Catalog {
   /** Records that failed validation (at most 20 listed; `skippedCount` has them all). */
   skipped: SkippedRecord[];
   skippedCount: number;
+  /** Wall-clock time spent fetching (network and JSON parsing) and validating records. */
+  fetchMs: number;
+  validateMs: number;
 }
 
 /** The upstream could not be fetched or did not answer with a catalog. */
@@ -213,6 +216,8 @@ export async function fetchCatalog(options: FetchOptions): Promise<Catalog> {
     received: 0,
     skipped: [],
     skippedCount: 0,
+    fetchMs: 0,
+    validateMs: 0,
   };
   const seenUrls = new Set<string>();
   let next: URL | undefined = first;
@@ -221,7 +226,10 @@ export async function fetchCatalog(options: FetchOptions): Promise<Catalog> {
       throw new UpstreamError("pagination does not end", { url: next.href, attempts: 1 });
     }
     seenUrls.add(next.href);
+    const fetchStart = performance.now();
     const page = await fetchPage(next, options);
+    const validateStart = performance.now();
+    catalog.fetchMs += validateStart - fetchStart;
     catalog.pages++;
     for (const record of page.data) {
       const index = catalog.received++;
@@ -240,6 +248,7 @@ export async function fetchCatalog(options: FetchOptions): Promise<Catalog> {
       }
       catalog.models.push(parsed.data);
     }
+    catalog.validateMs += performance.now() - validateStart;
     const link = page.links?.next;
     if (link) {
       const candidate: URL = new URL(link, next);

@@ -1,0 +1,82 @@
+// `deno task bench`: every benchmark on a fresh local stack of its own ("bench"), then one table.
+// Targets (issue "Performance"): sync at 10k within 1.5x of the parse floor and >= 2x faster than
+// the per-row loop; no-change re-sync writes 0 rows within 1.2x of the floor; 100k under 10 s;
+// models >= 50% of the bare-Deno ceiling's requests/s with p99 <= 2x, RSS < 150 MB.
+import { stackConfig } from "../supabase/local/config.ts";
+import { startStack, stopStack } from "../supabase/local/stack.ts";
+import { benchEndToEnd } from "./e2e.ts";
+import { benchHttp } from "./http.ts";
+import { benchSync } from "./sync.ts";
+
+const config = stackConfig("bench");
+Deno.env.set("STACK_NAME", config.name);
+Deno.env.set("OPENROUTER_MODELS_URL", `http://127.0.0.1:${config.apiPort + 69}/api/v1/models`);
+// The log line per request is part of what the function does in production: keep it on.
+const env = await startStack(config, { fresh: true });
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+try {
+  const sync = await benchSync(env.SUPABASE_ADMIN_DB_URL, [1_000, 10_000, 100_000], [
+    1_000,
+    10_000,
+  ]);
+  const http = await benchHttp(config, env.FUNCTIONS_URL, 400);
+  const e2e = await benchEndToEnd();
+
+  console.log(
+    `\n## SQL sync (${
+      new Date().toISOString().slice(0, 10)
+    }, ${navigator.hardwareConcurrency} cores)\n`,
+  );
+  console.log(
+    "| models | payload MB | parse floor ms | cold sync ms | no-change ms (rows written) | 5/2/2 change ms | per-row loop cold ms | loop no-change ms | no-change / floor | cold / floor | loop / ours (cold) |",
+  );
+  console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of sync) {
+    console.log(
+      `| ${r.models} | ${fmt(r.payloadMb, 1)} | ${fmt(r.floorMs)} | ${fmt(r.coldMs)} | ${
+        fmt(r.noChangeMs)
+      } (${r.noChangeRowsWritten}) | ${fmt(r.changedMs)} | ${
+        r.loopColdMs ? fmt(r.loopColdMs) : "-"
+      } | ${r.loopNoChangeMs ? fmt(r.loopNoChangeMs) : "-"} | ${ratio(r.noChangeMs, r.floorMs)} | ${
+        ratio(r.coldMs, r.floorMs)
+      } | ${r.loopColdMs ? ratio(r.loopColdMs, r.coldMs) : "-"} |`,
+    );
+  }
+  console.log(
+    `\n## models endpoint (${http.models} active models, ${50} connections, 10 s, wrk)\n`,
+  );
+  console.log(
+    "| mode | body bytes | ours req/s | ceiling req/s | share | ours p50/p99 ms | ceiling p50/p99 ms | p99 ratio |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (
+    const [mode, { ours, ceiling }] of Object.entries({
+      legacy: http.legacy,
+      enhanced: http.enhanced,
+    })
+  ) {
+    console.log(
+      `| ${mode} | ${ours.bodyBytes} | ${fmt(ours.requestsPerSecond)} | ${
+        fmt(ceiling.requestsPerSecond)
+      } | ${fmt(100 * ours.requestsPerSecond / ceiling.requestsPerSecond)}% | ${
+        fmt(ours.p50Ms, 1)
+      }/${fmt(ours.p99Ms, 1)} | ${fmt(ceiling.p50Ms, 1)}/${fmt(ceiling.p99Ms, 1)} | ${
+        ratio(ours.p99Ms, ceiling.p99Ms)
+      } |`,
+    );
+  }
+  console.log(`\nFunctions process peak RSS: ${fmt(http.peakRssMb)} MB`);
+  console.log(`\n## sync-models end to end (fixture ${e2e.fixture}, ${e2e.models} models)\n`);
+  console.log("| run | total ms | fetch ms | validate ms | database ms |");
+  console.log("|---|---:|---:|---:|---:|");
+  for (const [name, t] of Object.entries({ cold: e2e.cold, "no change": e2e.noChange })) {
+    console.log(
+      `| ${name} | ${fmt(t.totalMs)} | ${fmt(t.fetchMs)} | ${fmt(t.validateMs)} | ${
+        fmt(t.databaseMs)
+      } |`,
+    );
+  }
+} finally {
+  await stopStack(config);
+}

@@ -1,0 +1,110 @@
+// Benchmark 1: the SQL sync at 1k, 10k and 100k models, against the parse floor (only parsing the
+// payload in Postgres) and the baseline (a per-row PL/pgSQL upsert loop, bench/baseline.sql).
+// Rows written are read from pg_stat_xact_user_tables inside each sync's transaction.
+import postgres from "postgres";
+import { join } from "node:path";
+import { repoRoot } from "../supabase/local/config.ts";
+import { evolveCatalog, syntheticCatalog } from "./catalog.ts";
+
+export interface SyncFigures {
+  models: number;
+  payloadMb: number;
+  floorMs: number;
+  coldMs: number;
+  noChangeMs: number;
+  noChangeRowsWritten: number;
+  changedMs: number;
+  changedResult: Record<string, unknown>;
+  loopColdMs?: number;
+  loopNoChangeMs?: number;
+}
+
+type Sql = postgres.Sql;
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - start, value };
+}
+
+/**
+ * Runs the real sync as service_role (as sync-models does); returns its result and the rows it
+ * wrote to model_access. pg_stat_xact_user_tables also holds the session's not yet flushed counts
+ * of earlier transactions, so the figure is a delta taken inside the sync's own transaction.
+ */
+async function sync(sql: Sql, payload: string) {
+  return await sql.begin(async (tx) => {
+    const written = () =>
+      tx<{ n: number }[]>`
+        select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::int as n
+          from pg_stat_xact_user_tables
+         where schemaname = 'public' and relname = 'model_access'`;
+    const [before] = await written();
+    await tx`select set_config('role', 'service_role', true),
+                    set_config('request.jwt.claims', '{"role":"service_role"}', true)`;
+    const [{ result }] = await tx`
+      select public.sync_openrouter_models(${payload}::text::jsonb, 'manual', true) as result`;
+    await tx`reset role`;
+    const [after] = await written();
+    return { result, written: after.n - before.n };
+  });
+}
+
+async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push((await timed(fn)).ms);
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+export async function benchSync(
+  adminDbUrl: string,
+  sizes: number[],
+  loopSizes: number[],
+): Promise<SyncFigures[]> {
+  const sql = postgres(adminDbUrl, { max: 1, onnotice: () => {}, prepare: false });
+  const figures: SyncFigures[] = [];
+  try {
+    await sql.file(join(repoRoot, "bench/baseline.sql"));
+    for (const size of sizes) {
+      const catalog = await syntheticCatalog(size);
+      const payload = JSON.stringify(catalog);
+      const next = JSON.stringify(
+        await evolveCatalog(catalog, { changed: 0.05, removed: 0.02, added: 0.02 }),
+      );
+      await sql`truncate public.model_access cascade`;
+      const floorMs = await median(
+        3,
+        () => sql`select jsonb_array_length(${payload}::text::jsonb)`,
+      );
+      const cold = await timed(() => sync(sql, payload));
+      const noChange = await timed(() => sync(sql, payload));
+      const changed = await timed(() => sync(sql, next));
+      const row: SyncFigures = {
+        models: size,
+        payloadMb: payload.length / 1e6,
+        floorMs,
+        coldMs: cold.ms,
+        noChangeMs: noChange.ms,
+        noChangeRowsWritten: noChange.value.written,
+        changedMs: changed.ms,
+        changedResult: changed.value.result,
+      };
+      if (loopSizes.includes(size)) {
+        await sql`truncate bench_baseline.model_access`;
+        row.loopColdMs = (await timed(() =>
+          sql`select bench_baseline.sync(${payload}::text::jsonb)`
+        )).ms;
+        row.loopNoChangeMs = (await timed(() =>
+          sql`select bench_baseline.sync(${payload}::text::jsonb)`
+        )).ms;
+      }
+      figures.push(row);
+      console.error(`[bench] sync at ${size} models done`);
+    }
+    await sql`truncate public.model_access cascade`;
+  } finally {
+    await sql.end();
+  }
+  return figures;
+}
