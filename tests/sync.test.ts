@@ -103,6 +103,33 @@ stackTest(
   },
 );
 
+stackTest("a run is logged as running while it fetches, then fails in place", async () => {
+  const admin = await withCatalog("2025-12-02");
+  try {
+    await withFakeOpenRouter(hang(), async () => {
+      const logsBefore = await syncLogCount();
+      const pending = cronSync();
+      const sql = await adminDb();
+      let running: { id: number } | undefined;
+      for (let i = 0; i < 50 && !running; i++) {
+        [running] = await sql<{ id: number }[]>`
+          select id::int from public.model_sync_log
+           where sync_status = 'running' and triggered_by = 'cron'
+           order by id desc limit 1`;
+        if (!running) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(running, "the run is visible as running while the upstream is fetched");
+      const response = await pending;
+      assert.equal(response.status, 502, response.text);
+      const log = await syncLog(running.id);
+      assert.equal(log.sync_status, "failed");
+      assert.equal(await syncLogCount(), logsBefore + 1, "one row for the run, failed in place");
+    });
+  } finally {
+    await deleteUsers(admin);
+  }
+});
+
 stackTest("sync-models applies the catalog once and logs a completed cron run", async () => {
   const admin = await withCatalog("2025-12-02");
   try {

@@ -15,7 +15,8 @@ create function public.sync_openrouter_models(
   triggered_by text default 'manual',
   force boolean default false,
   dry_run boolean default false,
-  max_inactive_share numeric default 0.2
+  max_inactive_share numeric default 0.2,
+  sync_log_id bigint default null
 )
 returns jsonb
 language plpgsql
@@ -81,7 +82,26 @@ begin
     when 'object' then sync_openrouter_models.models_data -> 'data'
   end;
 
-  if v_apply then
+  if v_apply and sync_openrouter_models.sync_log_id is not null then
+    -- The run was begun (begin_sync_run) before the catalog was fetched: complete that row.
+    update public.model_sync_log as l
+    set
+      forced = sync_openrouter_models.force,
+      total_openrouter_models =
+        case when jsonb_typeof(v_models) = 'array' then jsonb_array_length(v_models) end
+    where l.id = sync_openrouter_models.sync_log_id
+      and l.sync_status = 'running'
+      and l.triggered_by = sync_openrouter_models.triggered_by
+    returning l.id into v_log_id;
+    if v_log_id is null then
+      raise exception using
+        errcode = '22023',
+        message = format(
+          'sync_openrouter_models: sync_log_id %s is not a running %s run',
+          sync_openrouter_models.sync_log_id, sync_openrouter_models.triggered_by
+        );
+    end if;
+  elsif v_apply then
     insert into public.model_sync_log (
       started_at, triggered_by, triggered_by_user_id, forced, total_openrouter_models
     )
@@ -826,7 +846,7 @@ begin
 end;
 $$;
 
-comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric) is
+comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint) is
   'Applies an OpenRouter catalog (the `data` array of GET /api/v1/models) to model_access in one '
   'set-based statement: adds new models, rewrites only rows whose upstream data changed, marks '
   'models missing upstream inactive and restores returning ones. Applies model_access_rules to new '
@@ -835,17 +855,19 @@ comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean,
   'Refuses an empty catalog, and one that would mark more than max_inactive_share (and more than '
   'ten) of the listed models inactive unless force. dry_run => true writes nothing (no log row) and returns the ids '
   'and price changes. Records new and changed prices in model_price_history (models_price_changed). '
-  'Serialized by an advisory lock. Admins and the service role only.';
+  'Serialized by an advisory lock. sync_log_id completes a run begun by begin_sync_run. Admins '
+  'and the service role only.';
 
-revoke execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric)
+revoke execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)
   from public, anon, authenticated, service_role;
-grant execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric)
+grant execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)
   to authenticated, service_role;
 
 create function public.log_sync_failure(
   triggered_by text,
   error_message text,
-  error_details jsonb default null
+  error_details jsonb default null,
+  sync_log_id bigint default null
 )
 returns bigint
 language plpgsql
@@ -868,6 +890,21 @@ begin
       message = 'log_sync_failure: triggered_by must be cron, admin or manual';
   end if;
 
+  -- A run begun by begin_sync_run fails in place; otherwise the failure gets a row of its own.
+  update public.model_sync_log as l
+  set
+    sync_status = 'failed',
+    completed_at = clock_timestamp(),
+    error_message = coalesce(nullif(btrim(log_sync_failure.error_message), ''), 'unknown error'),
+    error_details = log_sync_failure.error_details,
+    duration_ms = round(extract(epoch from clock_timestamp() - l.started_at) * 1000, 3)
+  where l.id = log_sync_failure.sync_log_id
+    and l.sync_status = 'running'
+  returning l.id into v_log_id;
+  if v_log_id is not null then
+    return v_log_id;
+  end if;
+
   insert into public.model_sync_log (
     started_at, completed_at, sync_status, triggered_by, triggered_by_user_id, error_message,
     error_details, duration_ms
@@ -887,10 +924,67 @@ begin
 end;
 $$;
 
-comment on function public.log_sync_failure(text, text, jsonb) is
+comment on function public.log_sync_failure(text, text, jsonb, bigint) is
   'Records a failed sync attempt that never reached sync_openrouter_models (e.g. the upstream fetch '
-  'failed) and returns the model_sync_log id. Admins and the service role only.';
+  'failed): fails the run sync_log_id in place when given and still running, else adds a failed '
+  'row; returns the model_sync_log id. Admins and the service role only.';
 
-revoke execute on function public.log_sync_failure(text, text, jsonb)
+revoke execute on function public.log_sync_failure(text, text, jsonb, bigint)
   from public, anon, authenticated, service_role;
-grant execute on function public.log_sync_failure(text, text, jsonb) to authenticated, service_role;
+grant execute on function public.log_sync_failure(text, text, jsonb, bigint) to authenticated, service_role;
+
+-- Begun before the catalog is fetched and committed on its own, so that a run that dies later
+-- (the function killed at its wall-clock limit, a lost connection) still leaves a row; the next
+-- run marks such rows failed as stale.
+create function public.begin_sync_run(
+  triggered_by text,
+  stale_after interval default interval '15 minutes'
+)
+returns bigint
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_log_id bigint;
+begin
+  if not private.can_manage_catalog() then
+    raise exception using
+      errcode = '42501',
+      message = 'permission denied: only admins and the service role can sync the model catalog';
+  end if;
+  if begin_sync_run.triggered_by is null
+    or begin_sync_run.triggered_by not in ('cron', 'admin', 'manual') then
+    raise exception using
+      errcode = '22023',
+      message = 'begin_sync_run: triggered_by must be cron, admin or manual';
+  end if;
+
+  update public.model_sync_log as l
+  set
+    sync_status = 'failed',
+    completed_at = clock_timestamp(),
+    error_message = format(
+      'stale: still running after %s; the run was lost (crash, timeout or lost connection)',
+      begin_sync_run.stale_after
+    ),
+    error_details = jsonb_build_object('error', 'stale', 'stale_after', begin_sync_run.stale_after::text)
+  where l.sync_status = 'running'
+    and l.started_at < clock_timestamp() - begin_sync_run.stale_after;
+
+  insert into public.model_sync_log (started_at, triggered_by, triggered_by_user_id)
+  values (clock_timestamp(), begin_sync_run.triggered_by, (select auth.uid()))
+  returning id into v_log_id;
+  return v_log_id;
+end;
+$$;
+
+comment on function public.begin_sync_run(text, interval) is
+  'Starts a sync run: marks runs still `running` after stale_after as failed (stale), adds a '
+  '`running` row and returns its id, to pass to sync_openrouter_models(sync_log_id => ...) or '
+  'log_sync_failure. Call it in its own transaction. Admins and the service role only.';
+
+revoke execute on function public.begin_sync_run(text, interval)
+  from public, anon, authenticated, service_role;
+grant execute on function public.begin_sync_run(text, interval) to authenticated, service_role;

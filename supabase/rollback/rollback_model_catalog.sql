@@ -94,8 +94,9 @@ drop function if exists public.update_model_tier_access(
   text, boolean, boolean, boolean, text, integer, integer
 );
 drop function if exists public.update_models_access(text[], jsonb);
-drop function if exists public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric);
-drop function if exists public.log_sync_failure(text, text, jsonb);
+drop function if exists public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint);
+drop function if exists public.log_sync_failure(text, text, jsonb, bigint);
+drop function if exists public.begin_sync_run(text, interval);
 
 drop function if exists public.update_user_preferences(uuid, text, jsonb);
 drop function if exists private.log_user_activity(uuid, text, jsonb);

@@ -152,6 +152,9 @@ isOneToOne: false
             "apply_model_access_rules":
 { Args: { "model_ids"?: (string)[] }; Returns: Json
                            },
+"begin_sync_run":
+{ Args: { "stale_after"?: string,"triggered_by": string }; Returns: number
+                           },
 "can_use_model":
 { Args: { "model_id": string,"user_uuid"?: string }; Returns: boolean
                            },
@@ -176,10 +179,10 @@ isOneToOne: false
 { Args: { "model_ids": (string)[] }; Returns: Json
                            },
 "log_sync_failure":
-{ Args: { "error_details"?: Json,"error_message": string,"triggered_by": string }; Returns: number
+{ Args: { "error_details"?: Json,"error_message": string,"sync_log_id"?: number,"triggered_by": string }; Returns: number
                            },
 "sync_openrouter_models":
-{ Args: { "dry_run"?: boolean,"force"?: boolean,"max_inactive_share"?: number,"models_data": Json,"triggered_by"?: string }; Returns: Json
+{ Args: { "dry_run"?: boolean,"force"?: boolean,"max_inactive_share"?: number,"models_data": Json,"sync_log_id"?: number,"triggered_by"?: string }; Returns: Json
                            },
 "update_model_tier_access":
 { Args: { "p_daily_limit"?: number,"p_is_enterprise"?: boolean,"p_is_free"?: boolean,"p_is_pro"?: boolean,"p_model_id": string,"p_monthly_limit"?: number,"p_status"?: string }; Returns: Json

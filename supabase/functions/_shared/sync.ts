@@ -37,6 +37,14 @@ function upstreamSummary(catalog: Catalog) {
 export async function syncCatalog(options: SyncOptions): Promise<SyncResult> {
   const env = getEnv();
   const { log } = options;
+  // A real run is logged as `running` before the fetch, in its own transaction, so that a run
+  // that dies on the way (wall-clock limit, lost connection) still leaves a row, which the next
+  // run marks failed as stale. A dry run leaves no trace.
+  const syncLogId = options.dryRun
+    ? null
+    : (await options.run((tx) =>
+      tx<{ id: string }[]>`select public.begin_sync_run(${options.triggeredBy}) as id`
+    ))[0].id;
   let catalog: Catalog;
   try {
     catalog = await fetchCatalog({
@@ -55,7 +63,7 @@ export async function syncCatalog(options: SyncOptions): Promise<SyncResult> {
       await options.run((tx) =>
         tx`select public.log_sync_failure(${options.triggeredBy}, ${error.message}, ${
           tx.json(error.details)
-        })`
+        }, ${syncLogId})`
       );
     }
     const { attempts, status } = error.details;
@@ -76,7 +84,8 @@ export async function syncCatalog(options: SyncOptions): Promise<SyncResult> {
         ${tx.json(catalog.models as unknown as JSONValue)},
         ${options.triggeredBy},
         ${options.force},
-        ${options.dryRun}
+        ${options.dryRun},
+        sync_log_id => ${syncLogId}
       ) as result`
   );
   const round = (ms: number) => Math.round(ms * 10) / 10;

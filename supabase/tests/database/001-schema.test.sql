@@ -130,23 +130,23 @@ select is(
 
 -- Function privileges: anon none; authenticated and service_role what they need ----------------
 select function_privs_are(
-  'public', 'sync_openrouter_models', array['jsonb', 'text', 'boolean', 'boolean', 'numeric'],
+  'public', 'sync_openrouter_models', array['jsonb', 'text', 'boolean', 'boolean', 'numeric', 'bigint'],
   'anon', array[]::text[], 'anon cannot execute sync_openrouter_models'
 );
 select function_privs_are(
-  'public', 'sync_openrouter_models', array['jsonb', 'text', 'boolean', 'boolean', 'numeric'],
+  'public', 'sync_openrouter_models', array['jsonb', 'text', 'boolean', 'boolean', 'numeric', 'bigint'],
   'authenticated', array['EXECUTE'], 'authenticated can execute sync (admins only, checked inside)'
 );
 select function_privs_are(
-  'public', 'sync_openrouter_models', array['jsonb', 'text', 'boolean', 'boolean', 'numeric'],
+  'public', 'sync_openrouter_models', array['jsonb', 'text', 'boolean', 'boolean', 'numeric', 'bigint'],
   'service_role', array['EXECUTE'], 'service_role can execute sync'
 );
 select function_privs_are(
-  'public', 'log_sync_failure', array['text', 'text', 'jsonb'],
+  'public', 'log_sync_failure', array['text', 'text', 'jsonb', 'bigint'],
   'anon', array[]::text[], 'anon cannot execute log_sync_failure'
 );
 select function_privs_are(
-  'public', 'log_sync_failure', array['text', 'text', 'jsonb'],
+  'public', 'log_sync_failure', array['text', 'text', 'jsonb', 'bigint'],
   'service_role', array['EXECUTE'], 'service_role can execute log_sync_failure'
 );
 select function_privs_are(

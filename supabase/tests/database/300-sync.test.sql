@@ -74,18 +74,18 @@ delete from public.model_sync_log;
 -- Who may sync ----------------------------------------------------------------------------------
 select ok(
   not has_function_privilege(
-    'anon', 'public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric)', 'execute'
+    'anon', 'public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)', 'execute'
   )
   and has_function_privilege(
-    'authenticated', 'public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric)',
+    'authenticated', 'public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)',
     'execute'
   )
   and has_function_privilege(
-    'service_role', 'public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric)',
+    'service_role', 'public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)',
     'execute'
   )
-  and not has_function_privilege('anon', 'public.log_sync_failure(text, text, jsonb)', 'execute')
-  and has_function_privilege('service_role', 'public.log_sync_failure(text, text, jsonb)', 'execute'),
+  and not has_function_privilege('anon', 'public.log_sync_failure(text, text, jsonb, bigint)', 'execute')
+  and has_function_privilege('service_role', 'public.log_sync_failure(text, text, jsonb, bigint)', 'execute'),
   'sync_openrouter_models and log_sync_failure: not anon; authenticated (checked inside) and service_role'
 );
 
