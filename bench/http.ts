@@ -47,10 +47,14 @@ async function wrk(url: string, headers: Record<string, string>, bodyBytes: numb
   };
 }
 
-async function withCeiling<T>(body: Uint8Array, fn: (url: string) => Promise<T>): Promise<T> {
+async function withCeiling<T>(
+  config: StackConfig,
+  body: Uint8Array,
+  fn: (url: string) => Promise<T>,
+): Promise<T> {
   const file = await Deno.makeTempFile({ suffix: ".json" });
   await Deno.writeFile(file, body);
-  const port = 61400;
+  const port = config.apiPort + 79;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(repoRoot, "bench/ceiling.ts"), file, String(port)],
     stdout: "piped",
@@ -96,7 +100,11 @@ export async function benchHttp(
       const body = new Uint8Array(await response.arrayBuffer());
       if (response.status !== 200) throw new Error(`${url}: ${response.status}`);
       const ours = await wrk(url, user.headers, body.length);
-      const ceiling = await withCeiling(body, (ceilingUrl) => wrk(ceilingUrl, {}, body.length));
+      const ceiling = await withCeiling(
+        config,
+        body,
+        (ceilingUrl) => wrk(ceilingUrl, {}, body.length),
+      );
       return { ours, ceiling };
     };
     const legacy = await run("");

@@ -14,11 +14,15 @@ export interface StackConfig {
   apiPort: number;
 }
 
-/** Each named stack has its own folder and ports, so the test stack never collides with `dev`. */
+/**
+ * Each named stack has its own folder and ports, so the test stack never collides with `dev`.
+ * `dev` uses Supabase's ports; the test and bench stacks stay below Linux's ephemeral port range
+ * (32768 and up), where an outgoing connection could hold the port and make the bind fail.
+ */
 const defaultPorts: Record<string, { db: number; api: number }> = {
   dev: { db: 54322, api: 54321 },
-  test: { db: 55322, api: 55321 },
-  bench: { db: 61322, api: 61321 },
+  test: { db: 25322, api: 25321 },
+  bench: { db: 26322, api: 26321 },
 };
 
 function portFromEnv(name: string, fallback: number): number {
