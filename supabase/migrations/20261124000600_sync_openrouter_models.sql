@@ -377,8 +377,8 @@ begin
     ),
     ruled as materialized (
       -- Access from the first matching rule (none: new, no tier flag) for the rows to write that
-      -- the rules manage: new models and rule-managed ones. The same match as in
-      -- public.apply_model_access_rules (keep the two in step).
+      -- the rules manage: new models and rule-managed ones (private.model_rule_matches, the
+      -- match apply_model_access_rules uses too).
       select
         p.model_id,
         x.name as rule,
@@ -394,23 +394,10 @@ begin
       left join lateral (
         select r.name, r.status, r.is_free, r.is_pro, r.is_enterprise
         from rules as r
-        where (r.match_model_id_like is null or p.model_id like r.match_model_id_like)
-          and (r.match_model_id_regex is null or p.model_id ~ r.match_model_id_regex)
-          and (r.match_provider is null or split_part(p.model_id, '/', 1) = r.match_provider)
-          and (r.match_is_free_variant is null
-            or (right(p.model_id, 5) = ':free') = r.match_is_free_variant)
-          and (r.match_min_prompt_price is null or p.prompt_price >= r.match_min_prompt_price)
-          and (r.match_max_prompt_price is null or p.prompt_price <= r.match_max_prompt_price)
-          and (r.match_min_completion_price is null
-            or p.completion_price >= r.match_min_completion_price)
-          and (r.match_max_completion_price is null
-            or p.completion_price <= r.match_max_completion_price)
-          and (r.match_min_context_length is null
-            or p.context_length >= r.match_min_context_length)
-          and (r.match_input_modality is null
-            or r.match_input_modality = any (p.input_modalities))
-          and (r.match_output_modality is null
-            or r.match_output_modality = any (p.output_modalities))
+        where private.model_rule_matches(
+          row(r.*)::public.model_access_rules, p.model_id, p.prompt_price, p.completion_price,
+          p.context_length, p.input_modalities, p.output_modalities
+        )
         order by r.priority, r.id
         limit 1
       ) as x on true

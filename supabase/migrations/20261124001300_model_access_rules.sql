@@ -177,6 +177,56 @@ create trigger mark_access_admin_managed
 
 -- Applying the rules to catalog rows ------------------------------------------------------------
 
+-- The one definition of "this rule matches this model", used by sync_openrouter_models (for the
+-- rows it writes) and by apply_model_access_rules. It only compares its arguments.
+create function private.model_rule_matches(
+  rule public.model_access_rules,
+  model_id text,
+  prompt_price numeric,
+  completion_price numeric,
+  context_length integer,
+  input_modalities text[],
+  output_modalities text[]
+)
+returns boolean
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+  select
+    ((rule).match_model_id_like is null or model_id like (rule).match_model_id_like)
+    and ((rule).match_model_id_regex is null or model_id ~ (rule).match_model_id_regex)
+    and ((rule).match_provider is null or split_part(model_id, '/', 1) = (rule).match_provider)
+    and ((rule).match_is_free_variant is null
+      or (right(model_id, 5) = ':free') = (rule).match_is_free_variant)
+    and ((rule).match_min_prompt_price is null or prompt_price >= (rule).match_min_prompt_price)
+    and ((rule).match_max_prompt_price is null or prompt_price <= (rule).match_max_prompt_price)
+    and ((rule).match_min_completion_price is null
+      or completion_price >= (rule).match_min_completion_price)
+    and ((rule).match_max_completion_price is null
+      or completion_price <= (rule).match_max_completion_price)
+    and ((rule).match_min_context_length is null
+      or context_length >= (rule).match_min_context_length)
+    and ((rule).match_input_modality is null
+      or (rule).match_input_modality = any (input_modalities))
+    and ((rule).match_output_modality is null
+      or (rule).match_output_modality = any (output_modalities));
+$$;
+
+comment on function private.model_rule_matches(
+  public.model_access_rules, text, numeric, numeric, integer, text[], text[]
+) is
+  'True when the tiering rule matches a model with these attributes (every condition the rule '
+  'sets holds). The single match used by the sync and by apply_model_access_rules.';
+
+revoke execute on function private.model_rule_matches(
+  public.model_access_rules, text, numeric, numeric, integer, text[], text[]
+) from public, anon, authenticated, service_role;
+grant execute on function private.model_rule_matches(
+  public.model_access_rules, text, numeric, numeric, integer, text[], text[]
+) to authenticated, service_role;
+
 create function public.apply_model_access_rules(model_ids text[] default null)
 returns jsonb
 language plpgsql
@@ -195,7 +245,7 @@ begin
 
   perform set_config('model_access.applying_rules', 'on', true);
 
-  -- The same match as in sync_openrouter_models (keep the two in step). A model gone upstream
+  -- Rules match through private.model_rule_matches, as in the sync. A model gone upstream
   -- keeps `inactive` and remembers the rule's new/active for its return.
   with
   rules as materialized (
@@ -217,23 +267,10 @@ begin
     left join lateral (
       select r.name, r.status, r.is_free, r.is_pro, r.is_enterprise
       from rules as r
-      where (r.match_model_id_like is null or m.model_id like r.match_model_id_like)
-        and (r.match_model_id_regex is null or m.model_id ~ r.match_model_id_regex)
-        and (r.match_provider is null or split_part(m.model_id, '/', 1) = r.match_provider)
-        and (r.match_is_free_variant is null
-          or (right(m.model_id, 5) = ':free') = r.match_is_free_variant)
-        and (r.match_min_prompt_price is null or m.prompt_price >= r.match_min_prompt_price)
-        and (r.match_max_prompt_price is null or m.prompt_price <= r.match_max_prompt_price)
-        and (r.match_min_completion_price is null
-          or m.completion_price >= r.match_min_completion_price)
-        and (r.match_max_completion_price is null
-          or m.completion_price <= r.match_max_completion_price)
-        and (r.match_min_context_length is null
-          or m.context_length >= r.match_min_context_length)
-        and (r.match_input_modality is null
-          or r.match_input_modality = any (m.input_modalities))
-        and (r.match_output_modality is null
-          or r.match_output_modality = any (m.output_modalities))
+      where private.model_rule_matches(
+        row(r.*)::public.model_access_rules, m.model_id, m.prompt_price, m.completion_price,
+        m.context_length, m.input_modalities, m.output_modalities
+      )
       order by r.priority, r.id
       limit 1
     ) as x on true

@@ -89,6 +89,9 @@ drop function if exists private.invoke_sync_models();
 drop function if exists public.hand_models_to_rules(text[]);
 drop function if exists public.deprecate_models(text[], text, timestamptz);
 drop function if exists public.apply_model_access_rules(text[]);
+drop function if exists private.model_rule_matches(
+  public.model_access_rules, text, numeric, numeric, integer, text[], text[]
+);
 
 drop function if exists public.update_model_tier_access(
   text, boolean, boolean, boolean, text, integer, integer
