@@ -10,6 +10,39 @@
 -- their own rights (RLS lets admins write the catalog and the log), the service role (cron) with
 -- its own; anybody else gets a permission error.
 
+-- The checks every sync entry point makes first: the caller may manage the catalog, and says
+-- who triggered the run. Invoker, so that can_manage_catalog sees the caller's role.
+create function private.check_sync_caller(fn text, action text, triggered_by text)
+returns void
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  if not private.can_manage_catalog() then
+    raise exception using
+      errcode = '42501',
+      message = 'permission denied: only admins and the service role can '
+        || check_sync_caller.action;
+  end if;
+  if check_sync_caller.triggered_by is null
+    or check_sync_caller.triggered_by not in ('cron', 'admin', 'manual') then
+    raise exception using
+      errcode = '22023',
+      message = check_sync_caller.fn || ': triggered_by must be cron, admin or manual';
+  end if;
+end;
+$$;
+
+comment on function private.check_sync_caller(text, text, text) is
+  'Raises 42501 unless the caller is an admin or the service role (or an operator), and 22023 '
+  'unless triggered_by is cron, admin or manual. Called first by the sync entry points.';
+
+revoke execute on function private.check_sync_caller(text, text, text)
+  from public, anon, authenticated, service_role;
+grant execute on function private.check_sync_caller(text, text, text) to authenticated, service_role;
+
 create function public.sync_openrouter_models(
   models_data jsonb,
   triggered_by text default 'manual',
@@ -53,17 +86,9 @@ declare
   -- is bounded so that a hostile value cannot overflow numeric and fail the run.
   v_number constant text := '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$';
 begin
-  if not private.can_manage_catalog() then
-    raise exception using
-      errcode = '42501',
-      message = 'permission denied: only admins and the service role can sync the model catalog';
-  end if;
-  if sync_openrouter_models.triggered_by is null
-    or sync_openrouter_models.triggered_by not in ('cron', 'admin', 'manual') then
-    raise exception using
-      errcode = '22023',
-      message = 'sync_openrouter_models: triggered_by must be cron, admin or manual';
-  end if;
+  perform private.check_sync_caller(
+    'sync_openrouter_models', 'sync the model catalog', sync_openrouter_models.triggered_by
+  );
   if sync_openrouter_models.max_inactive_share is null
     or sync_openrouter_models.max_inactive_share not between 0 and 1 then
     raise exception using
@@ -865,17 +890,9 @@ as $$
 declare
   v_log_id bigint;
 begin
-  if not private.can_manage_catalog() then
-    raise exception using
-      errcode = '42501',
-      message = 'permission denied: only admins and the service role can log sync failures';
-  end if;
-  if log_sync_failure.triggered_by is null
-    or log_sync_failure.triggered_by not in ('cron', 'admin', 'manual') then
-    raise exception using
-      errcode = '22023',
-      message = 'log_sync_failure: triggered_by must be cron, admin or manual';
-  end if;
+  perform private.check_sync_caller(
+    'log_sync_failure', 'log sync failures', log_sync_failure.triggered_by
+  );
 
   -- A run begun by begin_sync_run fails in place; otherwise the failure gets a row of its own.
   update public.model_sync_log as l
@@ -936,17 +953,9 @@ as $$
 declare
   v_log_id bigint;
 begin
-  if not private.can_manage_catalog() then
-    raise exception using
-      errcode = '42501',
-      message = 'permission denied: only admins and the service role can sync the model catalog';
-  end if;
-  if begin_sync_run.triggered_by is null
-    or begin_sync_run.triggered_by not in ('cron', 'admin', 'manual') then
-    raise exception using
-      errcode = '22023',
-      message = 'begin_sync_run: triggered_by must be cron, admin or manual';
-  end if;
+  perform private.check_sync_caller(
+    'begin_sync_run', 'sync the model catalog', begin_sync_run.triggered_by
+  );
 
   update public.model_sync_log as l
   set
