@@ -78,10 +78,10 @@ interface TierLists {
 }
 
 /**
- * The caller's tier and a fingerprint of every offered model row (active, or deprecated before its
- * sunset: the availability condition of private.tier_models): its count and the XOR of a 64-bit
- * hash of each row's id and updated_at (kept by trigger, so any change to a row changes it; a row
- * leaving or joining the offered set, a sunset passing included, changes it too).
+ * The caller's tier and a fingerprint of every model some tier is offered (private.tier_models, the
+ * one rule behind the list): its count and the XOR of a 64-bit hash of each row's id and
+ * updated_at (kept by trigger, so any change to a row changes it; a row leaving or joining the
+ * offered set, a sunset passing included, changes it too).
  * get_user_allowed_models_v2 depends on nothing else (the tier and the offered rows), so equal
  * (tier, fingerprint) means an equal list.
  */
@@ -90,8 +90,7 @@ const stateSql = `
          (select count(*) || ':' || coalesce(bit_xor(hashtextextended(
                    m.model_id, (extract(epoch from m.updated_at) * 1000000)::bigint)), 0)
             from public.model_access as m
-           where m.status = 'active'
-              or (m.status = 'deprecated' and (m.sunset_at is null or m.sunset_at > now())))
+           where m.model_id in (select t.model_id from private.tier_models as t))
            as fingerprint`;
 
 /**
