@@ -1,14 +1,24 @@
-// `deno task bench`: every benchmark on a fresh local stack of its own ("bench"), then one table.
+// `deno task bench [sync] [http] [e2e]`: the benchmarks named (all by default) on a fresh local stack
+// of its own ("bench", or STACK_NAME with STACK_DB_PORT/STACK_API_PORT), then a table each.
 // Targets (issue "Performance"): sync at 10k within 1.5x of the parse floor and >= 2x faster than
 // the per-row loop; no-change re-sync writes 0 rows within 1.2x of the floor; 100k under 10 s;
 // models >= 50% of the bare-Deno ceiling's requests/s with p99 <= 2x, RSS < 150 MB.
 import { stackConfig } from "../supabase/local/config.ts";
 import { startStack, stopStack } from "../supabase/local/stack.ts";
-import { benchEndToEnd } from "./e2e.ts";
-import { benchHttp } from "./http.ts";
-import { benchSync } from "./sync.ts";
+import { benchEndToEnd, type EndToEndFigures } from "./e2e.ts";
+import { benchHttp, type HttpFigures } from "./http.ts";
+import { benchSync, type SyncFigures } from "./sync.ts";
 
-const config = stackConfig("bench");
+const benchmarks = ["sync", "http", "e2e"] as const;
+const unknown = Deno.args.filter((arg) => !(benchmarks as readonly string[]).includes(arg));
+if (unknown.length > 0) {
+  console.error(`Unknown benchmark ${unknown.join(", ")}: choose from ${benchmarks.join(", ")}.`);
+  Deno.exit(2);
+}
+const selected = (name: typeof benchmarks[number]) =>
+  Deno.args.length === 0 || Deno.args.includes(name);
+
+const config = stackConfig(Deno.env.get("STACK_NAME") ?? "bench");
 Deno.env.set("STACK_NAME", config.name);
 Deno.env.set("OPENROUTER_MODELS_URL", `http://127.0.0.1:${config.apiPort + 69}/api/v1/models`);
 // The log line per request is part of what the function does in production: keep it on.
@@ -16,13 +26,18 @@ const env = await startStack(config, { fresh: true });
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 try {
-  const sync = await benchSync(env.SUPABASE_ADMIN_DB_URL, [1_000, 10_000, 100_000], [
-    1_000,
-    10_000,
-  ]);
-  const http = await benchHttp(config, env.FUNCTIONS_URL, 400);
-  const e2e = await benchEndToEnd();
+  if (selected("sync")) {
+    printSync(
+      await benchSync(env.SUPABASE_ADMIN_DB_URL, [1_000, 10_000, 100_000], [1_000, 10_000]),
+    );
+  }
+  if (selected("http")) printHttp(await benchHttp(config, env.FUNCTIONS_URL, 400));
+  if (selected("e2e")) printEndToEnd(await benchEndToEnd());
+} finally {
+  await stopStack(config);
+}
 
+function printSync(sync: SyncFigures[]) {
   console.log(
     `\n## SQL sync (${
       new Date().toISOString().slice(0, 10)
@@ -43,6 +58,9 @@ try {
       } | ${r.loopColdMs ? ratio(r.loopColdMs, r.coldMs) : "-"} |`,
     );
   }
+}
+
+function printHttp(http: HttpFigures) {
   console.log(
     `\n## models endpoint (${http.models} active models, ${50} connections, 10 s, wrk)\n`,
   );
@@ -67,6 +85,9 @@ try {
     );
   }
   console.log(`\nFunctions process peak RSS: ${fmt(http.peakRssMb)} MB`);
+}
+
+function printEndToEnd(e2e: EndToEndFigures) {
   console.log(`\n## sync-models end to end (fixture ${e2e.fixture}, ${e2e.models} models)\n`);
   console.log("| run | total ms | fetch ms | validate ms | database ms |");
   console.log("|---|---:|---:|---:|---:|");
@@ -77,6 +98,4 @@ try {
       } |`,
     );
   }
-} finally {
-  await stopStack(config);
 }
