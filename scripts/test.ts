@@ -168,7 +168,8 @@ await check("format", deno, ["fmt", "--check"]);
 await check("lint", deno, ["lint"]);
 await check("type check", deno, ["task", "check"]);
 
-const config = stackConfig("test");
+// STACK_NAME (with STACK_DB_PORT/STACK_API_PORT) runs a second suite beside the usual "test" stack.
+const config = stackConfig(Deno.env.get("STACK_NAME") ?? "test");
 // The functions of the test stack fetch the catalog from the tests' fake OpenRouter, with short
 // timeouts and backoff so that failure scenarios run in seconds.
 const testStackSettings = {
