@@ -1,6 +1,6 @@
 -- Rolls back the model catalog (issue 3) to the hard-coded-list design: restores
 -- public.profiles.allowed_models and removes every object the catalog migrations
--- (20261124000300 to 20261124001500) created. Keeps auth.users, public.profiles (all its rows and
+-- (20261124000300 to 20261124001700) created. Keeps auth.users, public.profiles (all its rows and
 -- columns), the private schema, private.is_admin(), private.set_updated_at() and the trigger that
 -- creates profiles, i.e. what 20261124000100 and 20261124000200 created.
 --
@@ -24,11 +24,13 @@
 -- (can_manage_catalog, record_model_access_audit, tier_models, user_tier, quota_periods,
 -- consume_model_quota, log_user_activity, jsonb_deep_merge, check_profile_default_model with its
 -- trigger, invoke_sync_models, sync_job_status, mark_access_admin_managed, clear_model_deprecation,
--- repoint_default_models with its triggers, also the one on profiles, record_change_digest) and the pg_cron job sync-openrouter-models. Export
+-- repoint_default_models with its triggers, also the one on profiles, record_change_digest, the
+-- cache signals: catalog_version, bump_catalog_version, signal_user_change with its trigger on
+-- profiles) and the pg_cron job sync-openrouter-models. Export
 -- those tables first if you need them. The pg_cron and pg_net extensions and the Vault secrets
 -- project_url and sync_models_secret are left in place (other jobs may use them).
 --
--- The migration history rows of 20261124000300 to 20261124001500 are deleted, so that a later
+-- The migration history rows of 20261124000300 to 20261124001700 are deleted, so that a later
 -- `supabase db push` applies the catalog again.
 
 -- 1. profiles.allowed_models, filled while the catalog still exists.
@@ -73,6 +75,7 @@ drop trigger if exists check_default_model on public.profiles;
 drop function if exists private.check_profile_default_model();
 drop trigger if exists repoint_default_model_after_tier_change on public.profiles;
 drop function if exists private.repoint_default_model_after_tier_change();
+drop trigger if exists signal_tier_change on public.profiles;
 
 drop function if exists public.consume_model_quota(text, uuid);
 drop function if exists private.consume_model_quota(uuid, text);
@@ -108,6 +111,7 @@ drop function if exists private.jsonb_deep_merge(jsonb, jsonb);
 
 -- 4. The rule view and the tables (their triggers and policies go with them).
 drop view if exists private.tier_models;
+drop table if exists private.catalog_version;
 drop table if exists public.model_usage;
 drop table if exists public.model_price_history;
 drop table if exists public.model_change_digests;
@@ -125,13 +129,15 @@ drop function if exists private.clear_model_deprecation();
 drop function if exists private.repoint_default_models_after_access_change();
 drop function if exists private.repoint_default_models(uuid[]);
 drop function if exists private.record_change_digest(bigint, jsonb);
+drop function if exists private.bump_catalog_version();
+drop function if exists private.signal_user_change();
 
 -- 6. Migration history.
 do $$
 begin
   if to_regclass('supabase_migrations.schema_migrations') is not null then
     delete from supabase_migrations.schema_migrations
-    where version between '20261124000300' and '20261124001500';
+    where version between '20261124000300' and '20261124001700';
   end if;
 end;
 $$;

@@ -12,3 +12,5 @@ const text = await response.text();
 console.log(
   JSON.stringify({ result: { status: response.status, body: text ? JSON.parse(text) : null } }),
 );
+// The app may hold connections open (its pool, the cache-signal listener): end here.
+Deno.exit(0);

@@ -11,7 +11,8 @@ export type Tx = postgres.TransactionSql;
 
 let client: Sql | undefined;
 
-function db(): Sql {
+/** The isolate's pool, as the service's own login role: for work that is not a user's. */
+export function db(): Sql {
   client ??= postgres(getEnv().SUPABASE_DB_URL, {
     prepare: false,
     max: getEnv().DB_POOL_MAX,

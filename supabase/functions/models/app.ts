@@ -6,10 +6,20 @@
 //                                       deprecation: null | { deprecated_at, sunset_at,
 //                                                             replacement_model_id } }] }
 // Conditional requests: ETag (a hash of the body) and If-None-Match → 304.
+// Caching: rendered lists per tier, and each caller's tier and usage, stay in memory and are
+// dropped by the database's cache signals (_shared/cache_signals.ts), so a warm request needs no
+// database round trip; when signals are not trusted, one round trip checks tier and catalog version.
 // POST /functions/v1/models/consume { "model_id" }: public.consume_model_quota as the caller;
 // 200 when allowed, 429 (Retry-After) when a quota is used up, 403 when the model is not allowed.
 import { z } from "zod";
 import { requireUser, type UserClaims } from "../_shared/auth.ts";
+import {
+  announce,
+  reset,
+  signalGeneration,
+  signalsTrusted,
+  subscribe,
+} from "../_shared/cache_signals.ts";
 import { asUser, queryAsUser } from "../_shared/db.ts";
 import { etagOf, matchesIfNoneMatch } from "../_shared/etag.ts";
 import { HttpError } from "../_shared/errors.ts";
@@ -36,9 +46,10 @@ interface AllowedModelRow {
   replacement_model_id: string | null;
 }
 
+/** The caller's tier, and the catalog version when it was read from the database just now. */
 interface CatalogState {
   tier: string;
-  fingerprint: string;
+  version?: string;
 }
 
 interface Rendered {
@@ -71,44 +82,40 @@ interface EnhancedTemplate {
 }
 
 interface TierLists {
-  fingerprint: string;
+  /** private.catalog_version when the rows were read. */
+  version: string;
+  /** Date.now() of the earliest sunset among the rows: the list changes then without a write. */
+  expiresAt: number;
   rows: AllowedModelRow[];
   legacy: Rendered;
   enhanced?: EnhancedTemplate;
 }
 
 /**
- * The caller's tier and a fingerprint of every model some tier is offered (private.tier_models, the
- * one rule behind the list): its count and the XOR of a 64-bit hash of each row's id and
- * updated_at (kept by trigger, so any change to a row changes it; a row leaving or joining the
- * offered set, a sunset passing included, changes it too).
- * get_user_allowed_models_v2 depends on nothing else (the tier and the offered rows), so equal
- * (tier, fingerprint) means an equal list.
+ * The caller's tier and the catalog version (bumped by every write to model_access, in the same
+ * transaction). get_user_allowed_models_v2 depends on nothing else but the clock (a sunset), so
+ * an equal (tier, version) before the earliest listed sunset means an equal list.
  */
 const stateSql = `
   select public.get_my_tier() as tier,
-         (select count(*) || ':' || coalesce(bit_xor(hashtextextended(
-                   m.model_id, (extract(epoch from m.updated_at) * 1000000)::bigint)), 0)
-            from public.model_access as m
-           where m.model_id in (select t.model_id from private.tier_models as t))
-           as fingerprint`;
+         (select v.version::text from private.catalog_version as v) as version`;
 
 /**
  * The state and the list in ONE statement, hence one snapshot (the list function is stable, so it
  * reads the tier and the catalog as of this statement): the list always belongs to exactly the
- * (tier, fingerprint) it is cached under. A caller with an empty list gets one row of nulls.
+ * (tier, version) it is cached under. A caller with an empty list gets one row of nulls.
  */
 const stateAndListSql = `
-  select s.tier, s.fingerprint, l.*
+  select s.tier, s.version, l.*
     from (${stateSql}) as s
     left join lateral public.get_user_allowed_models_v2() with ordinality as l on true
    order by l.ordinality`;
 
-type StateAndListRow = CatalogState & (AllowedModelRow | { [K in keyof AllowedModelRow]: null });
+type StateAndListRow =
+  & Required<CatalogState>
+  & (AllowedModelRow | { [K in keyof AllowedModelRow]: null });
 
-interface UsageState extends CatalogState {
-  day_resets_at: string;
-  month_resets_at: string;
+interface UsageStateRow extends Required<CatalogState>, Periods {
   /** JSON text: [[model_id, "day" | "month", request_count], ...] for the current periods. */
   usage: string;
 }
@@ -119,7 +126,7 @@ interface UsageState extends CatalogState {
  * the caller's counters for them: two short range scans of model_usage's primary key.
  */
 const usageStateSql = `
-  select s.tier, s.fingerprint, q.day_resets_at, q.month_resets_at,
+  select s.tier, s.version, q.day_resets_at, q.month_resets_at,
          (select coalesce(json_agg(json_build_array(u.model_id, u.period, u.request_count)), '[]')
             from public.model_usage as u
            where u.user_id = (select auth.uid())
@@ -128,8 +135,95 @@ const usageStateSql = `
     from (${stateSql}) as s
    cross join private.quota_periods() as q`;
 
-/** Rendered lists per tier, for the latest fingerprint seen. */
-const cache = new Map<string, TierLists>();
+/** A caller's counters in the current quota periods. */
+interface Usage extends Periods {
+  counts: [modelId: string, period: string, count: number][];
+}
+
+interface CallerState extends CatalogState {
+  usage?: Usage;
+}
+
+/**
+ * What this isolate knows of its callers, kept while cache signals are trusted and dropped by them
+ * (`tier:<id>`, `usage:<id>`): most requests then need no database round trip at all.
+ */
+const callers = new Map<string, { tier?: string; usage?: Usage }>();
+const maxCallers = 50_000;
+
+/** Rendered lists per tier. */
+const listsByTier = new Map<string, TierLists>();
+
+subscribe((signal) => {
+  if (signal === reset) {
+    callers.clear();
+    listsByTier.clear();
+    return;
+  }
+  if (signal === "catalog") return listsByTier.clear();
+  const [kind, userId] = signal.split(":");
+  const caller = callers.get(userId);
+  if (kind === "tier" && caller) delete caller.tier;
+  if (kind === "usage" && caller) delete caller.usage;
+});
+
+function rememberCaller(userId: string, known: { tier: string; usage?: Usage }) {
+  const caller = callers.get(userId);
+  if (caller) return Object.assign(caller, known);
+  if (callers.size >= maxCallers) callers.delete(callers.keys().next().value!);
+  callers.set(userId, { ...known });
+}
+
+const periodsKey = (periods: Periods) => `${periods.day_resets_at}|${periods.month_resets_at}`;
+
+/** private.quota_periods' resets_at values for now, computed here (RFC 3339, UTC, no fraction). */
+function currentPeriods(now = new Date()): Periods {
+  const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
+  const [year, month, day] = [now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()];
+  return {
+    day_resets_at: iso(Date.UTC(year, month, day + 1)),
+    month_resets_at: iso(Date.UTC(year, month + 1, 1)),
+  };
+}
+
+/**
+ * The caller's tier (and usage, `withUsage`): from memory while cache signals are trusted, else
+ * from the database, with the catalog version, in one round trip. What was read is remembered
+ * only if no signal arrived meanwhile (it might predate the change that signal announced).
+ */
+async function callerState(claims: UserClaims, withUsage: boolean): Promise<CallerState> {
+  if (signalsTrusted()) {
+    const known = callers.get(claims.sub);
+    const usageKnown = !withUsage ||
+      (known?.usage !== undefined && periodsKey(known.usage) === periodsKey(currentPeriods()));
+    if (known?.tier !== undefined && usageKnown) return { tier: known.tier, usage: known.usage };
+  }
+  const generation = signalGeneration();
+  if (!withUsage) {
+    const [[row]] = await queryAsUser<[Required<CatalogState>[]]>(claims, stateSql);
+    if (generation === signalGeneration()) rememberCaller(claims.sub, { tier: row.tier });
+    return row;
+  }
+  const [[row]] = await queryAsUser<[UsageStateRow[]]>(claims, usageStateSql);
+  const usage: Usage = {
+    day_resets_at: row.day_resets_at,
+    month_resets_at: row.month_resets_at,
+    counts: JSON.parse(row.usage),
+  };
+  if (generation === signalGeneration()) rememberCaller(claims.sub, { tier: row.tier, usage });
+  return { tier: row.tier, version: row.version, usage };
+}
+
+/** When the earliest future sunset among `rows` passes (the list changes then), else never. */
+function earliestSunset(rows: AllowedModelRow[]): number {
+  const now = Date.now();
+  let earliest = Infinity;
+  for (const row of rows) {
+    const at = row.sunset_at?.getTime();
+    if (at !== undefined && at > now && at < earliest) earliest = at;
+  }
+  return earliest;
+}
 
 const encoder = new TextEncoder();
 
@@ -186,25 +280,36 @@ function enhancedModel(row: AllowedModelRow, usage: ReturnType<typeof modelUsage
   };
 }
 
-/** The tier's lists for `state`, from the cache or read afresh (then cached). */
+/**
+ * The tier's lists: cached ones while valid (before their earliest sunset; and, when the version
+ * was read just now, of that version, otherwise kept valid by the signals), else read afresh.
+ */
 async function listsFor(claims: UserClaims, state: CatalogState) {
-  const cached = cache.get(state.tier);
-  if (cached?.fingerprint === state.fingerprint) return { tier: state.tier, lists: cached };
+  const cached = listsByTier.get(state.tier);
+  if (
+    cached && Date.now() < cached.expiresAt &&
+    (state.version === undefined || cached.version === state.version)
+  ) {
+    return { tier: state.tier, lists: cached };
+  }
+  const generation = signalGeneration();
   const [rows] = await queryAsUser<[StateAndListRow[]]>(claims, stateAndListSql);
   const fresh = rows[0];
-  const models = rows.filter((row): row is CatalogState & AllowedModelRow => row.model_id !== null);
+  const models = rows.filter((row): row is StateAndListRow & AllowedModelRow =>
+    row.model_id !== null
+  );
   const lists: TierLists = {
-    fingerprint: fresh.fingerprint,
+    version: fresh.version,
+    expiresAt: earliestSunset(models),
     rows: models,
     legacy: await render(models.map((row) => row.model_id)),
   };
-  cache.set(fresh.tier, lists);
+  if (generation === signalGeneration()) listsByTier.set(fresh.tier, lists);
   return { tier: fresh.tier, lists };
 }
 
 async function legacyList(claims: UserClaims) {
-  const [[state]] = await queryAsUser<[CatalogState[]]>(claims, stateSql);
-  const { tier, lists } = await listsFor(claims, state);
+  const { tier, lists } = await listsFor(claims, await callerState(claims, false));
   return { tier, list: lists.legacy };
 }
 
@@ -214,7 +319,7 @@ const fragment = (row: AllowedModelRow, usage: ReturnType<typeof modelUsage>) =>
 const joinFragments = (fragments: string[]) => encoder.encode(`{"models":[${fragments}]}`);
 
 async function enhancedTemplate(lists: TierLists, periods: Periods): Promise<EnhancedTemplate> {
-  const key = `${periods.day_resets_at}|${periods.month_resets_at}`;
+  const key = periodsKey(periods);
   if (lists.enhanced?.periods === key) return lists.enhanced;
   const fragments = lists.rows.map((row) => fragment(row, modelUsage(row, periods)));
   const limited = new Map<string, number>();
@@ -237,11 +342,12 @@ async function enhancedTemplate(lists: TierLists, periods: Periods): Promise<Enh
  * limited models the caller used in the current periods rendered again with their counters.
  */
 async function enhancedList(claims: UserClaims) {
-  const [[state]] = await queryAsUser<[UsageState[]]>(claims, usageStateSql);
+  const state = await callerState(claims, true);
+  const usage = state.usage!;
   const { tier, lists } = await listsFor(claims, state);
-  const template = await enhancedTemplate(lists, state);
+  const template = await enhancedTemplate(lists, usage);
   const used = new Map<number, { day: number; month: number }>();
-  for (const [modelId, period, count] of JSON.parse(state.usage) as [string, string, number][]) {
+  for (const [modelId, period, count] of usage.counts) {
     const index = template.limited.get(modelId);
     if (index === undefined || count === 0) continue;
     const entry = used.get(index) ?? { day: 0, month: 0 };
@@ -253,7 +359,7 @@ async function enhancedList(claims: UserClaims) {
   const fragments = [...template.fragments];
   for (const [index, { day, month }] of used) {
     const row = template.rows[index];
-    fragments[index] = fragment(row, modelUsage(row, state, day, month));
+    fragments[index] = fragment(row, modelUsage(row, usage, day, month));
   }
   return { tier, list: await render(fragments, true) };
 }
@@ -313,6 +419,8 @@ app.post("/consume", requireUser, async (c) => {
       tx<{ result: QuotaDecision }[]>`
       select public.consume_model_quota(${model_id}) as result`,
   );
+  // Committed: this caller's next list shows it, even before the database's signal arrives.
+  if (result.allowed) announce(`usage:${c.get("claims").sub}`);
   if (result.allowed) return c.json(result);
   if (result.reason === "not_allowed") {
     throw new HttpError(403, "forbidden", "Your subscription tier does not include this model.", {

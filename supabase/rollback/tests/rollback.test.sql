@@ -4,7 +4,7 @@
 -- the admin flag working.
 begin;
 \ir ../../tests/database/_helpers.psql
-select plan(24);
+select plan(25);
 
 select tests.act_as_operator();
 insert into public.model_access (model_id, model_name, status, is_free, is_pro, is_enterprise)
@@ -71,6 +71,7 @@ select hasnt_table('public', 'model_access_audit', 'model_access_audit is gone')
 select hasnt_table('public', 'model_usage', 'model_usage is gone');
 select hasnt_table('public', 'user_activity', 'user_activity is gone');
 select hasnt_view('private', 'tier_models', 'private.tier_models is gone');
+select hasnt_table('private', 'catalog_version', 'private.catalog_version is gone');
 select is(
   (select array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text)
    from pg_proc as p
@@ -88,7 +89,7 @@ select is(
 );
 select is(
   (select count(*)::int from supabase_migrations.schema_migrations
-   where version between '20261124000300' and '20261124001500'),
+   where version between '20261124000300' and '20261124001700'),
   0,
   'the catalog migrations are no longer recorded as applied'
 );
