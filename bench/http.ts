@@ -23,6 +23,8 @@ export interface HttpFigures {
 
 const connections = 50;
 const seconds = 10;
+/** An unmeasured run first, for both servers alike: JIT-compiled code and warm caches. */
+const warmUpSeconds = 3;
 
 function latencyMs(text: string, percentile: string): number {
   const match = new RegExp(`^\\s+${percentile}%\\s+([\\d.]+)(us|ms|s)$`, "m").exec(text);
@@ -32,9 +34,14 @@ function latencyMs(text: string, percentile: string): number {
 }
 
 async function wrk(url: string, headers: Record<string, string>, bodyBytes: number) {
-  const args = ["-t2", `-c${connections}`, `-d${seconds}s`, "--latency"];
-  for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
-  const out = await new Deno.Command("wrk", { args: [...args, url], stdout: "piped" }).output();
+  const headerArgs = Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]);
+  const load = (duration: number, ...extra: string[]) =>
+    new Deno.Command("wrk", {
+      args: ["-t2", `-c${connections}`, `-d${duration}s`, ...extra, ...headerArgs, url],
+      stdout: "piped",
+    }).output();
+  await load(warmUpSeconds);
+  const out = await load(seconds, "--latency");
   const text = new TextDecoder().decode(out.stdout);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text);

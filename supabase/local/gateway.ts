@@ -1,7 +1,7 @@
 // Local stand-in for Supabase's API gateway and edge runtime, for the parts we use: serves every
-// function in supabase/functions at /functions/v1/<name>/..., handing it the request with the
-// path the edge runtime gives (/<name>/...), and publishes the JWKS at the project's well-known
-// URL. Each function's app.ts exports the handler its index.ts passes to Deno.serve.
+// function in supabase/functions at /functions/v1/<name>/..., handing it the request as it came
+// (createApp routes /functions/v1/<name>/... like the edge runtime's /<name>/...), and publishes
+// the JWKS at the project's well-known URL. Each function's app.ts exports the handler its index.ts passes to Deno.serve.
 // For tests only, /_local/cache-signals/caught-up answers once every cache signal committed before
 // the request has reached the functions (see _shared/cache_signals.ts), so a test that writes to
 // the database and then reads through a function reads its own write.
@@ -50,15 +50,8 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (request) => {
   if (!handler) {
     return json(404, { code: "NOT_FOUND", message: "Requested function was not found" });
   }
-  const forwarded = new URL(`${url.pathname.slice("/functions/v1".length)}${url.search}`, url);
-  // Method, headers and body only: copying the whole request (its signal too) halves throughput.
-  return handler(
-    new Request(forwarded, {
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-    }),
-  );
+  // Passed on as it came (the apps drop the /functions/v1 prefix): copying it costs throughput.
+  return handler(request);
 });
 console.log(
   JSON.stringify({
