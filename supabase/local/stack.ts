@@ -210,6 +210,14 @@ async function psqlFile(
 }
 
 /** Starts a background process detached from this one; returns its pid. */
+/**
+ * The hosted edge runtime runs each function in an isolate limited to 256 MB, and V8 sizes the
+ * heap of such an isolate from that limit (young generation included: about 2 MB semi-spaces).
+ * The local gateway runs with the same limits, so that its memory behaves like a function's there
+ * rather than like a process V8 lets grow on a machine with many free gigabytes.
+ */
+const isolateHeapFlags = "--max-old-space-size=256,--max-semi-space-size=2";
+
 async function spawnDetached(
   name: string,
   config: StackConfig,
@@ -293,7 +301,7 @@ export async function startStack(config = stackConfig(), opts: { fresh?: boolean
   const gatewayPid = await spawnDetached(
     "functions",
     config,
-    ["run", "-A", join(repoRoot, "supabase/local/gateway.ts")],
+    ["run", "-A", `--v8-flags=${isolateHeapFlags}`, join(repoRoot, "supabase/local/gateway.ts")],
     childEnv,
   );
   await spawnDetached(
