@@ -21,7 +21,8 @@
 -- model_usage (quota counters), user_activity (preference change log), model_access_rules (tiering
 -- rules), model_price_history, model_change_digests, every catalog, sync, admin, rule,
 -- user-model, preference and quota function, the private helpers only they use
--- (can_manage_catalog, record_model_access_audit, tier_models, user_tier, quota_periods,
+-- (can_manage_catalog, record_model_access_audit, set_model_access_updated_at,
+-- first_matching_rules and its type rule_subject, tier_models, user_tier, quota_periods,
 -- consume_model_quota, log_user_activity, jsonb_deep_merge, check_profile_default_model with its
 -- trigger, invoke_sync_models, sync_job_status, mark_access_admin_managed, clear_model_deprecation,
 -- repoint_default_models with its triggers, also the one on profiles, record_change_digest, the
@@ -95,6 +96,8 @@ drop function if exists public.apply_model_access_rules(text[]);
 drop function if exists private.model_rule_matches(
   public.model_access_rules, text, numeric, numeric, integer, text[], text[]
 );
+drop function if exists private.first_matching_rules(private.rule_subject[]);
+drop type if exists private.rule_subject;
 
 drop function if exists public.update_model_tier_access(
   text, boolean, boolean, boolean, text, integer, integer
@@ -123,6 +126,7 @@ drop table if exists public.user_activity;
 
 -- 5. Helpers used only by the objects above.
 drop function if exists private.record_model_access_audit();
+drop function if exists private.set_model_access_updated_at();
 drop function if exists private.can_manage_catalog();
 drop function if exists private.mark_access_admin_managed();
 drop function if exists private.clear_model_deprecation();
