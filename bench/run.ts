@@ -21,7 +21,7 @@ const selected = (name: typeof benchmarks[number]) =>
 const config = stackConfig(Deno.env.get("STACK_NAME") ?? "bench");
 Deno.env.set("STACK_NAME", config.name);
 Deno.env.set("OPENROUTER_MODELS_URL", `http://127.0.0.1:${config.apiPort + 69}/api/v1/models`);
-// The log line per request is part of what the function does in production: keep it on.
+// Default logging, as deployed (LOG_LEVEL unset: info).
 const env = await startStack(config, { fresh: true });
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;

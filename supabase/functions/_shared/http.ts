@@ -1,6 +1,6 @@
 // The Hono stack every function is built on: request id, CORS on every response (errors and
 // preflights included), OPTIONS answered before anything else, a 1 MiB body limit, one JSON error
-// shape, explicit 405s, and one structured log line per request.
+// shape, explicit 405s, and one structured log line per request (successful reads at debug level).
 import { Hono } from "hono";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -72,7 +72,11 @@ function requestContext(fn: string): MiddlewareHandler<AppEnv> {
     headers.set("X-Request-Id", requestId);
     headers.set("X-Response-Time", `${durationMs}ms`);
     const error = c.get("error");
-    log.info("request", {
+    // Successful reads log at debug: they are the bulk of the traffic, the platform's edge logs
+    // record every invocation anyway, and Supabase keeps only 100 log events per 10 s per function,
+    // which errors and writes must not lose to them.
+    const routine = (c.req.method === "GET" || c.req.method === "HEAD") && c.res.status < 400;
+    log[routine ? "debug" : "info"]("request", {
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,
@@ -179,4 +183,35 @@ export function validate<T extends z.ZodType>(
     message: issue.message,
   }));
   throw new HttpError(400, "invalid_request", `Invalid ${what}.`, { details });
+}
+
+const streamFrom = 64 * 1024;
+const decoder = new TextDecoder();
+
+/**
+ * A 200 response with a body the caller keeps and serves again and again. Deno copies a byte body
+ * into a fresh ArrayBuffer per response, which only garbage collection frees: under load that
+ * garbage set the peak RSS. A string body or a stream chunk goes out without it. Small bodies go
+ * as text, kept in `cached.text` (cheapest to send); large ones as a stream of their one chunk
+ * (setting it up costs less than encoding their text).
+ */
+export function cachedBodyResponse(
+  cached: { body: Uint8Array<ArrayBuffer>; text?: string },
+  headers: Record<string, string>,
+): Response {
+  if (cached.body.byteLength < streamFrom) {
+    cached.text ??= decoder.decode(cached.body);
+    return new Response(cached.text, { status: 200, headers });
+  }
+  const body = cached.body;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(body);
+      controller.close();
+    },
+  });
+  return new Response(stream, {
+    status: 200,
+    headers: { ...headers, "Content-Length": String(body.byteLength) },
+  });
 }

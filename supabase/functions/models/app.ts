@@ -23,7 +23,7 @@ import {
 import { asUser, queryAsUser } from "../_shared/db.ts";
 import { etagOf, matchesIfNoneMatch } from "../_shared/etag.ts";
 import { HttpError } from "../_shared/errors.ts";
-import { createApp, onlyAllow, readJson, validate } from "../_shared/http.ts";
+import { cachedBodyResponse, createApp, onlyAllow, readJson, validate } from "../_shared/http.ts";
 import { modelIdSchema } from "../_shared/model_id.ts";
 
 interface AllowedModelRow {
@@ -56,6 +56,8 @@ interface Rendered {
   body: Uint8Array<ArrayBuffer>;
   etag: string;
   count: number;
+  /** The body as text, kept for small bodies (see cachedBodyResponse). */
+  text?: string;
 }
 
 /** A period's quota counters as the enhanced list and consume_model_quota show them. */
@@ -88,7 +90,8 @@ interface TierLists {
   expiresAt: number;
   rows: AllowedModelRow[];
   legacy: Rendered;
-  enhanced?: EnhancedTemplate;
+  /** Per quota periods; a promise, so that concurrent first requests render it once. */
+  enhanced?: { periods: string; template: Promise<EnhancedTemplate> };
 }
 
 /**
@@ -292,7 +295,33 @@ async function listsFor(claims: UserClaims, state: CatalogState) {
   ) {
     return { tier: state.tier, lists: cached };
   }
+  // A read of this tier's lists already under way, begun after the latest signal, is as fresh as
+  // a new one: share it (a cold cache under load would otherwise read and render once per request).
+  const pending = listReads.get(state.tier);
+  if (pending && pending.generation === signalGeneration()) {
+    const shared = await pending.read;
+    const sameList = shared.tier === state.tier &&
+      (state.version === undefined || shared.lists.version === state.version);
+    if (sameList) return shared;
+  }
   const generation = signalGeneration();
+  const read = readLists(claims, generation);
+  listReads.set(state.tier, { generation, read });
+  try {
+    return await read;
+  } finally {
+    if (listReads.get(state.tier)?.read === read) listReads.delete(state.tier);
+  }
+}
+
+/** Lists read but not yet returned, per tier, with the signal generation they began in. */
+const listReads = new Map<
+  string,
+  { generation: number; read: Promise<{ tier: string; lists: TierLists }> }
+>();
+
+/** Reads and renders the caller's tier's lists; caches them unless a signal came meanwhile. */
+async function readLists(claims: UserClaims, generation: number) {
   const [rows] = await queryAsUser<[StateAndListRow[]]>(claims, stateAndListSql);
   const fresh = rows[0];
   const models = rows.filter((row): row is StateAndListRow & AllowedModelRow =>
@@ -318,23 +347,32 @@ const fragment = (row: AllowedModelRow, usage: ReturnType<typeof modelUsage>) =>
 
 const joinFragments = (fragments: string[]) => encoder.encode(`{"models":[${fragments}]}`);
 
-async function enhancedTemplate(lists: TierLists, periods: Periods): Promise<EnhancedTemplate> {
+function enhancedTemplate(lists: TierLists, periods: Periods): Promise<EnhancedTemplate> {
   const key = periodsKey(periods);
-  if (lists.enhanced?.periods === key) return lists.enhanced;
+  if (lists.enhanced?.periods !== key) {
+    lists.enhanced = { periods: key, template: renderTemplate(lists, periods, key) };
+  }
+  return lists.enhanced.template;
+}
+
+async function renderTemplate(
+  lists: TierLists,
+  periods: Periods,
+  key: string,
+): Promise<EnhancedTemplate> {
   const fragments = lists.rows.map((row) => fragment(row, modelUsage(row, periods)));
   const limited = new Map<string, number>();
   lists.rows.forEach((row, i) => {
     if (row.daily_limit !== null || row.monthly_limit !== null) limited.set(row.model_id, i);
   });
   const body = joinFragments(fragments);
-  lists.enhanced = {
+  return {
     periods: key,
     rows: lists.rows,
     fragments,
     limited,
     unused: { body, etag: await etagOf(body), count: fragments.length },
   };
-  return lists.enhanced;
 }
 
 /**
@@ -364,20 +402,6 @@ async function enhancedList(claims: UserClaims) {
   return { tier, list: await render(fragments, true) };
 }
 
-/**
- * A cached body as a stream of that one chunk: Deno copies a byte body into a fresh ArrayBuffer per
- * response, which only garbage collection frees (at ~400 KB per enhanced list, that copy set the
- * peak RSS under load); a stream chunk goes to the response without that copy.
- */
-function oneChunkStream(body: Uint8Array<ArrayBuffer>): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      controller.enqueue(body);
-      controller.close();
-    },
-  });
-}
-
 function parseEnhanced(values: string[] | undefined): boolean {
   if (values === undefined) return false;
   if (values.length === 1 && (values[0] === "true" || values[0] === "false")) {
@@ -405,10 +429,7 @@ app.get("/", requireUser, async (c) => {
   if (matchesIfNoneMatch(c.req.header("if-none-match"), list.etag)) {
     return new Response(null, { status: 304, headers });
   }
-  return new Response(oneChunkStream(list.body), {
-    status: 200,
-    headers: { ...headers, "Content-Length": String(list.body.byteLength) },
-  });
+  return cachedBodyResponse(list, headers);
 });
 app.all("/", onlyAllow("GET"));
 
