@@ -2,51 +2,13 @@
 // wrong, and never crashes at import. Runs the function apps in a subprocess with a broken
 // environment (the stack's own environment is valid); needs no running stack.
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { repoRoot } from "../supabase/local/config.ts";
+import { callApp } from "./_helpers/app_process.ts";
 
 const valid = {
   SUPABASE_DB_URL: "postgresql://postgres:postgres@127.0.0.1:1/postgres",
   JWT_SECRET: "super-secret-jwt-token-with-at-least-32-characters-long",
   CRON_SECRET: "a-cron-secret-of-sufficient-length",
 };
-
-async function callApp(
-  env: Record<string, string>,
-  fn: string,
-  method: string,
-  authorization?: string,
-) {
-  const inherited: Record<string, string> = {};
-  for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) inherited[name] = value;
-  }
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      join(repoRoot, "tests/_helpers/call_app.ts"),
-      fn,
-      method,
-      "",
-      ...(authorization ? [authorization] : []),
-    ],
-    cwd: repoRoot,
-    clearEnv: true,
-    env: { ...inherited, ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const lines = [
-    ...new TextDecoder().decode(output.stdout).split("\n"),
-    ...new TextDecoder().decode(output.stderr).split("\n"),
-  ].filter((line) => line.startsWith("{"));
-  const parsed = lines.map((line) => JSON.parse(line));
-  const result = parsed.find((entry) => "result" in entry)?.result;
-  assert.ok(result, `no result; output:\n${lines.join("\n")}`);
-  return { ...result, logs: parsed.filter((entry) => "level" in entry) };
-}
 
 const bearer = "Bearer x.y.z";
 
