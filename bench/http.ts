@@ -14,10 +14,18 @@ export interface LoadFigures {
   bodyBytes: number;
 }
 
+export interface ModeFigures {
+  ours: LoadFigures;
+  /** Bare Deno.serve answering the same bytes. */
+  ceiling: LoadFigures;
+  /** The same, also reading Authorization and sending our response headers. */
+  contract: LoadFigures;
+}
+
 export interface HttpFigures {
   models: number;
-  legacy: { ours: LoadFigures; ceiling: LoadFigures };
-  enhanced: { ours: LoadFigures; ceiling: LoadFigures };
+  legacy: ModeFigures;
+  enhanced: ModeFigures;
   peakRssMb: number;
 }
 
@@ -54,16 +62,26 @@ async function wrk(url: string, headers: Record<string, string>, bodyBytes: numb
   };
 }
 
+/**
+ * Runs `fn` against bench/ceiling.ts serving `body`: bare, or, given `contract`, also reading the
+ * Authorization header and answering with the response headers our function sent (what the API
+ * requires of any server, before routing, auth or caching).
+ */
 async function withCeiling<T>(
   config: StackConfig,
   body: Uint8Array,
+  contract: Headers | undefined,
   fn: (url: string) => Promise<T>,
 ): Promise<T> {
   const file = await Deno.makeTempFile({ suffix: ".json" });
   await Deno.writeFile(file, body);
+  const headersFile = await Deno.makeTempFile({ suffix: ".json" });
+  const sent = [...(contract ?? [])].filter(([name]) => !["date", "content-length"].includes(name));
+  await Deno.writeTextFile(headersFile, JSON.stringify(Object.fromEntries(sent)));
   const port = config.apiPort + 79;
+  const args = [file, String(port), ...(contract ? [headersFile] : [])];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(repoRoot, "bench/ceiling.ts"), file, String(port)],
+    args: ["run", "-A", join(repoRoot, "bench/ceiling.ts"), ...args],
     stdout: "piped",
   }).spawn();
   const reader = child.stdout.getReader();
@@ -75,6 +93,7 @@ async function withCeiling<T>(
     child.kill();
     await child.status;
     await Deno.remove(file);
+    await Deno.remove(headersFile);
   }
 }
 
@@ -110,9 +129,16 @@ export async function benchHttp(
       const ceiling = await withCeiling(
         config,
         body,
+        undefined,
         (ceilingUrl) => wrk(ceilingUrl, {}, body.length),
       );
-      return { ours, ceiling };
+      const contract = await withCeiling(
+        config,
+        body,
+        response.headers,
+        (ceilingUrl) => wrk(ceilingUrl, user.headers, body.length),
+      );
+      return { ours, ceiling, contract };
     };
     const legacy = await run("");
     const enhanced = await run("?enhanced=true");

@@ -38,14 +38,21 @@ const handlers = await loadFunctions();
 const jwks = Deno.env.get("SUPABASE_JWKS") ?? '{"keys":[]}';
 const port = Number(Deno.env.get("STACK_API_PORT") ?? 54321);
 
+/** The path of a request URL (`http://host:port/path?query`), without parsing all of it. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const end = url.indexOf("?", start);
+  return start < 0 ? "/" : url.slice(start, end < 0 ? undefined : end);
+}
+
 Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (request) => {
-  const url = new URL(request.url);
-  if (url.pathname === "/health") return json(200, { ok: true, functions: [...handlers.keys()] });
-  if (url.pathname === "/_local/cache-signals/caught-up") return cacheSignalsCaughtUp();
-  if (url.pathname === "/auth/v1/.well-known/jwks.json") {
+  const path = pathOf(request.url);
+  if (path === "/health") return json(200, { ok: true, functions: [...handlers.keys()] });
+  if (path === "/_local/cache-signals/caught-up") return cacheSignalsCaughtUp();
+  if (path === "/auth/v1/.well-known/jwks.json") {
     return new Response(jwks, { headers: { "content-type": "application/json" } });
   }
-  const match = /^\/functions\/v1\/([^/]+)(\/.*)?$/.exec(url.pathname);
+  const match = /^\/functions\/v1\/([^/]+)(\/.*)?$/.exec(path);
   const handler = match && handlers.get(match[1]);
   if (!handler) {
     return json(404, { code: "NOT_FOUND", message: "Requested function was not found" });

@@ -76,7 +76,9 @@ function requestContext(fn: string): MiddlewareHandler<AppEnv> {
     // record every invocation anyway, and Supabase keeps only 100 log events per 10 s per function,
     // which errors and writes must not lose to them.
     const routine = (c.req.method === "GET" || c.req.method === "HEAD") && c.res.status < 400;
-    log[routine ? "debug" : "info"]("request", {
+    const level = routine ? "debug" : "info";
+    if (!log.enabled(level)) return;
+    log[level]("request", {
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,

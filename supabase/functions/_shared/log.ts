@@ -20,6 +20,8 @@ export interface Logger {
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
   child(fields: LogFields): Logger;
+  /** Whether lines of `level` are written (LOG_LEVEL): callers can skip building their fields. */
+  enabled(level: LogLevel): boolean;
 }
 
 /** Error objects as loggable fields (message, SQLSTATE, stack) without their enumerable noise. */
@@ -35,18 +37,48 @@ export function errorFields(error: unknown): LogFields {
   return fields;
 }
 
-export function createLogger(base: LogFields): Logger {
-  const write = (level: LogLevel, msg: string, fields?: LogFields) => {
-    if (levels[level] < minLevel) return;
-    const line = JSON.stringify({ level, msg, ...base, ...fields, time: new Date().toISOString() });
+/** Methods on a prototype: a request's child logger is one small object, not six closures. */
+class JsonLogger implements Logger {
+  constructor(private readonly base: LogFields) {}
+
+  enabled(level: LogLevel): boolean {
+    return levels[level] >= minLevel;
+  }
+
+  debug(msg: string, fields?: LogFields) {
+    this.write("debug", msg, fields);
+  }
+
+  info(msg: string, fields?: LogFields) {
+    this.write("info", msg, fields);
+  }
+
+  warn(msg: string, fields?: LogFields) {
+    this.write("warn", msg, fields);
+  }
+
+  error(msg: string, fields?: LogFields) {
+    this.write("error", msg, fields);
+  }
+
+  child(fields: LogFields): Logger {
+    return new JsonLogger({ ...this.base, ...fields });
+  }
+
+  private write(level: LogLevel, msg: string, fields?: LogFields) {
+    if (!this.enabled(level)) return;
+    const line = JSON.stringify({
+      level,
+      msg,
+      ...this.base,
+      ...fields,
+      time: new Date().toISOString(),
+    });
     if (level === "error") console.error(line);
     else console.log(line);
-  };
-  return {
-    debug: (msg, fields) => write("debug", msg, fields),
-    info: (msg, fields) => write("info", msg, fields),
-    warn: (msg, fields) => write("warn", msg, fields),
-    error: (msg, fields) => write("error", msg, fields),
-    child: (fields) => createLogger({ ...base, ...fields }),
-  };
+  }
+}
+
+export function createLogger(base: LogFields): Logger {
+  return new JsonLogger(base);
 }
