@@ -19,10 +19,10 @@ create table private.catalog_version (
 );
 
 comment on table private.catalog_version is
-  'One row: a counter bumped by every statement that writes public.model_access. Equal versions '
-  'mean an equal catalog, so the models function can reuse a list it rendered without rereading '
-  'the catalog. (Passing a sunset_at changes the list without a write; the function expires a '
-  'list at its earliest sunset itself.)';
+  'One row: a counter bumped by every statement that changes rows of public.model_access. Equal '
+  'versions mean an equal catalog, so the models function can reuse a list it rendered without '
+  'rereading the catalog. (Passing a sunset_at changes the list without a write; the function '
+  'expires a list at its earliest sunset itself.)';
 
 insert into private.catalog_version (singleton, version) values (true, 0);
 
@@ -37,8 +37,39 @@ create policy "Signed-in users and the service role can read the catalog version
 revoke all on table private.catalog_version from public, anon, authenticated, service_role;
 grant select on table private.catalog_version to authenticated, service_role;
 
--- Definer: admins and the service role write the catalog but have no write grant on the counter.
--- Statement level: one bump per statement, however many rows it wrote (none included).
+-- Catalog writers (admins, the service role, operators) take this transaction-level advisory lock
+-- before their first statement touches a row, so they always lock the counter row after it: two
+-- writers then queue instead of deadlocking over a catalog row and the counter. Invoker, so that
+-- can_manage_catalog sees the writer; anyone else changes no catalog row (RLS) and skips it.
+create function private.serialize_catalog_writes()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+  if private.can_manage_catalog() then
+    perform pg_advisory_xact_lock(hashtextextended('public.model_access writers', 0));
+  end if;
+  return null;
+end;
+$$;
+
+comment on function private.serialize_catalog_writes() is
+  'Trigger: before a statement writing public.model_access, takes the catalog writers'' '
+  'transaction advisory lock (callers that may manage the catalog only).';
+
+revoke execute on function private.serialize_catalog_writes()
+  from public, anon, authenticated, service_role;
+
+create trigger serialize_catalog_writes
+  before insert or update or delete or truncate on public.model_access
+  for each statement
+  execute function private.serialize_catalog_writes();
+
+-- Definer: writers have no write grant on the counter. Statement level with the statement's
+-- transition table: a statement that changed no row (a re-sync with no change, a dry run, a user's
+-- update that RLS filtered to nothing) neither bumps nor signals.
 create function private.bump_catalog_version()
 returns trigger
 language plpgsql
@@ -46,6 +77,11 @@ security definer
 set search_path = ''
 as $$
 begin
+  if tg_op <> 'TRUNCATE' then
+    if not exists (select 1 from changed_rows) then
+      return null;
+    end if;
+  end if;
   update private.catalog_version set version = version + 1 where singleton;
   perform pg_notify('model_access_cache', 'catalog');
   return null;
@@ -53,13 +89,32 @@ end;
 $$;
 
 comment on function private.bump_catalog_version() is
-  'Trigger: after any write to public.model_access, bumps private.catalog_version and signals '
-  '`catalog` on channel model_access_cache.';
+  'Trigger: after a statement that changed rows of public.model_access (transition table '
+  'changed_rows), bumps private.catalog_version and signals `catalog` on channel '
+  'model_access_cache.';
 
 revoke execute on function private.bump_catalog_version() from public, anon, authenticated, service_role;
 
-create trigger bump_catalog_version
-  after insert or update or delete or truncate on public.model_access
+create trigger bump_catalog_version_after_insert
+  after insert on public.model_access
+  referencing new table as changed_rows
+  for each statement
+  execute function private.bump_catalog_version();
+
+create trigger bump_catalog_version_after_update
+  after update on public.model_access
+  referencing new table as changed_rows
+  for each statement
+  execute function private.bump_catalog_version();
+
+create trigger bump_catalog_version_after_delete
+  after delete on public.model_access
+  referencing old table as changed_rows
+  for each statement
+  execute function private.bump_catalog_version();
+
+create trigger bump_catalog_version_after_truncate
+  after truncate on public.model_access
   for each statement
   execute function private.bump_catalog_version();
 

@@ -26,7 +26,8 @@
 -- consume_model_quota, log_user_activity, jsonb_deep_merge, check_profile_default_model with its
 -- trigger, invoke_sync_models, sync_job_status, mark_access_admin_managed, clear_model_deprecation,
 -- repoint_default_models with its triggers, also the one on profiles, record_change_digest, the
--- cache signals: catalog_version, bump_catalog_version, signal_user_change with its trigger on
+-- cache signals: catalog_version, bump_catalog_version, serialize_catalog_writes,
+-- signal_user_change with its trigger on
 -- profiles) and the pg_cron job sync-openrouter-models. Export
 -- those tables first if you need them. The pg_cron and pg_net extensions and the Vault secrets
 -- project_url and sync_models_secret are left in place (other jobs may use them).
@@ -134,6 +135,7 @@ drop function if exists private.repoint_default_models_after_access_change();
 drop function if exists private.repoint_default_models(uuid[]);
 drop function if exists private.record_change_digest(bigint, jsonb);
 drop function if exists private.bump_catalog_version();
+drop function if exists private.serialize_catalog_writes();
 drop function if exists private.signal_user_change();
 
 -- 6. Migration history.

@@ -3,10 +3,10 @@
 // changed, so in-memory caches can drop exactly what went stale.
 //
 // Signals are trusted only while they demonstrably arrive: while serving, the isolate sends itself a
-// probe through its pool every few seconds and trusts the signals only while a recent probe came
-// back over the listening connection. Behind a transaction pooler (which cannot deliver
-// notifications), with DB_LISTEN_URL=off, or when the listening connection is lost, trust lapses
-// within `trustForMs` and callers check with the database instead. When trust starts again, or the
+// probe through its pool every few seconds, and trusts the signals from the first probe that comes
+// back over the listening connection until a probe is overdue. Behind a transaction pooler (which
+// cannot deliver notifications), with DB_LISTEN_URL=off, or when the listening connection is lost,
+// callers check with the database instead. Whenever trust starts (again), and whenever the listening
 // connection is re-established, subscribers get `reset`: signals may have been missed meanwhile.
 import postgres from "postgres";
 import { db } from "./db.ts";
@@ -19,10 +19,10 @@ export const channel = "model_access_cache";
 export const reset = "reset";
 
 const probeEveryMs = 2_000;
-/** How long after sending it a returned probe vouches for the signals. */
-const trustForMs = 6_000;
-/** Without a returned probe for this long, the listening connection is opened anew. */
-const relistenAfterMs = 30_000;
+/** A probe not back after this long means signals are not arriving. */
+const probeOverdueMs = 3_000;
+/** Overdue for this long: the listening connection is opened anew. */
+const relistenAfterMs = 15_000;
 
 type Subscriber = (signal: string) => void;
 
@@ -30,28 +30,19 @@ const subscribers = new Set<Subscriber>();
 const log = createLogger({ module: "cache_signals" });
 const instance = crypto.randomUUID();
 
-let generation = 0;
 let listener: postgres.Sql | undefined;
 let listenStartedAt = -Infinity;
 let probeSentAt = -Infinity;
 let probeSeq = 0;
+/** Probes sent and not back yet, with their send times. */
 const probesInFlight = new Map<string, number>();
 const probeWaiters = new Map<string, () => void>();
-/** Send time of the latest probe that came back. */
-let confirmedAt = -Infinity;
+/** True from a probe's return until a probe is overdue or the connection is re-established. */
+let trusted = false;
 
 /** Receives every signal, and `reset` whenever signals may have been missed. */
 export function subscribe(fn: Subscriber): void {
   subscribers.add(fn);
-}
-
-/**
- * A number that changes with every signal delivered. Capture it before reading the database and
- * store what was read only if it is unchanged afterwards: a change that committed meanwhile may
- * not be in what was read, and its signal has already been handled.
- */
-export function signalGeneration(): number {
-  return generation;
 }
 
 /**
@@ -63,23 +54,23 @@ export function announce(signal: string): void {
 }
 
 function deliver(signal: string) {
-  generation++;
   for (const fn of subscribers) fn(signal);
 }
 
 function onNotify(payload: string) {
   if (!payload.startsWith("probe:")) return deliver(payload);
-  const sentAt = probesInFlight.get(payload);
-  if (sentAt === undefined) return; // another isolate's probe
-  probesInFlight.delete(payload);
+  if (!probesInFlight.delete(payload)) return; // another isolate's probe, or one given up on
   probeWaiters.get(payload)?.();
-  const wasTrusted = performance.now() - confirmedAt < trustForMs;
-  if (sentAt > confirmedAt) confirmedAt = sentAt;
-  if (!wasTrusted) deliver(reset);
+  if (!trusted) {
+    trusted = true;
+    deliver(reset);
+  }
 }
 
 function listen(url: string) {
   listenStartedAt = performance.now();
+  trusted = false;
+  probesInFlight.clear();
   const sql = postgres(url, {
     max: 1,
     prepare: false,
@@ -89,7 +80,9 @@ function listen(url: string) {
   listener = sql;
   // postgres.js calls the last argument on every (re)connection of the listening connection.
   sql.listen(channel, onNotify, () => {
+    trusted = false;
     deliver(reset);
+    probesInFlight.clear(); // sent before this LISTEN took effect: they cannot arrive
     sendProbe(performance.now());
   }).catch((error) => {
     log.warn("cannot listen for cache signals; checking with the database instead", {
@@ -102,9 +95,15 @@ function sendProbe(now: number): string {
   probeSentAt = now;
   const payload = `probe:${instance}:${++probeSeq}`;
   probesInFlight.set(payload, now);
-  for (const [old, at] of probesInFlight) if (now - at > trustForMs) probesInFlight.delete(old);
-  db()`select pg_notify(${channel}, ${payload})`.catch(() => {/* the next probe tries again */});
+  db()`select pg_notify(${channel}, ${payload})`.catch(() => {/* the probe will be overdue */});
   return payload;
+}
+
+/** How long the oldest probe in flight has been waiting (0 when none is). */
+function oldestProbeWait(now: number): number {
+  let oldest = now;
+  for (const sentAt of probesInFlight.values()) if (sentAt < oldest) oldest = sentAt;
+  return now - oldest;
 }
 
 /**
@@ -131,7 +130,8 @@ export function caughtUp(timeoutMs = 5_000): Promise<boolean> {
 
 /**
  * True while signals demonstrably arrive, so cached entries may be used until a signal drops them.
- * Starts listening on first call and probes while called; never throws.
+ * Starts listening on first call, probes while called (an idle isolate sends nothing), and opens
+ * the listening connection anew when probes stay overdue; never throws.
  */
 export function signalsTrusted(): boolean {
   let url: string;
@@ -143,20 +143,22 @@ export function signalsTrusted(): boolean {
   }
   if (url === "off") return false;
   const now = performance.now();
-  if (now - confirmedAt > relistenAfterMs && now - listenStartedAt > relistenAfterMs) {
-    const previous = listener;
-    previous?.end({ timeout: 1 }).catch(() => {});
+  const waited = oldestProbeWait(now);
+  if (waited > probeOverdueMs) trusted = false;
+  const stuck = waited > relistenAfterMs && now - listenStartedAt > relistenAfterMs;
+  if (listener === undefined || stuck) {
+    listener?.end({ timeout: 1 }).catch(() => {});
     listen(url);
   }
   if (now - probeSentAt >= probeEveryMs) sendProbe(now);
-  return now - confirmedAt < trustForMs;
+  return trusted;
 }
 
 /** Closes the listening connection (tests and scripts that must exit). */
 export async function stopSignals(): Promise<void> {
   const sql = listener;
   listener = undefined;
-  listenStartedAt = -Infinity;
-  confirmedAt = -Infinity;
+  trusted = false;
+  probesInFlight.clear();
   await sql?.end({ timeout: 1 });
 }

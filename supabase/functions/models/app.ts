@@ -13,13 +13,7 @@
 // 200 when allowed, 429 (Retry-After) when a quota is used up, 403 when the model is not allowed.
 import { z } from "zod";
 import { requireUser, type UserClaims } from "../_shared/auth.ts";
-import {
-  announce,
-  reset,
-  signalGeneration,
-  signalsTrusted,
-  subscribe,
-} from "../_shared/cache_signals.ts";
+import { announce, reset, signalsTrusted, subscribe } from "../_shared/cache_signals.ts";
 import { asUser, queryAsUser } from "../_shared/db.ts";
 import { etagOf, matchesIfNoneMatch } from "../_shared/etag.ts";
 import { HttpError } from "../_shared/errors.ts";
@@ -157,14 +151,51 @@ const maxCallers = 50_000;
 /** Rendered lists per tier. */
 const listsByTier = new Map<string, TierLists>();
 
+/**
+ * A database read under way. A signal about what it reads marks it stale: the change it announces
+ * may have committed after the read's snapshot, so what the read returns is used once, not cached.
+ */
+interface Read {
+  stale: boolean;
+}
+
+/** Reads of callers' tier and usage under way, by user id. */
+const callerReads = new Map<string, Set<Read>>();
+
+/** Reads of a tier's lists under way, shared by concurrent requests (see listsFor). */
+const listReads = new Map<
+  string,
+  { ticket: Read; read: Promise<{ tier: string; lists: TierLists }> }
+>();
+
+function beginCallerRead(userId: string): Read {
+  const ticket = { stale: false };
+  const reads = callerReads.get(userId) ?? new Set();
+  callerReads.set(userId, reads.add(ticket));
+  return ticket;
+}
+
+function endCallerRead(userId: string, ticket: Read) {
+  const reads = callerReads.get(userId);
+  reads?.delete(ticket);
+  if (reads?.size === 0) callerReads.delete(userId);
+}
+
+function markStale(reads: Iterable<Read>) {
+  for (const read of reads) read.stale = true;
+}
+
 subscribe((signal) => {
-  if (signal === reset) {
-    callers.clear();
+  if (signal === reset || signal === "catalog") {
     listsByTier.clear();
+    for (const { ticket } of listReads.values()) ticket.stale = true;
+    if (signal === "catalog") return;
+    callers.clear();
+    for (const reads of callerReads.values()) markStale(reads);
     return;
   }
-  if (signal === "catalog") return listsByTier.clear();
   const [kind, userId] = signal.split(":");
+  markStale(callerReads.get(userId) ?? []);
   const caller = callers.get(userId);
   if (kind === "tier" && caller) delete caller.tier;
   if (kind === "usage" && caller) delete caller.usage;
@@ -192,7 +223,7 @@ function currentPeriods(now = new Date()): Periods {
 /**
  * The caller's tier (and usage, `withUsage`): from memory while cache signals are trusted, else
  * from the database, with the catalog version, in one round trip. What was read is remembered
- * only if no signal arrived meanwhile (it might predate the change that signal announced).
+ * unless a signal about this caller arrived meanwhile (it might predate the change announced).
  */
 async function callerState(claims: UserClaims, withUsage: boolean): Promise<CallerState> {
   if (signalsTrusted()) {
@@ -201,29 +232,36 @@ async function callerState(claims: UserClaims, withUsage: boolean): Promise<Call
       (known?.usage !== undefined && periodsKey(known.usage) === periodsKey(currentPeriods()));
     if (known?.tier !== undefined && usageKnown) return { tier: known.tier, usage: known.usage };
   }
-  const generation = signalGeneration();
-  if (!withUsage) {
-    const [[row]] = await queryAsUser<[Required<CatalogState>[]]>(claims, stateSql);
-    if (generation === signalGeneration()) rememberCaller(claims.sub, { tier: row.tier });
-    return row;
+  const ticket = beginCallerRead(claims.sub);
+  try {
+    if (!withUsage) {
+      const [[row]] = await queryAsUser<[Required<CatalogState>[]]>(claims, stateSql);
+      if (!ticket.stale) rememberCaller(claims.sub, { tier: row.tier });
+      return row;
+    }
+    const [[row]] = await queryAsUser<[UsageStateRow[]]>(claims, usageStateSql);
+    const usage: Usage = {
+      day_resets_at: row.day_resets_at,
+      month_resets_at: row.month_resets_at,
+      counts: JSON.parse(row.usage),
+    };
+    if (!ticket.stale) rememberCaller(claims.sub, { tier: row.tier, usage });
+    return { tier: row.tier, version: row.version, usage };
+  } finally {
+    endCallerRead(claims.sub, ticket);
   }
-  const [[row]] = await queryAsUser<[UsageStateRow[]]>(claims, usageStateSql);
-  const usage: Usage = {
-    day_resets_at: row.day_resets_at,
-    month_resets_at: row.month_resets_at,
-    counts: JSON.parse(row.usage),
-  };
-  if (generation === signalGeneration()) rememberCaller(claims.sub, { tier: row.tier, usage });
-  return { tier: row.tier, version: row.version, usage };
 }
 
-/** When the earliest future sunset among `rows` passes (the list changes then), else never. */
+/**
+ * The earliest sunset among `rows` (the list changes then), else never. A listed model's sunset
+ * may already have passed by this clock (the database decided with its own, a moment earlier):
+ * such a list is then used once and not kept.
+ */
 function earliestSunset(rows: AllowedModelRow[]): number {
-  const now = Date.now();
   let earliest = Infinity;
   for (const row of rows) {
     const at = row.sunset_at?.getTime();
-    if (at !== undefined && at > now && at < earliest) earliest = at;
+    if (at !== undefined && at < earliest) earliest = at;
   }
   return earliest;
 }
@@ -295,18 +333,18 @@ async function listsFor(claims: UserClaims, state: CatalogState) {
   ) {
     return { tier: state.tier, lists: cached };
   }
-  // A read of this tier's lists already under way, begun after the latest signal, is as fresh as
-  // a new one: share it (a cold cache under load would otherwise read and render once per request).
+  // A read of this tier's lists already under way, not made stale by a signal since, is as fresh
+  // as a new one: share it (a cold cache under load would otherwise read and render per request).
   const pending = listReads.get(state.tier);
-  if (pending && pending.generation === signalGeneration()) {
+  if (pending && !pending.ticket.stale) {
     const shared = await pending.read;
     const sameList = shared.tier === state.tier &&
       (state.version === undefined || shared.lists.version === state.version);
     if (sameList) return shared;
   }
-  const generation = signalGeneration();
-  const read = readLists(claims, generation);
-  listReads.set(state.tier, { generation, read });
+  const ticket = { stale: false };
+  const read = readLists(claims, ticket);
+  listReads.set(state.tier, { ticket, read });
   try {
     return await read;
   } finally {
@@ -314,14 +352,8 @@ async function listsFor(claims: UserClaims, state: CatalogState) {
   }
 }
 
-/** Lists read but not yet returned, per tier, with the signal generation they began in. */
-const listReads = new Map<
-  string,
-  { generation: number; read: Promise<{ tier: string; lists: TierLists }> }
->();
-
-/** Reads and renders the caller's tier's lists; caches them unless a signal came meanwhile. */
-async function readLists(claims: UserClaims, generation: number) {
+/** Reads and renders the caller's tier's lists; caches them unless a signal made them stale. */
+async function readLists(claims: UserClaims, ticket: Read) {
   const [rows] = await queryAsUser<[StateAndListRow[]]>(claims, stateAndListSql);
   const fresh = rows[0];
   const models = rows.filter((row): row is StateAndListRow & AllowedModelRow =>
@@ -333,7 +365,7 @@ async function readLists(claims: UserClaims, generation: number) {
     rows: models,
     legacy: await render(models.map((row) => row.model_id)),
   };
-  if (generation === signalGeneration()) listsByTier.set(fresh.tier, lists);
+  if (!ticket.stale && Date.now() < lists.expiresAt) listsByTier.set(fresh.tier, lists);
   return { tier: fresh.tier, lists };
 }
 

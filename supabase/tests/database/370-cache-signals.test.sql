@@ -1,11 +1,11 @@
--- Cache signals (migration 1700): private.catalog_version changes with every statement that writes
--- the catalog, whoever writes it (admin, service role, sync), and with nothing else; users and the
--- service role may read it but nobody may write it; the trigger functions are callable by no API
--- role; the signal triggers exist on model_access, profiles and model_usage.
+-- Cache signals (migration 1700): private.catalog_version changes with every statement that changes
+-- catalog rows, whoever writes them (admin, service role, sync), and not with statements that
+-- change none, nor with a tier change; users and the service role may read it but nobody may write
+-- it; the trigger functions are callable by no API role; the triggers exist.
 -- (That the signals arrive and keep the models function's caches exact: tests/models_cache.test.ts.)
 begin;
 \ir _helpers.psql
-select plan(18);
+select plan(24);
 
 select tests.create_user('cache-admin@example.test', 'free', true) as admin_id \gset
 select tests.create_user('cache-user@example.test', 'pro') as user_id \gset
@@ -41,10 +41,21 @@ select tests.catalog_version() as v2 \gset
 select tests.act_as(:'admin_id');
 update public.model_access set is_pro = true where model_id = 'cache/none';
 reset role;
+select is(tests.catalog_version(), :'v2'::bigint, 'a statement that changes no row leaves it alone');
+select tests.act_as(:'user_id');
+update public.model_access set is_pro = false;
+reset role;
 select is(
-  tests.catalog_version(), :'v2'::bigint + 1,
-  'a statement writing no row bumps it too (a harmless extra refresh)'
+  tests.catalog_version(), :'v2'::bigint,
+  'a user''s update, which RLS filters to no row, leaves it alone'
 );
+select tests.act_as_service_role();
+select public.sync_openrouter_models(
+  jsonb_build_array(tests.catalog_model('cache/a'), tests.catalog_model('cache/b')),
+  'manual', true
+) is not null as resynced \gset
+reset role;
+select is(tests.catalog_version(), :'v2'::bigint, 'a re-sync with no change leaves it alone');
 
 select tests.catalog_version() as v3 \gset
 update public.profiles set subscription_tier = 'enterprise' where id = :'user_id';
@@ -86,12 +97,20 @@ select is(
 -- Trigger functions and triggers ------------------------------------------------------------------
 select ok(
   not has_function_privilege(r.role, 'private.bump_catalog_version()', 'execute')
+  and not has_function_privilege(r.role, 'private.serialize_catalog_writes()', 'execute')
   and not has_function_privilege(r.role, 'private.signal_user_change()', 'execute'),
   r.role || ' cannot call the trigger functions'
 )
 from (values ('anon'), ('authenticated'), ('service_role')) as r (role);
 
-select has_trigger('public', 'model_access', 'bump_catalog_version', 'the catalog bumps the version');
+select has_trigger(
+  'public', 'model_access', 'bump_catalog_version_after_' || e.event,
+  'a catalog ' || e.event || ' bumps the version'
+)
+from (values ('insert'), ('update'), ('delete'), ('truncate')) as e (event);
+select has_trigger(
+  'public', 'model_access', 'serialize_catalog_writes', 'catalog writers take the writers'' lock'
+);
 select has_trigger('public', 'profiles', 'signal_tier_change', 'tier changes are signalled');
 select has_trigger('public', 'model_usage', 'signal_usage_change', 'usage changes are signalled');
 
