@@ -10,7 +10,7 @@
 // connection is re-established, subscribers get `reset`: signals may have been missed meanwhile.
 import postgres from "postgres";
 import { db } from "./db.ts";
-import { getEnv } from "./env.ts";
+import { type Env, getEnv } from "./env.ts";
 import { createLogger } from "./log.ts";
 
 export const channel = "model_access_cache";
@@ -99,6 +99,24 @@ function sendProbe(now: number): string {
   return payload;
 }
 
+let poolerNoted = false;
+
+/**
+ * Where to LISTEN, or undefined for nowhere: DB_LISTEN_URL (`off`: nowhere), else SUPABASE_DB_URL
+ * unless it is Supavisor's transaction mode (port 6543), which cannot deliver notifications.
+ */
+function listenUrl(env: Env): string | undefined {
+  if (env.DB_LISTEN_URL !== undefined) {
+    return env.DB_LISTEN_URL === "off" ? undefined : env.DB_LISTEN_URL;
+  }
+  if (new URL(env.SUPABASE_DB_URL).port !== "6543") return env.SUPABASE_DB_URL;
+  if (!poolerNoted) {
+    poolerNoted = true;
+    log.info("SUPABASE_DB_URL is the transaction pooler: set DB_LISTEN_URL to cache model lists");
+  }
+  return undefined;
+}
+
 /** How long the oldest probe in flight has been waiting (0 when none is). */
 function oldestProbeWait(now: number): number {
   let oldest = now;
@@ -134,14 +152,13 @@ export function caughtUp(timeoutMs = 5_000): Promise<boolean> {
  * the listening connection anew when probes stay overdue; never throws.
  */
 export function signalsTrusted(): boolean {
-  let url: string;
+  let url: string | undefined;
   try {
-    const env = getEnv();
-    url = env.DB_LISTEN_URL ?? env.SUPABASE_DB_URL;
+    url = listenUrl(getEnv());
   } catch {
     return false;
   }
-  if (url === "off") return false;
+  if (url === undefined) return false;
   const now = performance.now();
   const waited = oldestProbeWait(now);
   if (waited > probeOverdueMs) trusted = false;

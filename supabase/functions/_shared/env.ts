@@ -53,9 +53,9 @@ const envSchema = z.object({
   /** postgres.js pool size per isolate. */
   DB_POOL_MAX: int(1, 50, 4),
   /**
-   * Where the models function LISTENs for cache signals: SUPABASE_DB_URL when unset. Set it to a
-   * direct or session-mode URL when SUPABASE_DB_URL is a transaction pooler (which cannot deliver
-   * notifications), or to `off` to not listen (every request then checks with the database).
+   * Where the models function LISTENs for cache signals: SUPABASE_DB_URL when unset (unless that is
+   * the transaction pooler, port 6543, which cannot deliver notifications). Set it to a direct or
+   * session-mode URL, or to `off` to not listen (every request then checks with the database).
    */
   DB_LISTEN_URL: optional(
     z.union([
