@@ -3,7 +3,8 @@
 // - while signals are trusted, a warm request is served from memory: a change made with the
 //   triggers switched off (so no signal) stays unseen until its signal is sent by hand;
 // - every kind of change (tier, catalog, usage) reaches the list by its signal alone, without the
-//   tests' catch-up barrier;
+//   tests' catch-up barrier; counters of models without a limit are not signalled, and a limit
+//   set later still shows them;
 // - with DB_LISTEN_URL=off (as behind a transaction pooler) a second gateway checks with the
 //   database on every request, so a change is seen by the very next request.
 import assert from "node:assert/strict";
@@ -64,6 +65,18 @@ async function withoutSignals(fn: (tx: postgres.TransactionSql) => Promise<unkno
 async function signal(payload: string) {
   const sql = await adminDb();
   await sql`select pg_notify(${channel}, ${payload})`;
+}
+
+/** consume_model_quota straight in the database, as a PostgREST rpc call would, as `user`. */
+async function consumeInDatabase(user: TestUser, modelId: string) {
+  const sql = await adminDb();
+  await sql.begin(async (tx) => {
+    await tx`select set_config('role', 'authenticated', true),
+                    set_config('request.jwt.claims', ${
+      JSON.stringify({ sub: user.id, role: "authenticated" })
+    }, true)`;
+    await tx`select public.consume_model_quota(${modelId})`;
+  });
 }
 
 async function withUsers(fn: (admin: TestUser, user: TestUser) => Promise<void>) {
@@ -142,20 +155,32 @@ stackTest("tier, catalog and usage changes reach the list by their signals alone
       assert.equal(model?.usage?.daily.used, 0, "the new limit is listed");
     });
 
-    // Counted straight in the database (as a PostgREST rpc call would), not through the function.
-    await sql.begin(async (tx) => {
-      await tx`select set_config('role', 'authenticated', true),
-                      set_config('request.jwt.claims', ${
-        JSON.stringify({ sub: user.id, role: "authenticated" })
-      }, true)`;
-      await tx`select public.consume_model_quota(${limited.model_id})`;
-    });
+    await consumeInDatabase(user, limited.model_id);
     await eventually(async () => {
       const model = (await get(true)).body.models.find((m) => m.id === limited.model_id);
       assert.equal(model?.usage?.daily.used, 1);
     });
   });
 });
+
+stackTest(
+  "a limit set later shows the counts taken before it, unsignalled as they were",
+  async () => {
+    await withUsers(async (_admin, user) => {
+      await signalsTrusted();
+      const enhanced = () =>
+        call<Enhanced>("models", "", { headers: user.headers, query: { enhanced: "true" } });
+      const first = await enhanced();
+      const model = first.body.models.find((m) => m.usage === null)!;
+      // A model without a limit: its counter changes without a signal.
+      await consumeInDatabase(user, model.id);
+      const sql = await adminDb();
+      await sql`update public.model_access set daily_limit = 5 where model_id = ${model.id}`;
+      const after = (await enhanced()).body.models.find((m) => m.id === model.id);
+      assert.equal(after?.usage?.daily.used, 1);
+    });
+  },
+);
 
 stackTest("without signals (DB_LISTEN_URL=off) every request checks the database", async () => {
   const config = stackConfig();

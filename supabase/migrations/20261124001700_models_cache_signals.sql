@@ -8,9 +8,9 @@
 -- and drops an entry as soon as its source changes; where notifications cannot arrive (a
 -- transaction pooler in between), the function checks the version instead: one index lookup.
 --
--- Payloads: `catalog`, `tier:<user uuid>`, `usage:<user uuid>`, and the function's own `probe:...`
--- (which shows it that notifications reach it). NOTIFY is transactional: a signal is delivered
--- only when its change commits, and never for a rolled back one.
+-- Payloads: `catalog`, `tier:<user uuid>`, `usage:<user uuid>` (models with a limit only), and the
+-- function's own `probe:...` (which shows it that notifications reach it). NOTIFY is
+-- transactional: a signal is delivered only when its change commits, never for a rolled back one.
 
 create table private.catalog_version (
   singleton boolean primary key default true,
@@ -119,37 +119,70 @@ create trigger bump_catalog_version_after_truncate
   execute function private.bump_catalog_version();
 
 -- Invoker: pg_notify needs no privilege, and the trigger reads only the row it fires for.
-create function private.signal_user_change()
+create function private.signal_tier_change()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+  if tg_op = 'DELETE' then
+    perform pg_notify('model_access_cache', 'tier:' || old.id);
+  else
+    perform pg_notify('model_access_cache', 'tier:' || new.id);
+  end if;
+  return null;
+end;
+$$;
+
+comment on function private.signal_tier_change() is
+  'Trigger: signals `tier:<user uuid>` on channel model_access_cache when a profile is made, '
+  'deleted or changes tier.';
+
+revoke execute on function private.signal_tier_change() from public, anon, authenticated, service_role;
+
+create trigger signal_tier_change
+  after insert or delete or update of subscription_tier on public.profiles
+  for each row
+  execute function private.signal_tier_change();
+
+-- Only models with a limit show usage in the list, so only their counters are signalled: Postgres
+-- commits notifying transactions one at a time, and consume_model_quota runs before every LLM
+-- call. (The models function forgets all cached counters on `catalog`, so a limit set later shows
+-- the counts taken before it.) Invoker: runs as whoever writes the counters.
+create function private.signal_usage_change()
 returns trigger
 language plpgsql
 security invoker
 set search_path = ''
 as $$
 declare
-  changed jsonb;
+  changed public.model_usage;
 begin
   if tg_op = 'DELETE' then
-    changed := to_jsonb(old);
+    changed := old;
   else
-    changed := to_jsonb(new);
+    changed := new;
   end if;
-  perform pg_notify('model_access_cache', tg_argv[0] || ':' || (changed ->> tg_argv[1]));
+  if exists (
+    select 1
+    from public.model_access as m
+    where m.model_id = changed.model_id
+      and (m.daily_limit is not null or m.monthly_limit is not null)
+  ) then
+    perform pg_notify('model_access_cache', 'usage:' || changed.user_id);
+  end if;
   return null;
 end;
 $$;
 
-comment on function private.signal_user_change() is
-  'Trigger: signals `<kind>:<user uuid>` on channel model_access_cache; its arguments are the kind '
-  '(tier, usage) and the column holding the user id. Repeats within a transaction arrive once.';
+comment on function private.signal_usage_change() is
+  'Trigger: signals `usage:<user uuid>` on channel model_access_cache when a counter of a model '
+  'with a daily or monthly limit changes. Repeats within a transaction arrive once.';
 
-revoke execute on function private.signal_user_change() from public, anon, authenticated, service_role;
-
-create trigger signal_tier_change
-  after insert or delete or update of subscription_tier on public.profiles
-  for each row
-  execute function private.signal_user_change('tier', 'id');
+revoke execute on function private.signal_usage_change() from public, anon, authenticated, service_role;
 
 create trigger signal_usage_change
   after insert or update or delete on public.model_usage
   for each row
-  execute function private.signal_user_change('usage', 'user_id');
+  execute function private.signal_usage_change();

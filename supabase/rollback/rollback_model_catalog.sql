@@ -27,7 +27,7 @@
 -- trigger, invoke_sync_models, sync_job_status, mark_access_admin_managed, clear_model_deprecation,
 -- repoint_default_models with its triggers, also the one on profiles, record_change_digest, the
 -- cache signals: catalog_version, bump_catalog_version, serialize_catalog_writes,
--- signal_user_change with its trigger on
+-- signal_tier_change with its trigger on
 -- profiles) and the pg_cron job sync-openrouter-models. Export
 -- those tables first if you need them. The pg_cron and pg_net extensions and the Vault secrets
 -- project_url and sync_models_secret are left in place (other jobs may use them).
@@ -136,7 +136,8 @@ drop function if exists private.repoint_default_models(uuid[]);
 drop function if exists private.record_change_digest(bigint, jsonb);
 drop function if exists private.bump_catalog_version();
 drop function if exists private.serialize_catalog_writes();
-drop function if exists private.signal_user_change();
+drop function if exists private.signal_tier_change();
+drop function if exists private.signal_usage_change();
 
 -- 6. Migration history.
 do $$

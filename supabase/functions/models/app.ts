@@ -189,9 +189,10 @@ subscribe((signal) => {
   if (signal === reset || signal === "catalog") {
     listsByTier.clear();
     for (const { ticket } of listReads.values()) ticket.stale = true;
-    if (signal === "catalog") return;
-    callers.clear();
+    // Counters of models without a limit are not signalled; a catalog change may set a limit.
     for (const reads of callerReads.values()) markStale(reads);
+    if (signal === reset) callers.clear();
+    else for (const caller of callers.values()) delete caller.usage;
     return;
   }
   const [kind, userId] = signal.split(":");

@@ -98,7 +98,8 @@ select is(
 select ok(
   not has_function_privilege(r.role, 'private.bump_catalog_version()', 'execute')
   and not has_function_privilege(r.role, 'private.serialize_catalog_writes()', 'execute')
-  and not has_function_privilege(r.role, 'private.signal_user_change()', 'execute'),
+  and not has_function_privilege(r.role, 'private.signal_tier_change()', 'execute')
+  and not has_function_privilege(r.role, 'private.signal_usage_change()', 'execute'),
   r.role || ' cannot call the trigger functions'
 )
 from (values ('anon'), ('authenticated'), ('service_role')) as r (role);
