@@ -184,17 +184,19 @@ stackTest(
 
 stackTest("without signals (DB_LISTEN_URL=off) every request checks the database", async () => {
   const config = stackConfig();
+  // Beside the stack's own ports (the fake OpenRouter and the bench's ceiling use +69 and +79).
   const apiPort = config.apiPort + 7;
   const gateway = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(repoRoot, "supabase/local/gateway.ts")],
     env: { ...await readStackEnv(config), STACK_API_PORT: String(apiPort), DB_LISTEN_URL: "off" },
-    stdout: "null",
-    stderr: "null",
+    stdout: "null", // a log line per request
+    stderr: "inherit", // start-up failures show in the test output
   }).spawn();
   const base = `http://127.0.0.1:${apiPort}`;
   try {
     await eventually(async () => {
-      assert.equal((await fetch(`${base}/health`).then((r) => r.text())).includes("ok"), true);
+      const health = await fetch(`${base}/health`).then((r) => r.text());
+      assert.ok(health.includes("ok"), "the second gateway is not up (its errors are above)");
     }, 20_000);
     const signals = await (await fetch(`${base}/_local/cache-signals/caught-up`)).json();
     assert.equal(signals.signals, "untrusted");

@@ -1,7 +1,8 @@
 // Local stand-in for Supabase's API gateway and edge runtime, for the parts we use: serves every
 // function in supabase/functions at /functions/v1/<name>/..., handing it the request as it came
 // (createApp routes /functions/v1/<name>/... like the edge runtime's /<name>/...), and publishes
-// the JWKS at the project's well-known URL. Each function's app.ts exports the handler its index.ts passes to Deno.serve.
+// the JWKS at the project's well-known URL. Each function's app.ts exports the handler its
+// index.ts passes to Deno.serve.
 // For tests only, /_local/cache-signals/caught-up answers once every cache signal committed before
 // the request has reached the functions (see _shared/cache_signals.ts), so a test that writes to
 // the database and then reads through a function reads its own write.

@@ -209,7 +209,6 @@ async function psqlFile(
   ]);
 }
 
-/** Starts a background process detached from this one; returns its pid. */
 /**
  * The hosted edge runtime runs each function in an isolate limited to 256 MB, and V8 sizes the
  * heap of such an isolate from that limit (young generation included: about 2 MB semi-spaces).
@@ -217,6 +216,8 @@ async function psqlFile(
  * rather than like a process V8 lets grow on a machine with many free gigabytes.
  */
 const isolateHeapFlags = "--max-old-space-size=256,--max-semi-space-size=2";
+
+/** Starts a background process detached from this one; returns its pid. */
 
 async function spawnDetached(
   name: string,

@@ -2,12 +2,13 @@
 // the catalog (`catalog`), a user's tier (`tier:<uuid>`) or a user's quota usage (`usage:<uuid>`)
 // changed, so in-memory caches can drop exactly what went stale.
 //
-// Signals are trusted only while they demonstrably arrive: while serving, the isolate sends itself a
-// probe through its pool every few seconds, and trusts the signals from the first probe that comes
-// back over the listening connection until a probe is overdue. Behind a transaction pooler (which
-// cannot deliver notifications), with DB_LISTEN_URL=off, or when the listening connection is lost,
-// callers check with the database instead. Whenever trust starts (again), and whenever the listening
-// connection is re-established, subscribers get `reset`: signals may have been missed meanwhile.
+// Signals are trusted only while they demonstrably arrive: while serving, the isolate sends
+// itself a probe through its pool every few seconds, and trusts the signals from the first probe
+// that comes back over the listening connection until a probe is overdue. Behind a transaction
+// pooler (which cannot deliver notifications), with DB_LISTEN_URL=off, or when the listening
+// connection is lost, callers check with the database instead. Whenever trust starts (again), and
+// whenever the listening connection is re-established, subscribers get `reset`: signals may have
+// been missed meanwhile.
 import postgres from "postgres";
 import { db } from "./db.ts";
 import { type Env, getEnv } from "./env.ts";

@@ -8,7 +8,8 @@
 // Conditional requests: ETag (a hash of the body) and If-None-Match → 304.
 // Caching: rendered lists per tier, and each caller's tier and usage, stay in memory and are
 // dropped by the database's cache signals (_shared/cache_signals.ts), so a warm request needs no
-// database round trip; when signals are not trusted, one round trip checks tier and catalog version.
+// database round trip; when signals are not trusted, one round trip checks the tier and the
+// catalog version.
 // POST /functions/v1/models/consume { "model_id" }: public.consume_model_quota as the caller;
 // 200 when allowed, 429 (Retry-After) when a quota is used up, 403 when the model is not allowed.
 import { z } from "zod";
