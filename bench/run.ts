@@ -1,15 +1,17 @@
-// `deno task bench [sync] [http] [e2e]`: the benchmarks named (all by default) on a fresh local stack
-// of its own ("bench", or STACK_NAME with STACK_DB_PORT/STACK_API_PORT), then a table each.
+// `deno task bench [http] [e2e] [consume] [sync]`: the benchmarks named (all by default) on a fresh
+// local stack of its own ("bench", or STACK_NAME with STACK_DB_PORT/STACK_API_PORT), then a table
+// each.
 // Targets (issue "Performance"): sync at 10k within 1.5x of the parse floor and >= 2x faster than
 // the per-row loop; no-change re-sync writes 0 rows within 1.2x of the floor; 100k under 10 s;
 // models >= 50% of the bare-Deno ceiling's requests/s with p99 <= 2x, RSS < 150 MB.
 import { stackConfig } from "../supabase/local/config.ts";
 import { startStack, stopStack } from "../supabase/local/stack.ts";
+import { benchConsume, type ConsumeFigures } from "./consume.ts";
 import { benchEndToEnd, type EndToEndFigures } from "./e2e.ts";
 import { benchHttp, type HttpFigures } from "./http.ts";
 import { benchSync, type SyncFigures } from "./sync.ts";
 
-const benchmarks = ["sync", "http", "e2e"] as const;
+const benchmarks = ["sync", "http", "e2e", "consume"] as const;
 const unknown = Deno.args.filter((arg) => !(benchmarks as readonly string[]).includes(arg));
 if (unknown.length > 0) {
   console.error(`Unknown benchmark ${unknown.join(", ")}: choose from ${benchmarks.join(", ")}.`);
@@ -30,6 +32,7 @@ try {
   // (autovacuum, the kernel writing dirty pages back), which showed as latency outliers.
   if (selected("http")) printHttp(await benchHttp(config, env.FUNCTIONS_URL, 400));
   if (selected("e2e")) printEndToEnd(await benchEndToEnd());
+  if (selected("consume")) printConsume(await benchConsume(env.SUPABASE_DB_URL));
   if (selected("sync")) {
     printSync(
       await benchSync(env.SUPABASE_ADMIN_DB_URL, [1_000, 10_000, 100_000], [1_000, 10_000]),
@@ -88,6 +91,19 @@ function printHttp(http: HttpFigures) {
     );
   }
   console.log(`\nFunctions process peak RSS: ${fmt(http.peakRssMb)} MB`);
+}
+
+function printConsume(consume: ConsumeFigures[]) {
+  console.log("\n## consume_model_quota (25 callers, 5 s each)\n");
+  console.log("| commits | with usage signal /s | without /s | signal's cost |");
+  console.log("|---|---:|---:|---:|");
+  for (const r of consume) {
+    console.log(
+      `| ${r.durable ? "durable (fsync on)" : "local stack (fsync off)"} | ${fmt(r.withSignal)} | ${
+        fmt(r.withoutSignal)
+      } | ${fmt(100 * (1 - r.withSignal / r.withoutSignal))}% |`,
+    );
+  }
 }
 
 function printEndToEnd(e2e: EndToEndFigures) {
