@@ -100,22 +100,24 @@ function sendProbe(now: number): string {
   return payload;
 }
 
-let poolerNoted = false;
-
 /**
- * Where to LISTEN, or undefined for nowhere: DB_LISTEN_URL (`off`: nowhere), else SUPABASE_DB_URL
+ * Where to LISTEN, or null for nowhere: DB_LISTEN_URL (`off`: nowhere), else SUPABASE_DB_URL
  * unless it is Supavisor's transaction mode (port 6543), which cannot deliver notifications.
+ * Decided once per isolate, like the environment it comes from.
  */
-function listenUrl(env: Env): string | undefined {
+let listenTarget: string | null | undefined;
+
+function listenUrl(env: Env): string | null {
+  if (listenTarget !== undefined) return listenTarget;
   if (env.DB_LISTEN_URL !== undefined) {
-    return env.DB_LISTEN_URL === "off" ? undefined : env.DB_LISTEN_URL;
-  }
-  if (new URL(env.SUPABASE_DB_URL).port !== "6543") return env.SUPABASE_DB_URL;
-  if (!poolerNoted) {
-    poolerNoted = true;
+    listenTarget = env.DB_LISTEN_URL === "off" ? null : env.DB_LISTEN_URL;
+  } else if (new URL(env.SUPABASE_DB_URL).port !== "6543") {
+    listenTarget = env.SUPABASE_DB_URL;
+  } else {
     log.info("SUPABASE_DB_URL is the transaction pooler: set DB_LISTEN_URL to cache model lists");
+    listenTarget = null;
   }
-  return undefined;
+  return listenTarget;
 }
 
 /** How long the oldest probe in flight has been waiting (0 when none is). */
@@ -153,13 +155,13 @@ export function caughtUp(timeoutMs = 5_000): Promise<boolean> {
  * the listening connection anew when probes stay overdue; never throws.
  */
 export function signalsTrusted(): boolean {
-  let url: string | undefined;
+  let url: string | null;
   try {
     url = listenUrl(getEnv());
   } catch {
     return false;
   }
-  if (url === undefined) return false;
+  if (url === null) return false;
   const now = performance.now();
   const waited = oldestProbeWait(now);
   if (waited > probeOverdueMs) trusted = false;
