@@ -3,6 +3,7 @@
 // local stack's fsync off and with durable commits. Postgres commits transactions that sent a
 // notification one at a time: this measures what the signal costs the hottest write path.
 import postgres from "postgres";
+import { consumeAsUser } from "../tests/_helpers/quota.ts";
 import { adminDb } from "../tests/_helpers/stack.ts";
 import { createUser, deleteUsers } from "../tests/_helpers/users.ts";
 
@@ -22,13 +23,8 @@ async function consumesPerSecond(dbUrl: string, userIds: string[]): Promise<numb
   let count = 0;
   try {
     await Promise.all(userIds.map(async (id) => {
-      const claims = JSON.stringify({ sub: id, role: "authenticated" });
       while (Date.now() < deadline) {
-        await sql.begin(async (tx) => {
-          await tx`select set_config('role', 'authenticated', true),
-                          set_config('request.jwt.claims', ${claims}, true)`;
-          await tx`select public.consume_model_quota(${model})`;
-        });
+        await consumeAsUser(sql, id, model);
         count++;
       }
     }));

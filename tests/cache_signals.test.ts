@@ -3,26 +3,12 @@
 // survives an idle spell; a lost listening connection resets the caches and trust comes back;
 // probes that cannot come back never give trust; the transaction pooler is not listened on.
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { readStackEnv, repoRoot, stackConfig } from "../supabase/local/config.ts";
+import { readStackEnv, stackConfig } from "../supabase/local/config.ts";
+import { runScript } from "./_helpers/app_process.ts";
 import { stackTest } from "./_helpers/harness.ts";
 
-async function scenario(name: string, env: Record<string, string>) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(repoRoot, "tests/_helpers/signals_scenario.ts"), name],
-    cwd: repoRoot,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const lines = new TextDecoder().decode(output.stdout).split("\n").filter((l) =>
-    l.startsWith("{")
-  );
-  const parsed = lines.map((line) => JSON.parse(line));
-  const result = parsed.find((entry) => "result" in entry)?.result;
-  assert.ok(result, `no result:\n${new TextDecoder().decode(output.stderr)}`);
-  return { result, logs: parsed.filter((entry) => "level" in entry) };
-}
+const scenario = (name: string, env: Record<string, string>) =>
+  runScript("signals_scenario.ts", [name], env);
 
 async function stackEnv() {
   const env = await readStackEnv(stackConfig());

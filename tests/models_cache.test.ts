@@ -14,6 +14,7 @@ import { readStackEnv, repoRoot, stackConfig } from "../supabase/local/config.ts
 import { call } from "./_helpers/api.ts";
 import { catalogRows, expectedList, setAccess, syncFixture } from "./_helpers/catalog.ts";
 import { stackTest } from "./_helpers/harness.ts";
+import { consumeAsUser } from "./_helpers/quota.ts";
 import { adminDb, stack } from "./_helpers/stack.ts";
 import { createUser, deleteUsers, setTier, type TestUser } from "./_helpers/users.ts";
 
@@ -68,16 +69,8 @@ async function signal(payload: string) {
 }
 
 /** consume_model_quota straight in the database, as a PostgREST rpc call would, as `user`. */
-async function consumeInDatabase(user: TestUser, modelId: string) {
-  const sql = await adminDb();
-  await sql.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${
-      JSON.stringify({ sub: user.id, role: "authenticated" })
-    }, true)`;
-    await tx`select public.consume_model_quota(${modelId})`;
-  });
-}
+const consumeInDatabase = async (user: TestUser, modelId: string) =>
+  await consumeAsUser(await adminDb(), user.id, modelId);
 
 async function withUsers(fn: (admin: TestUser, user: TestUser) => Promise<void>) {
   const admin = await createUser({ isAdmin: true, label: "admin" });

@@ -8,6 +8,7 @@ import { call, type ErrorBody } from "./_helpers/api.ts";
 import { type CatalogRow, catalogRows, syncFixture } from "./_helpers/catalog.ts";
 import { stackTest } from "./_helpers/harness.ts";
 import { adminDb, stack } from "./_helpers/stack.ts";
+import { consumeAsUser } from "./_helpers/quota.ts";
 import { createUser, deleteUsers, type TestUser } from "./_helpers/users.ts";
 
 interface PeriodUsage {
@@ -83,18 +84,8 @@ async function apiPool(max: number) {
   return postgres((await stack()).dbUrl, { max, prepare: false, onnotice: () => {} });
 }
 
-/** consume_model_quota as the user, in its own transaction, as PostgREST runs an rpc call. */
-function consume(sql: postgres.Sql, user: TestUser, modelId: string): Promise<QuotaDecision> {
-  const claims = JSON.stringify({ sub: user.id, role: "authenticated", aud: "authenticated" });
-  return sql.begin(async (tx) => {
-    await tx`
-      select set_config('role', 'authenticated', true),
-             set_config('request.jwt.claims', ${claims}, true)`;
-    const [row] = await tx<{ result: QuotaDecision }[]>`
-      select public.consume_model_quota(${modelId}) as result`;
-    return row.result;
-  }) as Promise<QuotaDecision>;
-}
+const consume = (sql: postgres.Sql, user: TestUser, modelId: string) =>
+  consumeAsUser<QuotaDecision>(sql, user.id, modelId);
 
 async function counters(user: TestUser, modelId: string) {
   const sql = await adminDb();
