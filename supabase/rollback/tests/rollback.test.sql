@@ -89,7 +89,7 @@ select is(
 );
 select is(
   (select count(*)::int from supabase_migrations.schema_migrations
-   where version between '20261124000300' and '20261124001700'),
+   where version between '20261124000300' and '20261125000100'),
   0,
   'the catalog migrations are no longer recorded as applied'
 );

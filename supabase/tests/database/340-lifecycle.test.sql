@@ -6,7 +6,7 @@
 -- `deprecated` clears the deprecation; refusals and who may deprecate.
 begin;
 \ir _helpers.psql
-select plan(40);
+select plan(41);
 
 create function tests.life_model(model_id text, expiration text default null)
 returns jsonb
@@ -286,6 +286,15 @@ select throws_ok(
   '42501',
   null,
   'anon cannot deprecate'
+);
+
+-- The sync's own planner settings (no nested loops, no merge joins) would otherwise hold for the
+-- re-pointing it triggers, which then scans and sorts the whole catalog.
+select tests.act_as_operator();
+select ok(
+  (select p.proconfig @> array['enable_nestloop=on', 'enable_mergejoin=on']
+   from pg_proc as p where p.oid = 'private.repoint_default_models(uuid[])'::regprocedure),
+  're-pointing defaults plans with nested loops and merge joins, even inside a sync'
 );
 
 select * from finish();
