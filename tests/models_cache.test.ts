@@ -4,7 +4,8 @@
 //   triggers switched off (so no signal) stays unseen until its signal is sent by hand;
 // - every kind of change (tier, catalog, usage) reaches the list by its signal alone, without the
 //   tests' catch-up barrier; counters of models without a limit are not signalled, and a limit
-//   set later still shows them;
+//   set later still shows them; a consume through the function drops its caller's counters
+//   itself, before the database's signal;
 // - with DB_LISTEN_URL=off (as behind a transaction pooler) a second gateway checks with the
 //   database on every request, so a change is seen by the very next request.
 import assert from "node:assert/strict";
@@ -153,6 +154,35 @@ stackTest("tier, catalog and usage changes reach the list by their signals alone
       const model = (await get(true)).body.models.find((m) => m.id === limited.model_id);
       assert.equal(model?.usage?.daily.used, 1);
     });
+  });
+});
+
+stackTest("a consume through the function drops the caller's counters itself", async () => {
+  await withUsers(async (_admin, user) => {
+    await signalsTrusted();
+    const sql = await adminDb();
+    const [limited] = await sql<{ model_id: string }[]>`
+      update public.model_access set daily_limit = 5
+       where model_id = (select model_id from public.model_access
+                          where status = 'active' and is_free order by model_id limit 1)
+      returning model_id`;
+    const used = async () =>
+      (await call<Enhanced>("models", "", { headers: user.headers, query: { enhanced: "true" } }))
+        .body.models.find((m) => m.id === limited.model_id)?.usage?.daily.used;
+    assert.equal(await used(), 0, "the counters are cached");
+    // The database's own signal switched off: only the function's announcement can drop them.
+    await sql`alter table public.model_usage disable trigger signal_usage_change`;
+    try {
+      const consumed = await call("models", "consume", {
+        method: "POST",
+        headers: user.headers,
+        body: { model_id: limited.model_id },
+      });
+      assert.equal(consumed.status, 200);
+      assert.equal(await used(), 1, "the caller's next list shows the request just counted");
+    } finally {
+      await sql`alter table public.model_usage enable trigger signal_usage_change`;
+    }
   });
 });
 
