@@ -73,6 +73,17 @@ async function signal(payload: string) {
 const consumeInDatabase = async (user: TestUser, modelId: string) =>
   await consumeAsUser(await adminDb(), user.id, modelId);
 
+/** Gives the first active free model (listed for every tier) a daily limit of 5. */
+async function limitFirstFreeModel(): Promise<{ model_id: string }> {
+  const sql = await adminDb();
+  const [limited] = await sql<{ model_id: string }[]>`
+    update public.model_access set daily_limit = 5
+     where model_id = (select model_id from public.model_access
+                        where status = 'active' and is_free order by model_id limit 1)
+    returning model_id`;
+  return limited;
+}
+
 async function withUsers(fn: (admin: TestUser, user: TestUser) => Promise<void>) {
   const admin = await createUser({ isAdmin: true, label: "admin" });
   const user = await createUser({ tier: "free", label: "cache" });
@@ -138,12 +149,7 @@ stackTest("tier, catalog and usage changes reach the list by their signals alone
       assert.equal((await get()).headers.get("x-user-tier"), "pro");
     });
 
-    const sql = await adminDb();
-    const [limited] = await sql<{ model_id: string }[]>`
-      update public.model_access set daily_limit = 5
-       where model_id = (select model_id from public.model_access
-                          where status = 'active' and is_pro order by model_id limit 1)
-      returning model_id`;
+    const limited = await limitFirstFreeModel();
     await eventually(async () => {
       const model = (await get(true)).body.models.find((m) => m.id === limited.model_id);
       assert.equal(model?.usage?.daily.used, 0, "the new limit is listed");
@@ -161,11 +167,7 @@ stackTest("a consume through the function drops the caller's counters itself", a
   await withUsers(async (_admin, user) => {
     await signalsTrusted();
     const sql = await adminDb();
-    const [limited] = await sql<{ model_id: string }[]>`
-      update public.model_access set daily_limit = 5
-       where model_id = (select model_id from public.model_access
-                          where status = 'active' and is_free order by model_id limit 1)
-      returning model_id`;
+    const limited = await limitFirstFreeModel();
     const used = async () =>
       (await call<Enhanced>("models", "", { headers: user.headers, query: { enhanced: "true" } }))
         .body.models.find((m) => m.id === limited.model_id)?.usage?.daily.used;
