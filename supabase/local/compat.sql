@@ -24,8 +24,11 @@ alter role authenticator set statement_timeout = '8s';
 alter role anon set statement_timeout = '3s';
 alter role authenticated set statement_timeout = '8s';
 
--- Schemas and Supabase's default privileges in `public` (tables, functions and sequences created by
--- `postgres` are exposed to the API roles unless a migration revokes it: the cloud default).
+-- Schemas and Supabase's default privileges in `public` since 2026-10-30 ("Default privileges for
+-- new entities" off, now every project's setting): the platform's grants, then the revokes the
+-- Supabase CLI applies for `api.auto_expose_new_tables = false`. Tables, sequences and functions
+-- that `postgres` creates are reachable by no API role until a migration grants it explicitly
+-- (tables keep truncate, references and trigger for them, sequences update, as on Supabase).
 alter schema public owner to postgres;
 grant usage on schema public to anon, authenticated, service_role;
 alter default privileges for role postgres in schema public
@@ -34,6 +37,12 @@ alter default privileges for role postgres in schema public
   grant all on functions to anon, authenticated, service_role;
 alter default privileges for role postgres in schema public
   grant all on sequences to anon, authenticated, service_role;
+alter default privileges for role postgres in schema public
+  revoke select, insert, update, delete on tables from anon, authenticated, service_role;
+alter default privileges for role postgres in schema public
+  revoke usage, select on sequences from anon, authenticated, service_role;
+alter default privileges for role postgres in schema public
+  revoke execute on functions from anon, authenticated, service_role;
 
 create schema extensions;
 grant usage on schema extensions to postgres, anon, authenticated, service_role;
