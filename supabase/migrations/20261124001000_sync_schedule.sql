@@ -28,7 +28,7 @@ begin
   if coalesce(btrim(project_url), '') = '' then
     raise exception 'Vault secret "project_url" is missing'
       using errcode = 'P0001',
-        hint = 'select vault.create_secret(''https://<project-ref>.supabase.co'', ''project_url'');';
+        hint = 'select vault.create_secret(''https://<project-ref>.supabase.co'', ''project_url'', ''Base URL of the functions for pg_cron'');';
   end if;
 
   select decrypted_secret into sync_secret
@@ -37,7 +37,7 @@ begin
   if coalesce(btrim(sync_secret), '') = '' then
     raise exception 'Vault secret "sync_models_secret" is missing'
       using errcode = 'P0001',
-        hint = 'select vault.create_secret(''<CRON_SECRET of the sync-models function>'', ''sync_models_secret'');';
+        hint = 'select vault.create_secret(''<CRON_SECRET of the sync-models function>'', ''sync_models_secret'', ''CRON_SECRET of sync-models'');';
   end if;
 
   return net.http_post(
