@@ -93,7 +93,7 @@ const demoUsers = {
   ADMIN: ["00000000-0000-4000-a000-00000000000a", "admin@example.com"],
 };
 
-async function writeDemoTokens(file: string, functionsUrl: string) {
+async function writeDemoTokens(file: string, env: Record<string, string>) {
   const lines: string[] = [];
   for (const [name, [id, email]] of Object.entries(demoUsers)) {
     lines.push(`${name}_TOKEN='${await userToken(id, { email, expiresIn: 86_400 })}'`);
@@ -101,8 +101,10 @@ async function writeDemoTokens(file: string, functionsUrl: string) {
   await Deno.writeTextFile(file, `${lines.join("\n")}\n`, { mode: 0o600 });
   console.log(
     [
-      `Access tokens of the demo users (valid 24 h): ${file}. Try:`,
-      `  . ${file} && curl -H "Authorization: Bearer $PRO_TOKEN" '${functionsUrl}/models?enhanced=true'`,
+      `Access tokens of the demo users (ES256, valid 24 h): ${file}. Try:`,
+      `  . ${file} && curl -H "Authorization: Bearer $PRO_TOKEN" '${env.FUNCTIONS_URL}/models?enhanced=true'`,
+      `An app's client: createClient('${env.SUPABASE_URL}', '${env.SUPABASE_PUBLISHABLE_KEY}')`,
+      "(the publishable key names the app, not a user: the functions answer it 401 auth_required).",
     ].join("\n"),
   );
 }
@@ -113,7 +115,7 @@ const env = await startStack(config);
 try {
   await sync(env);
   await printTierSummary(env.SUPABASE_DB_URL);
-  await writeDemoTokens(join(config.dir, "demo-tokens.env"), env.FUNCTIONS_URL);
+  await writeDemoTokens(join(config.dir, "demo-tokens.env"), env);
 } catch (error) {
   console.error(`First sync failed: ${error instanceof Error ? error.message : error}`);
   console.error(`The stack keeps running; see ${config.dir}/functions.log.`);

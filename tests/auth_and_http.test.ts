@@ -24,27 +24,63 @@ function assertError(
   assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
 }
 
+/** Every route of the three functions, with the methods it serves (HEAD goes with GET). */
+const routeMethods: [string, string, string][] = [
+  ["models", "", "GET, HEAD, OPTIONS"],
+  ["models", "consume", "POST, OPTIONS"],
+  ["admin-models", "", "GET, HEAD, PATCH, OPTIONS"],
+  ["admin-models", "sync", "POST, OPTIONS"],
+  ["admin-models", "sync-log", "GET, HEAD, OPTIONS"],
+  ["admin-models", "health", "GET, HEAD, OPTIONS"],
+  ["admin-models", "changes", "GET, HEAD, OPTIONS"],
+  ["admin-models", "rules", "GET, HEAD, POST, OPTIONS"],
+  ["admin-models", "rules/apply", "POST, OPTIONS"],
+  ["admin-models", `rules/${crypto.randomUUID()}`, "PATCH, DELETE, OPTIONS"],
+  ["admin-models", "openai%2Fgpt-4o", "GET, HEAD, PATCH, OPTIONS"],
+  ["admin-models", "openai%2Fgpt-4o/prices", "GET, HEAD, OPTIONS"],
+  ["admin-models", "openai%2Fgpt-4o/deprecate", "POST, OPTIONS"],
+  ["sync-models", "", "POST, OPTIONS"],
+  // No such route: every method the function serves, so the request goes on to its JSON 404.
+  ["models", "anything/else", "GET, HEAD, POST, OPTIONS"],
+  ["admin-models", "anything/else/here", "GET, HEAD, POST, PATCH, DELETE, OPTIONS"],
+  ["sync-models", "anything/else", "POST, OPTIONS"],
+];
+
 stackTest("OPTIONS preflights are answered before authentication, with CORS headers", async () => {
-  for (const fn of functions) {
-    for (const path of ["", "anything/else"]) {
-      const response = await call(fn, path, {
-        method: "OPTIONS",
-        headers: {
-          Origin: "https://app.example",
-          "Access-Control-Request-Method": "GET",
-          "Access-Control-Request-Headers": "authorization, x-client-info, apikey, content-type",
-        },
-      });
-      assert.equal(response.status, 204, `${fn}/${path}`);
-      assert.equal(response.text, "");
-      assert.equal(response.headers.get("access-control-allow-origin"), "*");
-      const allowed = response.headers.get("access-control-allow-headers") ?? "";
-      for (const header of ["authorization", "x-client-info", "apikey", "content-type"]) {
-        assert.ok(allowed.includes(header), `${header} in ${allowed}`);
-      }
-      assert.match(response.headers.get("access-control-allow-methods") ?? "", /GET/);
-      assert.ok(response.headers.get("x-request-id"));
+  for (const [fn, path, methods] of routeMethods) {
+    const response = await call(fn, path, {
+      method: "OPTIONS",
+      headers: {
+        Origin: "https://app.example",
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization, x-client-info, apikey, content-type",
+      },
+    });
+    assert.equal(response.status, 204, `${fn}/${path}`);
+    assert.equal(response.text, "");
+    assert.equal(response.headers.get("access-control-allow-origin"), "*");
+    const allowed = response.headers.get("access-control-allow-headers") ?? "";
+    for (const header of ["authorization", "x-client-info", "apikey", "content-type"]) {
+      assert.ok(allowed.includes(header), `${header} in ${allowed}`);
     }
+    assert.equal(response.headers.get("access-control-allow-methods"), methods, `${fn}/${path}`);
+    assert.ok(response.headers.get("x-request-id"));
+  }
+});
+
+stackTest("a preflight allows exactly the methods a route answers without a 405", async () => {
+  const admin = await createUser({ isAdmin: true });
+  const cron = { Authorization: `Bearer ${(await stack()).cronSecret}` };
+  try {
+    for (const [fn, path, methods] of routeMethods.filter(([, path]) => !path.includes("else"))) {
+      // PUT is served nowhere: its 405 names what the route does serve.
+      const headers = fn === "sync-models" ? cron : admin.headers;
+      const response = await call(fn, path, { method: "PUT", headers });
+      assertError(response, 405, "method_not_allowed");
+      assert.equal(response.headers.get("allow"), methods, `${fn}/${path}`);
+    }
+  } finally {
+    await deleteUsers(admin);
   }
 });
 
@@ -75,7 +111,8 @@ stackTest(
 );
 
 stackTest("bad user tokens are refused with 401 invalid_token", async () => {
-  const user = await createUser();
+  // An admin, so that a token wrongly accepted would get 200 from both functions.
+  const user = await createUser({ isAdmin: true });
   try {
     for (const [name, token] of Object.entries(await badTokens(user.id))) {
       for (const fn of ["models", "admin-models"]) {
@@ -90,13 +127,18 @@ stackTest("bad user tokens are refused with 401 invalid_token", async () => {
 });
 
 stackTest(
-  "valid tokens that are not a user's (API keys, role anon) get 401 auth_required",
+  "credentials that are no user's (publishable and secret keys, role anon) get 401 auth_required",
   async () => {
     for (const [name, token] of Object.entries(await nonUserTokens())) {
       for (const fn of ["models", "admin-models"]) {
         const response = await call(fn, "", { headers: { Authorization: `Bearer ${token}` } });
         assert.equal(response.status, 401, `${name} on ${fn}`);
         assertError(response, 401, "auth_required");
+        assert.match(
+          (response.body as ErrorBody).error.message,
+          /signed-in user's access token is required/,
+          name,
+        );
       }
     }
   },
@@ -113,16 +155,16 @@ stackTest("Authorization headers that are not a bearer token get 401 auth_requir
 });
 
 stackTest(
-  "user tokens signed with ES256 (JWKS) and with the legacy HS256 secret both work",
+  "user tokens signed with the stack's ES256 key work, with `aud` a string or a list",
   async () => {
     const user = await createUser({ tier: "pro" });
     try {
-      for (const alg of ["ES256", "HS256"] as const) {
-        const token = await userToken(user.id, { alg });
+      for (const aud of ["authenticated", ["other", "authenticated"]]) {
+        const token = await userToken(user.id, { claims: { aud } });
         const response = await call("models", "", {
           headers: { Authorization: `Bearer ${token}` },
         });
-        assert.equal(response.status, 200, `${alg}: ${response.text}`);
+        assert.equal(response.status, 200, `${aud}: ${response.text}`);
         assert.equal(response.headers.get("x-user-tier"), "pro");
       }
     } finally {

@@ -12,7 +12,7 @@ const scenario = (name: string, env: Record<string, string>) =>
 
 async function stackEnv() {
   const env = await readStackEnv(stackConfig());
-  return { SUPABASE_DB_URL: env.SUPABASE_DB_URL, JWT_SECRET: env.JWT_SECRET, env };
+  return { SUPABASE_DB_URL: env.SUPABASE_DB_URL, SUPABASE_URL: env.SUPABASE_URL, env };
 }
 
 stackTest(
@@ -52,7 +52,7 @@ stackTest(
     pooled.port = "6543";
     const { result, logs } = await scenario("pooler", {
       SUPABASE_DB_URL: pooled.href,
-      JWT_SECRET: (await stackEnv()).JWT_SECRET,
+      SUPABASE_URL: (await stackEnv()).SUPABASE_URL,
     });
     assert.equal(result.trusted, false);
     assert.ok(

@@ -2,11 +2,13 @@
 // wrong, and never crashes at import. Runs the function apps in a subprocess with a broken
 // environment (the stack's own environment is valid); needs no running stack.
 import assert from "node:assert/strict";
+import { localJwtSecret } from "../supabase/functions/_shared/env.ts";
 import { callApp } from "./_helpers/app_process.ts";
 
 const valid = {
   SUPABASE_DB_URL: "postgresql://postgres:postgres@127.0.0.1:1/postgres",
-  JWT_SECRET: "super-secret-jwt-token-with-at-least-32-characters-long",
+  SUPABASE_URL: "http://127.0.0.1:1",
+  JWT_SECRET: localJwtSecret,
   CRON_SECRET: "a-cron-secret-of-sufficient-length",
 };
 
@@ -22,12 +24,14 @@ for (
       "GET",
       "SUPABASE_DB_URL",
     ],
+    // The issuer every user token must carry is the project's Auth: no URL, no issuer.
+    ["no SUPABASE_URL", { ...valid, SUPABASE_URL: "" }, "models", "GET", "SUPABASE_URL"],
     [
-      "no way to verify tokens",
-      { SUPABASE_DB_URL: valid.SUPABASE_DB_URL },
-      "models",
+      "the CLI's public JWT secret off a local stack",
+      { ...valid, SUPABASE_URL: "https://abcdefghijklmnop.supabase.co" },
+      "admin-models",
       "GET",
-      "SUPABASE_JWKS",
+      "JWT_SECRET",
     ],
     [
       "a JWKS that is not JSON",
@@ -73,4 +77,12 @@ Deno.test("misconfigured functions still answer preflights and refuse missing to
   const anonymous = await callApp({}, "models", "GET");
   assert.equal(anonymous.status, 401);
   assert.equal(anonymous.body.error.code, "auth_required");
+});
+
+Deno.test("the CLI's public JWT secret is accepted on a local stack (loopback or kong)", async () => {
+  for (const url of ["http://127.0.0.1:54321", "http://localhost:54321", "http://kong:8000"]) {
+    const result = await callApp({ ...valid, SUPABASE_URL: url }, "models", "GET", bearer);
+    assert.equal(result.status, 401, `${url}: ${JSON.stringify(result.body)}`);
+    assert.equal(result.body.error.code, "invalid_token");
+  }
 });

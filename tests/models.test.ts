@@ -454,7 +454,7 @@ stackTest("HEAD answers like GET without a body", async () => {
 stackTest("supabase-js functions.invoke works as a client app calls it", async () => {
   const users = await setup("2025-12-02");
   const env = await stack();
-  const supabase = createClient(env.supabaseUrl, env.anonKey, {
+  const supabase = createClient(env.supabaseUrl, env.publishableKey, {
     auth: { persistSession: false, autoRefreshToken: false },
   });
   try {

@@ -13,7 +13,7 @@ stackTest("successful reads log at debug, refused requests at info", async () =>
   const env = await readStackEnv(stackConfig());
   const base = {
     SUPABASE_DB_URL: env.SUPABASE_DB_URL,
-    JWT_SECRET: env.JWT_SECRET,
+    SUPABASE_URL: env.SUPABASE_URL,
     SUPABASE_JWKS: env.SUPABASE_JWKS,
     DB_LISTEN_URL: "off",
   };

@@ -1,4 +1,5 @@
-// The local stack itself: gateway routing, the published JWKS, and start/status on a running stack.
+// The local stack itself: gateway routing, the published JWKS, its API keys, and start/status on a
+// running stack.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readStackEnv, repoRoot, stackConfig } from "../supabase/local/config.ts";
@@ -34,6 +35,13 @@ Deno.test("gateway publishes the public signing keys at the project's JWKS URL",
   assert.equal(keys[0].alg, "ES256");
   assert.equal(keys[0].d, undefined, "the private part is never published");
   assert.deepEqual(keys, JSON.parse(env.SUPABASE_JWKS).keys);
+});
+
+Deno.test("the stack hands out publishable and secret keys, and no legacy JWT secret", () => {
+  assert.match(env.SUPABASE_PUBLISHABLE_KEY, /^sb_publishable_[A-Za-z0-9_-]{32}$/);
+  assert.match(env.SUPABASE_SECRET_KEY, /^sb_secret_[A-Za-z0-9_-]{32}$/);
+  assert.equal(env.JWT_SECRET, undefined, "HS256 only with STACK_LEGACY_JWT=1");
+  assert.equal(env.SUPABASE_ANON_KEY, undefined);
 });
 
 Deno.test("a second start on a running stack says so and succeeds", async () => {

@@ -64,8 +64,8 @@ stackTest("sync-models requires the cron secret; anything else is a 401", async 
       [{ Authorization: `Bearer ${env.cronSecret}x` }, "invalid_token"],
       [{ Authorization: `Bearer ${env.cronSecret.slice(0, -1)}` }, "invalid_token"],
       [{ Authorization: `Bearer ${env.cronSecret.toUpperCase()}` }, "invalid_token"],
-      [{ Authorization: `Bearer ${env.anonKey}` }, "invalid_token"],
-      [{ Authorization: `Bearer ${env.serviceRoleKey}` }, "invalid_token"],
+      [{ Authorization: `Bearer ${env.publishableKey}` }, "invalid_token"],
+      [{ Authorization: `Bearer ${env.secretKey}` }, "invalid_token"],
     ];
     for (const [headers, code] of attempts) {
       const response = await call<ErrorBody>("sync-models", "", { method: "POST", headers });

@@ -4,6 +4,7 @@
 // Usage: deno run -A supabase/local/stack.ts start [--fresh] | status | stop [--reset]
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { localJwtSecret } from "../functions/_shared/env.ts";
 import { parseEnv, repoRoot, type StackConfig, stackConfig } from "./config.ts";
 
 const pgBin = "/usr/lib/postgresql/15/bin";
@@ -11,7 +12,8 @@ const supabaseCli = join(repoRoot, "tools/node_modules/.bin/supabase");
 const dbPassword = "postgres";
 
 interface StackSecrets {
-  jwtSecret: string;
+  publishableKey: string;
+  secretKey: string;
   cronSecret: string;
   privateJwk: Record<string, unknown>;
   publicJwk: Record<string, unknown>;
@@ -87,12 +89,16 @@ export function dbUrl(config: StackConfig, user = "postgres"): string {
 
 async function loadSecrets(config: StackConfig): Promise<StackSecrets> {
   const file = join(config.dir, "secrets.json");
-  if (await exists(file)) return JSON.parse(await Deno.readTextFile(file));
+  if (await exists(file)) {
+    const stored = JSON.parse(await Deno.readTextFile(file));
+    // A stack from before the publishable and secret keys gets new secrets.
+    if (stored.secretKey) return stored;
+  }
   const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
   const kid = crypto.randomUUID();
   const secrets: StackSecrets = {
-    // Supabase's well-known local JWT secret, so tokens minted by other local tooling verify too.
-    jwtSecret: "super-secret-jwt-token-with-at-least-32-characters-long",
+    publishableKey: `sb_publishable_${randomKeyPart()}`,
+    secretKey: `sb_secret_${randomKeyPart()}`,
     cronSecret: randomToken(),
     privateJwk: { ...await exportJWK(privateKey), kid, alg: "ES256", use: "sig" },
     publicJwk: { ...await exportJWK(publicKey), kid, alg: "ES256", use: "sig" },
@@ -106,16 +112,39 @@ function randomToken(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The legacy API keys Supabase hands out: HS256 JWTs for the `anon` and `service_role` roles. */
-function apiKey(role: "anon" | "service_role", secret: string): Promise<string> {
+/** 24 random bytes in base64url, as the random part of an API key. */
+function randomKeyPart(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
+}
+
+/** A legacy API key: an HS256 JWT for the `anon` or `service_role` role. */
+function legacyApiKey(role: "anon" | "service_role"): Promise<string> {
   return new SignJWT({ role })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setIssuer("supabase-demo")
     .setIssuedAt()
     .setExpirationTime("10y")
-    .sign(new TextEncoder().encode(secret));
+    .sign(new TextEncoder().encode(localJwtSecret));
 }
 
+/**
+ * What a project that still uses the legacy JWT secret adds: the Supabase CLI's well-known local
+ * secret, which the functions then accept HS256 tokens with, and the anon and service_role keys.
+ */
+export async function legacyJwtEnv(): Promise<Record<string, string>> {
+  return {
+    JWT_SECRET: localJwtSecret,
+    SUPABASE_ANON_KEY: await legacyApiKey("anon"),
+    SUPABASE_SERVICE_ROLE_KEY: await legacyApiKey("service_role"),
+  };
+}
+
+/**
+ * The stack's environment, as a 2026 Supabase project has it: user tokens signed with an ES256
+ * key (public part in SUPABASE_JWKS) and `sb_publishable_`/`sb_secret_` API keys. The legacy HS256
+ * secret only with STACK_LEGACY_JWT=1.
+ */
 async function stackEnv(config: StackConfig): Promise<Record<string, string>> {
   const secrets = await loadSecrets(config);
   const apiUrl = `http://127.0.0.1:${config.apiPort}`;
@@ -125,14 +154,14 @@ async function stackEnv(config: StackConfig): Promise<Record<string, string>> {
     FUNCTIONS_URL: `${apiUrl}/functions/v1`,
     SUPABASE_DB_URL: dbUrl(config),
     SUPABASE_ADMIN_DB_URL: dbUrl(config, "supabase_admin"),
-    SUPABASE_ANON_KEY: await apiKey("anon", secrets.jwtSecret),
-    SUPABASE_SERVICE_ROLE_KEY: await apiKey("service_role", secrets.jwtSecret),
+    SUPABASE_PUBLISHABLE_KEY: secrets.publishableKey,
+    SUPABASE_SECRET_KEY: secrets.secretKey,
     SUPABASE_JWKS: JSON.stringify({ keys: [secrets.publicJwk] }),
-    JWT_SECRET: secrets.jwtSecret,
     JWT_PRIVATE_JWK: JSON.stringify(secrets.privateJwk),
     CRON_SECRET: secrets.cronSecret,
     OPENROUTER_MODELS_URL: Deno.env.get("OPENROUTER_MODELS_URL") ??
       "https://openrouter.ai/api/v1/models",
+    ...(Deno.env.get("STACK_LEGACY_JWT") === "1" ? await legacyJwtEnv() : {}),
   };
 }
 

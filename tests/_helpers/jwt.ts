@@ -1,10 +1,12 @@
-// Access tokens as Supabase Auth issues them, signed with the local stack's keys (ES256 with the
-// private JWK, or the legacy HS256 secret), and the broken ones a function must refuse.
+// Access tokens as Supabase Auth issues them, signed with the local stack's ES256 key (or a legacy
+// HS256 secret), and the broken ones a function must refuse.
 import { exportJWK, generateKeyPair, importJWK, type JWTPayload, SignJWT } from "jose";
+import { localJwtSecret } from "../../supabase/functions/_shared/env.ts";
 import { stack } from "./stack.ts";
 
 export interface TokenOptions {
-  alg?: "ES256" | "HS256";
+  /** Signs with this legacy HS256 secret instead of the stack's ES256 key. */
+  hs256Secret?: string;
   /** Seconds from now; negative for an expired token. */
   expiresIn?: number;
   /** Extra or overriding claims; a claim set to undefined is left out. */
@@ -41,9 +43,9 @@ async function sign(payload: JWTPayload, options: TokenOptions = {}): Promise<st
     else claims[key] = value;
   }
   const jwt = new SignJWT(claims);
-  if ((options.alg ?? "ES256") === "HS256") {
+  if (options.hs256Secret) {
     return jwt.setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .sign(new TextEncoder().encode(env.jwtSecret));
+      .sign(new TextEncoder().encode(options.hs256Secret));
   }
   const key = await importJWK(env.privateJwk, "ES256");
   return jwt.setProtectedHeader({ alg: "ES256", typ: "JWT", kid: env.privateJwk.kid as string })
@@ -74,14 +76,12 @@ export async function badTokens(sub: string): Promise<Record<string, string>> {
     "wrong key, same kid": await new SignJWT({ ...userClaims(sub), exp: now + 3600 })
       .setProtectedHeader({ alg: "ES256", typ: "JWT", kid: env.privateJwk.kid as string })
       .sign(strangerKey),
-    "wrong HS256 secret": await new SignJWT({ ...userClaims(sub), exp: now + 3600 })
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .sign(new TextEncoder().encode("not-the-secret-not-the-secret-not-the-secret")),
+    // The stack sets no JWT_SECRET, as a project without the legacy secret: no HS256 at all.
+    "HS256 without JWT_SECRET": await userToken(sub, { hs256Secret: localJwtSecret }),
     "unknown kid": await new SignJWT({ ...userClaims(sub), exp: now + 3600 })
       .setProtectedHeader({ alg: "ES256", typ: "JWT", kid: crypto.randomUUID() })
       .sign(strangerKey),
     "expired": await userToken(sub, { expiresIn: -60 }),
-    "expired HS256": await userToken(sub, { alg: "HS256", expiresIn: -60 }),
     "tampered payload": `${header}.${
       b64({ ...userClaims(crypto.randomUUID()), exp: now + 3600 })
     }.${valid.split(".")[2]}`,
@@ -91,15 +91,36 @@ export async function badTokens(sub: string): Promise<Record<string, string>> {
     "sub not a uuid": await userToken(sub, { claims: { sub: "admin" } }),
     "no exp": await userToken(sub, { claims: { exp: undefined } }),
     "no role": await userToken(sub, { claims: { role: undefined } }),
+    ...await foreignClaimTokens(sub),
   };
 }
 
-/** Correctly signed tokens that are not a user's: the API keys (role anon / service_role). */
+/** Tokens signed with the right key whose `aud` or `iss` is not this project's Auth. */
+export async function foreignClaimTokens(
+  sub: string,
+  options: TokenOptions = {},
+): Promise<Record<string, string>> {
+  const env = await stack();
+  const withClaims = (claims: Record<string, unknown>) => userToken(sub, { ...options, claims });
+  return {
+    "wrong aud": await withClaims({ aud: "not-supabase" }),
+    "aud list without authenticated": await withClaims({ aud: ["not-supabase", "other"] }),
+    "no aud": await withClaims({ aud: undefined }),
+    "wrong iss": await withClaims({ iss: "https://issuer.example/auth/v1" }),
+    "iss of another project": await withClaims({ iss: "https://other.supabase.co/auth/v1" }),
+    "iss without /auth/v1": await withClaims({ iss: env.supabaseUrl }),
+    "no iss": await withClaims({ iss: undefined }),
+    "wrong aud and iss": await withClaims({ aud: "not-supabase", iss: "https://issuer.example" }),
+  };
+}
+
+/** What is no user's token though a function may well know it: the project's API keys. */
 export async function nonUserTokens(): Promise<Record<string, string>> {
   const env = await stack();
   return {
-    "anon key": env.anonKey,
-    "service_role key": env.serviceRoleKey,
+    "publishable key": env.publishableKey,
+    "secret key": env.secretKey,
     "ES256 token with role anon": await sign({ role: "anon", sub: crypto.randomUUID() }),
+    "ES256 token with role service_role": await sign({ role: "service_role" }),
   };
 }

@@ -8,9 +8,8 @@ export interface Stack {
   name: string;
   supabaseUrl: string;
   functionsUrl: string;
-  anonKey: string;
-  serviceRoleKey: string;
-  jwtSecret: string;
+  publishableKey: string;
+  secretKey: string;
   privateJwk: Record<string, unknown>;
   cronSecret: string;
   openRouterModelsUrl: string;
@@ -26,9 +25,8 @@ export function stack(): Promise<Stack> {
     name: env.STACK_NAME,
     supabaseUrl: env.SUPABASE_URL,
     functionsUrl: env.FUNCTIONS_URL,
-    anonKey: env.SUPABASE_ANON_KEY,
-    serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY,
-    jwtSecret: env.JWT_SECRET,
+    publishableKey: env.SUPABASE_PUBLISHABLE_KEY,
+    secretKey: env.SUPABASE_SECRET_KEY,
     privateJwk: JSON.parse(env.JWT_PRIVATE_JWK),
     cronSecret: env.CRON_SECRET,
     openRouterModelsUrl: env.OPENROUTER_MODELS_URL,

@@ -1,7 +1,8 @@
 // Verifies the caller's Supabase access token locally with jose: asymmetric keys from the project's
-// JWKS (SUPABASE_JWKS, or fetched from SUPABASE_URL/auth/v1/.well-known/jwks.json) and the legacy
-// HS256 secret (JWT_SECRET). Algorithms are allow-listed, so `alg: none` and algorithm confusion
-// are refused; `exp`, `sub` (a uuid) and `role = authenticated` are required.
+// JWKS (SUPABASE_JWKS, or fetched from SUPABASE_URL/auth/v1/.well-known/jwks.json), and HS256 only
+// when the legacy secret (JWT_SECRET) is set. Algorithms are allow-listed, so `alg: none` and
+// algorithm confusion are refused; `exp`, `sub` (a uuid), `role = authenticated`, `aud`
+// (`authenticated`) and `iss` (the project's Auth, `<SUPABASE_URL>/auth/v1`) are required.
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -20,34 +21,46 @@ export type UserClaims = JWTPayload & { sub: string; role: "authenticated"; exp:
 
 const algorithms = ["ES256", "RS256", "EdDSA", "HS256"];
 
-const claimsSchema = z.looseObject({
-  sub: z.uuid(),
-  exp: z.number(),
-  role: z.literal("authenticated"),
-});
+/** The claims of a user's access token from this project's Auth, beyond signature and expiry. */
+function userClaimsSchema(issuer: string) {
+  return z.looseObject({
+    sub: z.uuid(),
+    exp: z.number(),
+    role: z.literal("authenticated"),
+    aud: z.union([
+      z.literal("authenticated"),
+      z.array(z.string()).refine((aud) => aud.includes("authenticated")),
+    ]),
+    iss: z.literal(issuer),
+  });
+}
 
 type KeyResolver = (header: JWSHeaderParameters) => Promise<CryptoKey | Uint8Array>;
 
 /** A token whose algorithm this deployment has no key for. */
 class AuthFailure extends Error {}
 
-let resolver: KeyResolver | undefined;
+interface Verifier {
+  keys: KeyResolver;
+  claims: ReturnType<typeof userClaimsSchema>;
+}
 
-function buildResolver(env: Env): KeyResolver {
+let verifier: Verifier | undefined;
+
+function buildVerifier(env: Env): Verifier {
   const jwks = env.SUPABASE_JWKS
     ? createLocalJWKSet(env.SUPABASE_JWKS as Parameters<typeof createLocalJWKSet>[0])
-    : env.SUPABASE_URL
-    ? remoteKeys(new URL("/auth/v1/.well-known/jwks.json", env.SUPABASE_URL))
-    : undefined;
+    : remoteKeys(new URL("/auth/v1/.well-known/jwks.json", env.SUPABASE_URL));
   const secret = env.JWT_SECRET ? new TextEncoder().encode(env.JWT_SECRET) : undefined;
-  return (header) => {
+  const keys: KeyResolver = (header) => {
     if (header.alg === "HS256") {
-      if (!secret) throw new AuthFailure("HS256 tokens are not accepted here");
+      if (!secret) throw new AuthFailure("HS256 access tokens are not accepted by this project.");
       return Promise.resolve(secret);
     }
-    if (!jwks) throw new AuthFailure(`${header.alg} tokens are not accepted here`);
     return jwks(header);
   };
+  const issuer = env.JWT_ISSUER ?? new URL("/auth/v1", env.SUPABASE_URL).href;
+  return { keys, claims: userClaimsSchema(issuer) };
 }
 
 /** The project's published keys (cached and refreshed by jose); failing to load them is a 503. */
@@ -90,11 +103,17 @@ export function bearerToken(header: string | null | undefined): string | undefin
   return match?.[1];
 }
 
+/** The project's API keys, which identify an app but no user. */
+const apiKeyPrefixes = ["sb_publishable_", "sb_secret_"];
+
 /** Verifies the request's user token; throws 401 `auth_required` or `invalid_token`. */
 export async function verifyUser(authorization: string | null | undefined): Promise<UserClaims> {
   const token = bearerToken(authorization);
   if (token === undefined) {
     throw authRequired("Sign in first: send the user's access token as `Authorization: Bearer`.");
+  }
+  if (apiKeyPrefixes.some((prefix) => token.startsWith(prefix))) {
+    throw authRequired("A signed-in user's access token is required, not the project's API key.");
   }
   const now = Date.now() / 1000;
   const hit = verified.get(token);
@@ -102,19 +121,21 @@ export async function verifyUser(authorization: string | null | undefined): Prom
     if (hit.exp > now) return hit;
     verified.delete(token);
   }
-  resolver ??= buildResolver(getEnv());
+  verifier ??= buildVerifier(getEnv());
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, resolver, { algorithms, requiredClaims: ["exp"] }));
+    ({ payload } = await jwtVerify(token, verifier.keys, { algorithms, requiredClaims: ["exp"] }));
   } catch (error) {
     throw classify(error);
   }
   if (typeof payload.role === "string" && payload.role !== "authenticated") {
-    // The anon or service_role API key: a valid credential, but no signed-in user.
+    // The legacy anon or service_role API key: a valid credential, but no signed-in user.
     throw authRequired(`A signed-in user's access token is required, not a "${payload.role}" key.`);
   }
-  if (!claimsSchema.safeParse(payload).success) {
-    throw invalidToken("The access token lacks a valid `sub`, `exp` or `role` claim.");
+  const checked = verifier.claims.safeParse(payload);
+  if (!checked.success) {
+    const claim = String(checked.error.issues[0].path[0]);
+    throw invalidToken(`The access token's \`${claim}\` claim is missing or not valid here.`);
   }
   const user = payload as UserClaims;
   remember(token, user);
@@ -123,6 +144,7 @@ export async function verifyUser(authorization: string | null | undefined): Prom
 
 function classify(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
+  if (error instanceof AuthFailure) return invalidToken(error.message, error);
   if ((error as { code?: unknown }).code === "ERR_JWT_EXPIRED") {
     return invalidToken("The access token has expired.", error);
   }

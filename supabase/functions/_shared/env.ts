@@ -19,8 +19,16 @@ const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })) 
 const envSchema = z.object({
   /** postgres.js connection string; on hosted Supabase the pooler URL works (prepare: false). */
   SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
-  /** The project URL; its /auth/v1/.well-known/jwks.json is used when SUPABASE_JWKS is unset. */
-  SUPABASE_URL: optional(z.url({ protocol: /^https?$/ })),
+  /**
+   * The project URL: user tokens must be issued by its /auth/v1, and its
+   * /auth/v1/.well-known/jwks.json is used when SUPABASE_JWKS is unset.
+   */
+  SUPABASE_URL: z.url({ protocol: /^https?$/ }),
+  /**
+   * The `iss` user tokens must carry, when not `<SUPABASE_URL>/auth/v1`: under `supabase functions
+   * serve` SUPABASE_URL is the gateway's Docker name, and Auth issues tokens with the public URL.
+   */
+  JWT_ISSUER: optional(z.url({ protocol: /^https?$/ })),
   /** The project's public signing keys as JSON `{ "keys": [...] }`. */
   SUPABASE_JWKS: optional(
     z.string().transform((text, ctx) => {
@@ -67,14 +75,27 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+/** The Supabase CLI's local JWT secret: it is public, so anyone could sign tokens with it. */
+export const localJwtSecret = "super-secret-jwt-token-with-at-least-32-characters-long";
+
+/** A local stack's URL: a loopback host, or `kong` (the gateway on the Supabase CLI's network). */
+function isLocalStack(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === "localhost" || host === "kong" || host === "[::1]" || /^127\./.test(host);
+}
+
 let cached: { env: Env } | { error: HttpError } | undefined;
 
 function load(): { env: Env } | { error: HttpError } {
   const result = envSchema.safeParse(Deno.env.toObject());
   if (result.success) {
     const env = result.data;
-    if (!env.SUPABASE_JWKS && !env.SUPABASE_URL && !env.JWT_SECRET) {
-      return { error: misconfigured(["SUPABASE_JWKS, SUPABASE_URL or JWT_SECRET: none is set"]) };
+    if (env.JWT_SECRET === localJwtSecret && !isLocalStack(env.SUPABASE_URL)) {
+      return {
+        error: misconfigured([
+          "JWT_SECRET: is the Supabase CLI's public local secret, accepted only on a local stack",
+        ]),
+      };
     }
     return { env };
   }

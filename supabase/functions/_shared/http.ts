@@ -1,9 +1,11 @@
 // The Hono stack every function is built on: request id, CORS on every response (errors and
-// preflights included), OPTIONS answered before anything else, a 1 MiB body limit, one JSON error
-// shape, explicit 405s, and one structured log line per request (successful reads at debug level).
+// preflights included), OPTIONS answered before anything else with the methods its route serves, a
+// 1 MiB body limit, one JSON error shape, explicit 405s, and one structured log line per request
+// (successful reads at debug level).
 import { Hono } from "hono";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { matchedRoutes } from "hono/route";
 import { getPathNoStrict } from "hono/utils/url";
 import type { z } from "zod";
 import type { UserClaims } from "./auth.ts";
@@ -45,7 +47,25 @@ function setCorsHeaders(headers: Headers) {
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{8,128}$/;
 
-function requestContext(fn: string): MiddlewareHandler<AppEnv> {
+/**
+ * The methods each path serves, declared once by its `onlyAllow` route: the 405's Allow header and
+ * the preflight's Access-Control-Allow-Methods both come from here.
+ */
+const declaredMethods = new WeakMap<object, string[]>();
+
+const methodOrder = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"];
+
+/** The methods a preflight for this request's path may go on with. */
+function preflightMethods(c: AppContext, app: Hono<AppEnv>): string {
+  const route = matchedRoutes(c).find((r) => declaredMethods.has(r.handler));
+  if (route) return declaredMethods.get(route.handler)!.join(", ");
+  // A path no route declares: every method the function serves, so that the request itself goes
+  // on and gets its JSON 404 rather than a CORS failure.
+  const served = new Set(app.routes.flatMap((r) => declaredMethods.get(r.handler) ?? []));
+  return methodOrder.filter((m) => served.has(m)).join(", ");
+}
+
+function requestContext(fn: string, app: Hono<AppEnv>): MiddlewareHandler<AppEnv> {
   const baseLog = createLogger({ fn });
   return async (c, next) => {
     const started = performance.now();
@@ -58,7 +78,7 @@ function requestContext(fn: string): MiddlewareHandler<AppEnv> {
       c.res = new Response(null, {
         status: 204,
         headers: {
-          "Access-Control-Allow-Methods": "GET, HEAD, POST, PATCH, OPTIONS",
+          "Access-Control-Allow-Methods": preflightMethods(c, app),
           "Access-Control-Allow-Headers": allowedHeaders,
           "Access-Control-Max-Age": "86400",
         },
@@ -105,15 +125,20 @@ function onError(error: Error, c: AppContext): Response {
   return errorResponse(c, httpError);
 }
 
-/** A handler answering 405 with the Allow header, for a path's remaining methods. */
+/**
+ * A path's methods, registered with `app.all(path, onlyAllow(...))` after the path's handlers: it
+ * answers the remaining methods with 405 and an Allow header, and tells preflights what to allow.
+ */
 export function onlyAllow(...methods: string[]): (c: AppContext) => never {
-  const allow = [...methods.flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m])), "OPTIONS"]
-    .join(", ");
-  return (c) => {
+  const allowed = [...methods.flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m])), "OPTIONS"];
+  const allow = allowed.join(", ");
+  const handler = (c: AppContext): never => {
     throw new HttpError(405, "method_not_allowed", `${c.req.method} is not allowed here.`, {
       headers: { Allow: allow },
     });
   };
+  declaredMethods.set(handler, allowed);
+  return handler;
 }
 
 const gatewayPrefix = "/functions/v1/";
@@ -131,7 +156,7 @@ function routedPath(request: Request): string {
 /** A Hono app for one function, mounted where the edge runtime hands it requests: `/<fn>`. */
 export function createApp(fn: string, options: { notFoundHint?: string } = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ getPath: routedPath }).basePath(`/${fn}`);
-  app.use(requestContext(fn));
+  app.use(requestContext(fn, app));
   app.use(bodyLimit({
     maxSize: maxBodyBytes,
     onError: () => {
