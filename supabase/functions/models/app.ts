@@ -10,8 +10,8 @@
 // (private.catalog_version, moved by every committed catalog change) and the database's clock,
 // and for the enhanced list the caller's counters. The rendered lists stay in memory keyed by tier
 // and version (and, for the enhanced list, the quota periods) until their earliest sunset; only a
-// request that finds no such list reads the catalog, in a second statement. Nothing else is kept
-// between requests, so a committed change is seen by the next request on every isolate.
+// request that finds no such list reads the catalog, in a second statement. No tier or counter is
+// kept between requests, so a committed change is seen by the next request on every isolate.
 // POST /functions/v1/models/consume { "model_id" }: public.consume_model_quota as the caller;
 // 200 when allowed, 429 (Retry-After) when a quota is used up, 403 when the model is not allowed.
 import { z } from "zod";
