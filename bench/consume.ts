@@ -1,7 +1,5 @@
 // Benchmark 4: consume_model_quota throughput (25 callers, each its own connection, 5 s), with
-// and without the cache signal its counter writes send (trigger signal_usage_change), with the
-// local stack's fsync off and with durable commits. Postgres commits transactions that sent a
-// notification one at a time: this measures what the signal costs the hottest write path.
+// the local stack's fsync off and with durable commits: the hottest write path.
 import postgres from "postgres";
 import { consumeAsUser } from "../tests/_helpers/quota.ts";
 import { adminDb } from "../tests/_helpers/stack.ts";
@@ -9,8 +7,7 @@ import { createUser, deleteUsers } from "../tests/_helpers/users.ts";
 
 export interface ConsumeFigures {
   durable: boolean;
-  withSignal: number;
-  withoutSignal: number;
+  perSecond: number;
 }
 
 const callers = 25;
@@ -50,13 +47,8 @@ export async function benchConsume(dbUrl: string): Promise<ConsumeFigures[]> {
       await admin.unsafe(`alter system set fsync = ${setting}`);
       await admin.unsafe(`alter system set synchronous_commit = ${setting}`);
       await admin`select pg_reload_conf()`;
-      const ids = users.map((user) => user.id);
-      const withSignal = await consumesPerSecond(dbUrl, ids);
-      await admin`alter table public.model_usage disable trigger signal_usage_change`;
-      const withoutSignal = await consumesPerSecond(dbUrl, ids).finally(() =>
-        admin`alter table public.model_usage enable trigger signal_usage_change`
-      );
-      figures.push({ durable, withSignal, withoutSignal });
+      const perSecond = await consumesPerSecond(dbUrl, users.map((user) => user.id));
+      figures.push({ durable, perSecond });
     }
   } finally {
     await admin.unsafe("alter system reset fsync");

@@ -18,7 +18,6 @@ async function functionEnv(extra: Record<string, string> = {}) {
     SUPABASE_DB_URL: env.SUPABASE_DB_URL,
     SUPABASE_URL: env.SUPABASE_URL,
     SUPABASE_JWKS: env.SUPABASE_JWKS,
-    DB_LISTEN_URL: "off",
     ...extra,
   };
 }

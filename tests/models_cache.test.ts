@@ -1,28 +1,20 @@
-// The models function's in-memory caches (tier, usage, rendered lists) and the cache signals that
-// keep them exact (migration 1700, _shared/cache_signals.ts):
-// - while signals are trusted, a warm request is served from memory: a change made with the
-//   triggers switched off (so no signal) stays unseen until its signal is sent by hand;
-// - every kind of change (tier, catalog, usage) reaches the list by its signal alone, without the
-//   tests' catch-up barrier; counters of models without a limit are not signalled, and a limit
-//   set later still shows them; a consume through the function drops its caller's counters
-//   itself, before the database's signal;
-// - with DB_LISTEN_URL=off (as behind a transaction pooler) a second gateway checks with the
-//   database on every request, so a change is seen by the very next request.
+// The models function's render cache (keyed by tier, private.catalog_version and the quota
+// periods, kept until the earliest listed sunset), over real HTTP:
+// - a committed write (an admin's catalog change, a tier change, a consume) is seen by the very
+//   next request, with no waiting;
+// - the rendered list really comes from the cache: a change made with the triggers off (so the
+//   version does not move) stays unseen until the version moves;
+// - a list is never served past a listed model's sunset, also from the cache.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import postgres from "postgres";
-import { readStackEnv, repoRoot, stackConfig } from "../supabase/local/config.ts";
-import { call } from "./_helpers/api.ts";
+import { call, modelPath } from "./_helpers/api.ts";
 import { catalogRows, expectedList, setAccess, syncFixture } from "./_helpers/catalog.ts";
 import { stackTest } from "./_helpers/harness.ts";
-import { consumeAsUser } from "./_helpers/quota.ts";
-import { adminDb, stack } from "./_helpers/stack.ts";
+import { adminDb } from "./_helpers/stack.ts";
 import { createUser, deleteUsers, setTier, type TestUser } from "./_helpers/users.ts";
 
 type Legacy = { models: string[] };
 type Enhanced = { models: { id: string; usage: { daily: { used: number } } | null }[] };
-
-const channel = "model_access_cache";
 
 const everyOtherFree = (_id: string, i: number) => ({
   status: "active" as const,
@@ -31,31 +23,8 @@ const everyOtherFree = (_id: string, i: number) => ({
   is_enterprise: true,
 });
 
-/** Polls `check` until it passes (signals arrive within moments), failing after `timeoutMs`. */
-async function eventually(check: () => Promise<void>, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
-
-/** Until the functions trust their signals (a probe came back): only then do caches serve. */
-async function signalsTrusted(): Promise<void> {
-  const url = `${(await stack()).supabaseUrl}/_local/cache-signals/caught-up`;
-  await eventually(async () => {
-    await call("models", "", { withoutCatchingUp: true }); // any request starts the probing
-    const body = await (await fetch(url)).json();
-    assert.equal(body.signals, "caught_up");
-  });
-}
-
-/** Runs `sql` with every trigger off (session_replication_role = replica): no signal is sent. */
-async function withoutSignals(fn: (tx: postgres.TransactionSql) => Promise<unknown>) {
+/** Runs `fn` with every trigger off (session_replication_role = replica): the version stays. */
+async function withoutTriggers(fn: (tx: postgres.TransactionSql) => Promise<unknown>) {
   const sql = await adminDb();
   await sql.begin(async (tx) => {
     await tx`set local session_replication_role = replica`;
@@ -63,15 +32,12 @@ async function withoutSignals(fn: (tx: postgres.TransactionSql) => Promise<unkno
   });
 }
 
-/** Sends a cache signal by hand, as a trigger would. */
-async function signal(payload: string) {
+async function catalogVersion(): Promise<string> {
   const sql = await adminDb();
-  await sql`select pg_notify(${channel}, ${payload})`;
+  const [{ version }] = await sql<{ version: string }[]>`
+    select version::text from private.catalog_version`;
+  return version;
 }
-
-/** consume_model_quota straight in the database, as a PostgREST rpc call would, as `user`. */
-const consumeInDatabase = async (user: TestUser, modelId: string) =>
-  await consumeAsUser(await adminDb(), user.id, modelId);
 
 /** Gives the first active free model (listed for every tier) a daily limit of 5. */
 async function limitFirstFreeModel(): Promise<{ model_id: string }> {
@@ -96,154 +62,95 @@ async function withUsers(fn: (admin: TestUser, user: TestUser) => Promise<void>)
   }
 }
 
-stackTest("a warm tier is served from memory until its signal drops it", async () => {
-  await withUsers(async (_admin, user) => {
-    await signalsTrusted();
-    await call<Legacy>("models", "", { headers: user.headers });
-    const warm = await call<Legacy>("models", "", { headers: user.headers });
-    assert.equal(warm.headers.get("x-user-tier"), "free");
+const list = (user: TestUser) => call<Legacy>("models", "", { headers: user.headers });
+const enhanced = (user: TestUser) =>
+  call<Enhanced>("models", "", { headers: user.headers, query: { enhanced: "true" } });
 
-    await withoutSignals((tx) =>
-      tx`update public.profiles set subscription_tier = 'enterprise' where id = ${user.id}`
-    );
-    const cached = await call<Legacy>("models", "", { headers: user.headers });
-    assert.equal(cached.headers.get("x-user-tier"), "free", "no signal: the cached tier");
-
-    await signal(`tier:${user.id}`);
-    const fresh = await call<Legacy>("models", "", { headers: user.headers });
-    assert.equal(fresh.headers.get("x-user-tier"), "enterprise");
-    assert.deepEqual(fresh.body.models, expectedList(await catalogRows(), "enterprise"));
+stackTest("an admin's catalog change is seen by the very next request", async () => {
+  await withUsers(async (admin, user) => {
+    const before = await list(user);
+    const notListed = (await catalogRows()).find((row) => row.status === "active" && !row.is_free)!;
+    assert.ok(!before.body.models.includes(notListed.model_id));
+    const patched = await call("admin-models", modelPath(notListed.model_id), {
+      method: "PATCH",
+      headers: admin.headers,
+      body: { is_free: true },
+    });
+    assert.equal(patched.status, 200, patched.text);
+    const after = await list(user);
+    assert.ok(after.body.models.includes(notListed.model_id));
+    assert.deepEqual(after.body.models, expectedList(await catalogRows(), "free"));
+    assert.notEqual(after.headers.get("etag"), before.headers.get("etag"));
   });
 });
 
-stackTest("a warm list is served from memory until the catalog signal drops it", async () => {
+stackTest("a tier change is seen by the very next request", async () => {
   await withUsers(async (_admin, user) => {
-    await signalsTrusted();
-    await call<Legacy>("models", "", { headers: user.headers });
-    const warm = await call<Legacy>("models", "", { headers: user.headers });
-    assert.deepEqual(warm.body.models, expectedList(await catalogRows(), "free"));
-
-    await withoutSignals((tx) => tx`update public.model_access set is_free = true`);
-    const cached = await call<Legacy>("models", "", { headers: user.headers });
-    assert.deepEqual(cached.body.models, warm.body.models, "no signal: the cached list");
-
-    await signal("catalog");
-    const fresh = await call<Legacy>("models", "", { headers: user.headers });
-    assert.deepEqual(fresh.body.models, expectedList(await catalogRows(), "free"));
-    assert.ok(fresh.body.models.length > warm.body.models.length);
+    assert.equal((await list(user)).headers.get("x-user-tier"), "free");
+    await setTier(user, "enterprise");
+    const after = await list(user);
+    assert.equal(after.headers.get("x-user-tier"), "enterprise");
+    assert.deepEqual(after.body.models, expectedList(await catalogRows(), "enterprise"));
   });
 });
 
-stackTest("tier, catalog and usage changes reach the list by their signals alone", async () => {
+stackTest("a consume is seen by the very next enhanced request", async () => {
   await withUsers(async (_admin, user) => {
-    await signalsTrusted();
-    const get = (enhanced = false) =>
-      call<Enhanced>("models", "", {
-        headers: user.headers,
-        query: enhanced ? { enhanced: "true" } : {},
-        withoutCatchingUp: true,
-      });
-    await get();
-    await setTier(user, "pro");
-    await eventually(async () => {
-      assert.equal((await get()).headers.get("x-user-tier"), "pro");
-    });
-
-    const limited = await limitFirstFreeModel();
-    await eventually(async () => {
-      const model = (await get(true)).body.models.find((m) => m.id === limited.model_id);
-      assert.equal(model?.usage?.daily.used, 0, "the new limit is listed");
-    });
-
-    await consumeInDatabase(user, limited.model_id);
-    await eventually(async () => {
-      const model = (await get(true)).body.models.find((m) => m.id === limited.model_id);
-      assert.equal(model?.usage?.daily.used, 1);
-    });
-  });
-});
-
-stackTest("a consume through the function drops the caller's counters itself", async () => {
-  await withUsers(async (_admin, user) => {
-    await signalsTrusted();
-    const sql = await adminDb();
     const limited = await limitFirstFreeModel();
     const used = async () =>
-      (await call<Enhanced>("models", "", { headers: user.headers, query: { enhanced: "true" } }))
-        .body.models.find((m) => m.id === limited.model_id)?.usage?.daily.used;
-    assert.equal(await used(), 0, "the counters are cached");
-    // The database's own signal switched off: only the function's announcement can drop them.
-    await sql`alter table public.model_usage disable trigger signal_usage_change`;
-    try {
-      const consumed = await call("models", "consume", {
-        method: "POST",
-        headers: user.headers,
-        body: { model_id: limited.model_id },
-      });
-      assert.equal(consumed.status, 200);
-      assert.equal(await used(), 1, "the caller's next list shows the request just counted");
-    } finally {
-      await sql`alter table public.model_usage enable trigger signal_usage_change`;
-    }
+      (await enhanced(user)).body.models.find((m) => m.id === limited.model_id)?.usage?.daily
+        .used;
+    assert.equal(await used(), 0);
+    const consumed = await call("models", "consume", {
+      method: "POST",
+      headers: user.headers,
+      body: { model_id: limited.model_id },
+    });
+    assert.equal(consumed.status, 200);
+    assert.equal(await used(), 1);
   });
 });
 
-stackTest(
-  "a limit set later shows the counts taken before it, unsignalled as they were",
-  async () => {
-    await withUsers(async (_admin, user) => {
-      await signalsTrusted();
-      const enhanced = () =>
-        call<Enhanced>("models", "", { headers: user.headers, query: { enhanced: "true" } });
-      const first = await enhanced();
-      const model = first.body.models.find((m) => m.usage === null)!;
-      // A model without a limit: its counter changes without a signal.
-      await consumeInDatabase(user, model.id);
-      const sql = await adminDb();
-      await sql`update public.model_access set daily_limit = 5 where model_id = ${model.id}`;
-      const after = (await enhanced()).body.models.find((m) => m.id === model.id);
-      assert.equal(after?.usage?.daily.used, 1);
-    });
-  },
-);
+stackTest("a list is rendered once per catalog version, not per request", async () => {
+  await withUsers(async (_admin, user) => {
+    const warm = await list(user);
+    const warmEnhanced = await enhanced(user);
+    const version = await catalogVersion();
+    await withoutTriggers((tx) => tx`update public.model_access set is_free = true`);
+    assert.equal(await catalogVersion(), version, "no trigger: the version stays");
 
-stackTest("without signals (DB_LISTEN_URL=off) every request checks the database", async () => {
-  const config = stackConfig();
-  // Beside the stack's own ports (the fake OpenRouter and the bench's ceiling use +69 and +79).
-  const apiPort = config.apiPort + 7;
-  const gateway = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(repoRoot, "supabase/local/gateway.ts")],
-    env: { ...await readStackEnv(config), STACK_API_PORT: String(apiPort), DB_LISTEN_URL: "off" },
-    stdout: "null", // a log line per request
-    stderr: "inherit", // start-up failures show in the test output
-  }).spawn();
-  const base = `http://127.0.0.1:${apiPort}`;
-  try {
-    await eventually(async () => {
-      const health = await fetch(`${base}/health`).then((r) => r.text());
-      assert.ok(health.includes("ok"), "the second gateway is not up (its errors are above)");
-    }, 20_000);
-    const signals = await (await fetch(`${base}/_local/cache-signals/caught-up`)).json();
-    assert.equal(signals.signals, "untrusted");
-    await withUsers(async (_admin, user) => {
-      const get = async () => {
-        const response = await fetch(`${base}/functions/v1/models`, { headers: user.headers });
-        return { tier: response.headers.get("x-user-tier"), body: await response.json() };
-      };
-      assert.equal((await get()).tier, "free");
-      await setTier(user, "enterprise");
-      const afterTier = await get();
-      assert.equal(afterTier.tier, "enterprise", "seen by the very next request");
-      assert.deepEqual(afterTier.body.models, expectedList(await catalogRows(), "enterprise"));
-      await setAccess((id, i) => ({
-        ...everyOtherFree(id, i),
-        is_pro: false,
-        is_enterprise: i % 3 === 0,
-      }));
-      assert.deepEqual((await get()).body.models, expectedList(await catalogRows(), "enterprise"));
-    });
-  } finally {
-    gateway.kill();
-    await gateway.status;
-  }
+    const cached = await list(user);
+    assert.deepEqual(cached.body.models, warm.body.models, "the cached list");
+    assert.equal(cached.headers.get("etag"), warm.headers.get("etag"));
+    assert.equal((await enhanced(user)).text, warmEnhanced.text, "the cached enhanced list");
+
+    const sql = await adminDb();
+    await sql`update private.catalog_version set version = version + 1`;
+    const fresh = await list(user);
+    assert.deepEqual(fresh.body.models, expectedList(await catalogRows(), "free"));
+    assert.ok(fresh.body.models.length > warm.body.models.length);
+    assert.notEqual((await enhanced(user)).text, warmEnhanced.text);
+  });
+});
+
+stackTest("a list is not served past a listed model's sunset, from the cache either", async () => {
+  await withUsers(async (_admin, user) => {
+    const sql = await adminDb();
+    const [{ model_id: sunsetting }] = await sql<{ model_id: string }[]>`
+      update public.model_access set status = 'deprecated', sunset_at = now() + interval '2 seconds'
+       where model_id = (select model_id from public.model_access
+                          where status = 'active' and is_free order by model_id limit 1)
+      returning model_id`;
+    const before = await list(user);
+    assert.ok(before.body.models.includes(sunsetting), "listed until its sunset");
+    assert.ok((await enhanced(user)).body.models.some((m) => m.id === sunsetting));
+    const version = await catalogVersion();
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+
+    const after = await list(user);
+    assert.equal(await catalogVersion(), version, "no write since: the same version");
+    assert.ok(!after.body.models.includes(sunsetting), "gone at its sunset");
+    assert.ok(!(await enhanced(user)).body.models.some((m) => m.id === sunsetting));
+    assert.notEqual(after.headers.get("etag"), before.headers.get("etag"));
+  });
 });

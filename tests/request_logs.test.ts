@@ -15,7 +15,6 @@ stackTest("successful reads log at debug, refused requests at info", async () =>
     SUPABASE_DB_URL: env.SUPABASE_DB_URL,
     SUPABASE_URL: env.SUPABASE_URL,
     SUPABASE_JWKS: env.SUPABASE_JWKS,
-    DB_LISTEN_URL: "off",
   };
   const requestLines = (logs: LogLine[]) => logs.filter((line) => line.msg === "request");
   const user = await createUser({ tier: "free", label: "logs" });

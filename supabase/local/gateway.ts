@@ -3,11 +3,7 @@
 // (createApp routes /functions/v1/<name>/... like the edge runtime's /<name>/...), and publishes
 // the JWKS at the project's well-known URL. Each function's app.ts exports the handler its
 // index.ts passes to Deno.serve.
-// For tests only, /_local/cache-signals/caught-up answers once every cache signal committed before
-// the request has reached the functions (see _shared/cache_signals.ts), so a test that writes to
-// the database and then reads through a function reads its own write.
 import { join } from "node:path";
-import { caughtUp, signalsTrusted } from "../functions/_shared/cache_signals.ts";
 import { repoRoot } from "./config.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
@@ -27,14 +23,6 @@ function json(status: number, body: unknown): Response {
   return Response.json(body, { status });
 }
 
-/** Untrusted signals mean the functions check with the database: nothing to wait for then. */
-async function cacheSignalsCaughtUp(): Promise<Response> {
-  if (!signalsTrusted()) return json(200, { signals: "untrusted" });
-  return await caughtUp()
-    ? json(200, { signals: "caught_up" })
-    : json(504, { code: "TIMEOUT", message: "cache signals did not catch up" });
-}
-
 const handlers = await loadFunctions();
 const jwks = Deno.env.get("SUPABASE_JWKS") ?? '{"keys":[]}';
 const port = Number(Deno.env.get("STACK_API_PORT") ?? 54321);
@@ -49,7 +37,6 @@ function pathOf(url: string): string {
 Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (request) => {
   const path = pathOf(request.url);
   if (path === "/health") return json(200, { ok: true, functions: [...handlers.keys()] });
-  if (path === "/_local/cache-signals/caught-up") return cacheSignalsCaughtUp();
   if (path === "/auth/v1/.well-known/jwks.json") {
     return new Response(jwks, { headers: { "content-type": "application/json" } });
   }

@@ -25,10 +25,8 @@
 -- first_matching_rules and its type rule_subject, tier_models, user_tier, quota_periods,
 -- consume_model_quota, log_user_activity, jsonb_deep_merge, check_profile_default_model with its
 -- trigger, invoke_sync_models, sync_job_status, mark_access_admin_managed, clear_model_deprecation,
--- repoint_default_models with its triggers, also the one on profiles, record_change_digest, the
--- cache signals: catalog_version, bump_catalog_version, serialize_catalog_writes,
--- signal_tier_change with its trigger on
--- profiles) and the pg_cron job sync-openrouter-models. Export
+-- repoint_default_models with its triggers, also the one on profiles, record_change_digest,
+-- catalog_version and bump_catalog_version) and the pg_cron job sync-openrouter-models. Export
 -- those tables first if you need them. The pg_cron and pg_net extensions and the Vault secrets
 -- project_url and sync_models_secret are left in place (other jobs may use them).
 --
@@ -77,7 +75,6 @@ drop trigger if exists check_default_model on public.profiles;
 drop function if exists private.check_profile_default_model();
 drop trigger if exists repoint_default_model_after_tier_change on public.profiles;
 drop function if exists private.repoint_default_model_after_tier_change();
-drop trigger if exists signal_tier_change on public.profiles;
 
 drop function if exists public.consume_model_quota(text, uuid);
 drop function if exists private.consume_model_quota(uuid, text);
@@ -113,7 +110,10 @@ drop function if exists public.update_user_preferences(uuid, text, jsonb);
 drop function if exists private.log_user_activity(uuid, text, jsonb);
 drop function if exists private.jsonb_deep_merge(jsonb, jsonb);
 
--- 4. The rule view and the tables (their triggers and policies go with them).
+-- 4. The rule view and the tables (their triggers and policies go with them). Catalog changes
+-- made earlier in the caller's transaction still have their catalog version bump pending (it is
+-- deferred to commit), and a table with pending trigger events cannot be dropped: run it now.
+set constraints all immediate;
 drop view if exists private.tier_models;
 drop table if exists private.catalog_version;
 drop table if exists public.model_usage;
@@ -135,9 +135,6 @@ drop function if exists private.repoint_default_models_after_access_change();
 drop function if exists private.repoint_default_models(uuid[]);
 drop function if exists private.record_change_digest(bigint, jsonb);
 drop function if exists private.bump_catalog_version();
-drop function if exists private.serialize_catalog_writes();
-drop function if exists private.signal_tier_change();
-drop function if exists private.signal_usage_change();
 
 -- 6. Migration history.
 do $$

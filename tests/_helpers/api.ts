@@ -1,19 +1,6 @@
 // Plain HTTP calls to the functions as a client makes them, returning what the tests look at.
 import { fnUrl } from "./stack.ts";
 
-/**
- * Waits until the functions have received every cache signal committed so far (the local
- * gateway's /_local/cache-signals/caught-up), so that a test reading through `models` after
- * writing to the database reads its own write. Signals arrive within moments anyway; this makes
- * the order certain. Tests of the signals themselves call the function without it.
- */
-export async function cacheSignalsCaughtUp(): Promise<void> {
-  const url = new URL("/_local/cache-signals/caught-up", await fnUrl("models"));
-  const response = await fetch(url);
-  const text = await response.text();
-  if (!response.ok) throw new Error(`cache signals did not catch up: ${response.status} ${text}`);
-}
-
 export interface ApiResponse<T = unknown> {
   status: number;
   headers: Headers;
@@ -28,8 +15,6 @@ export interface CallOptions {
   query?: Record<string, string | undefined>;
   /** Sent as JSON unless it is already a string or bytes. */
   body?: unknown;
-  /** Do not wait for cache signals first (see cacheSignalsCaughtUp). */
-  withoutCatchingUp?: boolean;
 }
 
 export async function call<T = Record<string, unknown>>(
@@ -37,7 +22,6 @@ export async function call<T = Record<string, unknown>>(
   path = "",
   options: CallOptions = {},
 ): Promise<ApiResponse<T>> {
-  if (fn === "models" && !options.withoutCatchingUp) await cacheSignalsCaughtUp();
   const headers = { ...options.headers };
   let body: BodyInit | undefined;
   if (typeof options.body === "string" || options.body instanceof Uint8Array) {

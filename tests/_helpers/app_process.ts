@@ -1,6 +1,6 @@
 // Runs a helper script in a subprocess with exactly the environment given (plus what Deno needs to
 // run), returning the `{"result": ...}` it printed last and the JSON log lines it printed. For
-// environments the running stack does not have: misconfiguration, log levels, cache signals.
+// environments the running stack does not have: misconfiguration, log levels.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { repoRoot } from "../../supabase/local/config.ts";

@@ -12,5 +12,5 @@ const text = await response.text();
 console.log(
   JSON.stringify({ result: { status: response.status, body: text ? JSON.parse(text) : null } }),
 );
-// The app may hold connections open (its pool, the cache-signal listener): end here.
+// The app may hold connections open (its pool): end here.
 Deno.exit(0);

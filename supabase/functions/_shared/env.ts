@@ -60,17 +60,6 @@ const envSchema = z.object({
   ADMIN_SYNC_COOLDOWN_SECONDS: int(0, 86_400, 300),
   /** postgres.js pool size per isolate. */
   DB_POOL_MAX: int(1, 50, 4),
-  /**
-   * Where the models function LISTENs for cache signals: SUPABASE_DB_URL when unset (unless that is
-   * the transaction pooler, port 6543, which cannot deliver notifications). Set it to a direct or
-   * session-mode URL, or to `off` to not listen (every request then checks with the database).
-   */
-  DB_LISTEN_URL: optional(
-    z.union([
-      z.literal("off"),
-      z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL or off"),
-    ]),
-  ),
 });
 
 export type Env = z.infer<typeof envSchema>;

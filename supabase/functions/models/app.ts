@@ -6,15 +6,16 @@
 //                                       deprecation: null | { deprecated_at, sunset_at,
 //                                                             replacement_model_id } }] }
 // Conditional requests: ETag (a hash of the body) and If-None-Match → 304.
-// Caching: rendered lists per tier, and each caller's tier and usage, stay in memory and are
-// dropped by the database's cache signals (_shared/cache_signals.ts), so a warm request needs no
-// database round trip; when signals are not trusted, one round trip checks the tier and the
-// catalog version.
+// Every request makes one round trip, one statement: the caller's tier, the catalog version
+// (private.catalog_version, moved by every committed catalog change) and the database's clock,
+// and for the enhanced list the caller's counters. The rendered lists stay in memory keyed by tier
+// and version (and, for the enhanced list, the quota periods) until their earliest sunset; only a
+// request that finds no such list reads the catalog, in a second statement. No tier or counter is
+// kept between requests, so a committed change is seen by the next request on every isolate.
 // POST /functions/v1/models/consume { "model_id" }: public.consume_model_quota as the caller;
 // 200 when allowed, 429 (Retry-After) when a quota is used up, 403 when the model is not allowed.
 import { z } from "zod";
 import { requireUser, type UserClaims } from "../_shared/auth.ts";
-import { announce, reset, signalsTrusted, subscribe } from "../_shared/cache_signals.ts";
 import { asUser, queryAsUser } from "../_shared/db.ts";
 import { etagOf, matchesIfNoneMatch } from "../_shared/etag.ts";
 import { HttpError } from "../_shared/errors.ts";
@@ -41,10 +42,12 @@ interface AllowedModelRow {
   replacement_model_id: string | null;
 }
 
-/** The caller's tier, and the catalog version when it was read from the database just now. */
-interface CatalogState {
+/** What a tier's list depends on, as of one statement: a list is cached under it. */
+interface ListKey {
   tier: string;
-  version?: string;
+  version: string;
+  /** The database's now(): what get_user_allowed_models_v2 compares sunsets with. */
+  now: Date;
 }
 
 interface Rendered {
@@ -63,6 +66,11 @@ interface PeriodUsage {
   resets_at: string;
 }
 
+interface Periods {
+  day_resets_at: string;
+  month_resets_at: string;
+}
+
 /**
  * The enhanced list of a tier for one pair of quota periods, with every caller's usage at zero:
  * one JSON fragment per model, so a caller's own usage replaces only the fragments of the limited
@@ -78,10 +86,10 @@ interface EnhancedTemplate {
   unused: Rendered;
 }
 
-interface TierLists {
-  /** private.catalog_version when the rows were read. */
+interface TierList {
+  /** private.catalog_version of the statement that read the rows. */
   version: string;
-  /** Date.now() of the earliest sunset among the rows: the list changes then without a write. */
+  /** Time of the earliest sunset among the rows: the list changes then without a write. */
   expiresAt: number;
   rows: AllowedModelRow[];
   legacy: Rendered;
@@ -89,175 +97,53 @@ interface TierLists {
   enhanced?: { periods: string; template: Promise<EnhancedTemplate> };
 }
 
-/**
- * The caller's tier and the catalog version (bumped by every write to model_access, in the same
- * transaction). get_user_allowed_models_v2 depends on nothing else but the clock (a sunset), so
- * an equal (tier, version) before the earliest listed sunset means an equal list.
- */
-const stateSql = `
+const keySql = `
   select public.get_my_tier() as tier,
-         (select v.version::text from private.catalog_version as v) as version`;
+         (select v.version::text from private.catalog_version as v) as version,
+         now() as now`;
 
 /**
- * The state and the list in ONE statement, hence one snapshot (the list function is stable, so it
+ * The key and the list in ONE statement, hence one snapshot (the list function is stable, so it
  * reads the tier and the catalog as of this statement): the list always belongs to exactly the
- * (tier, version) it is cached under. A caller with an empty list gets one row of nulls.
+ * key it is cached under. A caller with an empty list gets one row of nulls.
  */
-const stateAndListSql = `
-  select s.tier, s.version, l.*
-    from (${stateSql}) as s
+const keyAndListSql = `
+  select k.tier, k.version, k.now, l.*
+    from (${keySql}) as k
     left join lateral public.get_user_allowed_models_v2() with ordinality as l on true
    order by l.ordinality`;
 
-type StateAndListRow =
-  & Required<CatalogState>
-  & (AllowedModelRow | { [K in keyof AllowedModelRow]: null });
+type KeyAndListRow = ListKey & (AllowedModelRow | { [K in keyof AllowedModelRow]: null });
 
-interface UsageStateRow extends Required<CatalogState>, Periods {
+interface UsageKeyRow extends ListKey, Periods {
   /** JSON text: [[model_id, "day" | "month", request_count], ...] for the current periods. */
   usage: string;
 }
 
 /**
- * For the enhanced list, the same state plus, in the same statement and snapshot, the quota
+ * For the enhanced list, the same key plus, in the same statement and snapshot, the quota
  * periods (private.quota_periods: the same UTC day and month consume_model_quota counts in) and
  * the caller's counters for them: two short range scans of model_usage's primary key.
  */
-const usageStateSql = `
-  select s.tier, s.version, q.day_resets_at, q.month_resets_at,
+const usageKeySql = `
+  select k.tier, k.version, k.now, q.day_resets_at, q.month_resets_at,
          (select coalesce(json_agg(json_build_array(u.model_id, u.period, u.request_count)), '[]')
             from public.model_usage as u
            where u.user_id = (select auth.uid())
              and ((u.period = 'day' and u.period_start = q.day_start)
                or (u.period = 'month' and u.period_start = q.month_start)))::text as usage
-    from (${stateSql}) as s
+    from (${keySql}) as k
    cross join private.quota_periods() as q`;
 
-/** A caller's counters in the current quota periods. */
-interface Usage extends Periods {
-  counts: [modelId: string, period: string, count: number][];
-}
+/** The latest list read of each tier. */
+const listsByTier = new Map<string, TierList>();
 
-interface CallerState extends CatalogState {
-  usage?: Usage;
-}
+/** Reads of a tier's list under way, by tier and version, shared by concurrent requests. */
+const listReads = new Map<string, Promise<{ tier: string; list: TierList }>>();
 
 /**
- * What this isolate knows of its callers, kept while cache signals are trusted and dropped by them
- * (`tier:<id>`, `usage:<id>`): most requests then need no database round trip at all.
- */
-const callers = new Map<string, { tier?: string; usage?: Usage }>();
-const maxCallers = 50_000;
-
-/** Rendered lists per tier. */
-const listsByTier = new Map<string, TierLists>();
-
-/**
- * A database read under way. A signal about what it reads marks it stale: the change it announces
- * may have committed after the read's snapshot, so what the read returns is used once, not cached.
- */
-interface Read {
-  stale: boolean;
-}
-
-/** Reads of callers' tier and usage under way, by user id. */
-const callerReads = new Map<string, Set<Read>>();
-
-/** Reads of a tier's lists under way, shared by concurrent requests (see listsFor). */
-const listReads = new Map<
-  string,
-  { ticket: Read; read: Promise<{ tier: string; lists: TierLists }> }
->();
-
-function beginCallerRead(userId: string): Read {
-  const ticket = { stale: false };
-  const reads = callerReads.get(userId) ?? new Set();
-  callerReads.set(userId, reads.add(ticket));
-  return ticket;
-}
-
-function endCallerRead(userId: string, ticket: Read) {
-  const reads = callerReads.get(userId);
-  reads?.delete(ticket);
-  if (reads?.size === 0) callerReads.delete(userId);
-}
-
-function markStale(reads: Iterable<Read>) {
-  for (const read of reads) read.stale = true;
-}
-
-subscribe((signal) => {
-  if (signal === reset || signal === "catalog") {
-    listsByTier.clear();
-    for (const { ticket } of listReads.values()) ticket.stale = true;
-    // Counters of models without a limit are not signalled; a catalog change may set a limit.
-    for (const reads of callerReads.values()) markStale(reads);
-    if (signal === reset) callers.clear();
-    else for (const caller of callers.values()) delete caller.usage;
-    return;
-  }
-  const [kind, userId] = signal.split(":");
-  markStale(callerReads.get(userId) ?? []);
-  const caller = callers.get(userId);
-  if (kind === "tier" && caller) delete caller.tier;
-  if (kind === "usage" && caller) delete caller.usage;
-});
-
-function rememberCaller(userId: string, known: { tier: string; usage?: Usage }) {
-  const caller = callers.get(userId);
-  if (caller) return Object.assign(caller, known);
-  if (callers.size >= maxCallers) callers.delete(callers.keys().next().value!);
-  callers.set(userId, { ...known });
-}
-
-const periodsKey = (periods: Periods) => `${periods.day_resets_at}|${periods.month_resets_at}`;
-
-/** private.quota_periods' resets_at values for now, computed here (RFC 3339, UTC, no fraction). */
-function currentPeriods(now = new Date()): Periods {
-  const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
-  const [year, month, day] = [now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()];
-  return {
-    day_resets_at: iso(Date.UTC(year, month, day + 1)),
-    month_resets_at: iso(Date.UTC(year, month + 1, 1)),
-  };
-}
-
-/**
- * The caller's tier (and usage, `withUsage`): from memory while cache signals are trusted, else
- * from the database, with the catalog version, in one round trip. What was read is remembered
- * unless a signal about this caller arrived meanwhile (it might predate the change announced).
- */
-async function callerState(claims: UserClaims, withUsage: boolean): Promise<CallerState> {
-  if (signalsTrusted()) {
-    const known = callers.get(claims.sub);
-    const usageKnown = !withUsage ||
-      (known?.usage !== undefined && periodsKey(known.usage) === periodsKey(currentPeriods()));
-    if (known?.tier !== undefined && usageKnown) return { tier: known.tier, usage: known.usage };
-  }
-  const ticket = beginCallerRead(claims.sub);
-  try {
-    if (!withUsage) {
-      const [[row]] = await queryAsUser<[Required<CatalogState>[]]>(claims, stateSql);
-      if (!ticket.stale) rememberCaller(claims.sub, { tier: row.tier });
-      return row;
-    }
-    const [[row]] = await queryAsUser<[UsageStateRow[]]>(claims, usageStateSql);
-    const usage: Usage = {
-      day_resets_at: row.day_resets_at,
-      month_resets_at: row.month_resets_at,
-      counts: JSON.parse(row.usage),
-    };
-    if (!ticket.stale) rememberCaller(claims.sub, { tier: row.tier, usage });
-    return { tier: row.tier, version: row.version, usage };
-  } finally {
-    endCallerRead(claims.sub, ticket);
-  }
-}
-
-/**
- * The earliest sunset among `rows` (the list changes then), else never. A listed model's sunset
- * may already have passed by this clock (the database decided with its own, a moment earlier):
- * such a list is then used once and not kept.
+ * The earliest sunset among `rows` (the list changes then), else never. The database listed only
+ * models whose sunset is after its now(), which is what a cached list is checked against.
  */
 function earliestSunset(rows: AllowedModelRow[]): number {
   let earliest = Infinity;
@@ -285,11 +171,6 @@ function periodUsage(limit: number | null, used: number, resetsAt: string): Peri
     remaining: limit === null ? null : Math.max(limit - used, 0),
     resets_at: resetsAt,
   };
-}
-
-interface Periods {
-  day_resets_at: string;
-  month_resets_at: string;
 }
 
 /** `usage` of a model: null without limits, else both periods' counters (the caller's). */
@@ -324,56 +205,55 @@ function enhancedModel(row: AllowedModelRow, usage: ReturnType<typeof modelUsage
 }
 
 /**
- * The tier's lists: cached ones while valid (before their earliest sunset; and, when the version
- * was read just now, of that version, otherwise kept valid by the signals), else read afresh.
+ * The list of the key's tier: the cached one when it was read at the key's version and no listed
+ * sunset has passed by the key's clock, else read afresh (one read per tier and version at a
+ * time: a cold cache under load would otherwise read and render per request).
  */
-async function listsFor(claims: UserClaims, state: CatalogState) {
-  const cached = listsByTier.get(state.tier);
-  if (
-    cached && Date.now() < cached.expiresAt &&
-    (state.version === undefined || cached.version === state.version)
-  ) {
-    return { tier: state.tier, lists: cached };
+async function listFor(claims: UserClaims, key: ListKey) {
+  const cached = listsByTier.get(key.tier);
+  if (cached?.version === key.version && key.now.getTime() < cached.expiresAt) {
+    return { tier: key.tier, list: cached };
   }
-  // A read of this tier's lists already under way, not made stale by a signal since, is as fresh
-  // as a new one: share it (a cold cache under load would otherwise read and render per request).
-  const pending = listReads.get(state.tier);
-  if (pending && !pending.ticket.stale) {
-    const shared = await pending.read;
-    const sameList = shared.tier === state.tier &&
-      (state.version === undefined || shared.lists.version === state.version);
-    if (sameList) return shared;
+  const readKey = `${key.tier}:${key.version}`;
+  const pending = listReads.get(readKey);
+  if (pending) {
+    // Read with another caller's claims: theirs is the same list only while their tier is ours.
+    const shared = await pending;
+    if (shared.tier === key.tier) return shared;
   }
-  const ticket = { stale: false };
-  const read = readLists(claims, ticket);
-  listReads.set(state.tier, { ticket, read });
+  const read = readList(claims);
+  listReads.set(readKey, read);
   try {
     return await read;
   } finally {
-    if (listReads.get(state.tier)?.read === read) listReads.delete(state.tier);
+    if (listReads.get(readKey) === read) listReads.delete(readKey);
   }
 }
 
-/** Reads and renders the caller's tier's lists; caches them unless a signal made them stale. */
-async function readLists(claims: UserClaims, ticket: Read) {
-  const [rows] = await queryAsUser<[StateAndListRow[]]>(claims, stateAndListSql);
-  const fresh = rows[0];
-  const models = rows.filter((row): row is StateAndListRow & AllowedModelRow =>
+/** Reads and renders the caller's tier's list and keeps it unless a newer version is kept. */
+async function readList(claims: UserClaims) {
+  const [rows] = await queryAsUser<[KeyAndListRow[]]>(claims, keyAndListSql);
+  const key = rows[0];
+  const models = rows.filter((row): row is KeyAndListRow & AllowedModelRow =>
     row.model_id !== null
   );
-  const lists: TierLists = {
-    version: fresh.version,
+  const list: TierList = {
+    version: key.version,
     expiresAt: earliestSunset(models),
     rows: models,
     legacy: await render(models.map((row) => row.model_id)),
   };
-  if (!ticket.stale && Date.now() < lists.expiresAt) listsByTier.set(fresh.tier, lists);
-  return { tier: fresh.tier, lists };
+  const kept = listsByTier.get(key.tier);
+  if (kept === undefined || BigInt(kept.version) <= BigInt(list.version)) {
+    listsByTier.set(key.tier, list);
+  }
+  return { tier: key.tier, list };
 }
 
 async function legacyList(claims: UserClaims) {
-  const { tier, lists } = await listsFor(claims, await callerState(claims, false));
-  return { tier, list: lists.legacy };
+  const [[key]] = await queryAsUser<[ListKey[]]>(claims, keySql);
+  const { tier, list } = await listFor(claims, key);
+  return { tier, list: list.legacy };
 }
 
 const fragment = (row: AllowedModelRow, usage: ReturnType<typeof modelUsage>) =>
@@ -381,28 +261,30 @@ const fragment = (row: AllowedModelRow, usage: ReturnType<typeof modelUsage>) =>
 
 const joinFragments = (fragments: string[]) => encoder.encode(`{"models":[${fragments}]}`);
 
-function enhancedTemplate(lists: TierLists, periods: Periods): Promise<EnhancedTemplate> {
+const periodsKey = (periods: Periods) => `${periods.day_resets_at}|${periods.month_resets_at}`;
+
+function enhancedTemplate(list: TierList, periods: Periods): Promise<EnhancedTemplate> {
   const key = periodsKey(periods);
-  if (lists.enhanced?.periods !== key) {
-    lists.enhanced = { periods: key, template: renderTemplate(lists, periods, key) };
+  if (list.enhanced?.periods !== key) {
+    list.enhanced = { periods: key, template: renderTemplate(list, periods, key) };
   }
-  return lists.enhanced.template;
+  return list.enhanced.template;
 }
 
 async function renderTemplate(
-  lists: TierLists,
+  list: TierList,
   periods: Periods,
   key: string,
 ): Promise<EnhancedTemplate> {
-  const fragments = lists.rows.map((row) => fragment(row, modelUsage(row, periods)));
+  const fragments = list.rows.map((row) => fragment(row, modelUsage(row, periods)));
   const limited = new Map<string, number>();
-  lists.rows.forEach((row, i) => {
+  list.rows.forEach((row, i) => {
     if (row.daily_limit !== null || row.monthly_limit !== null) limited.set(row.model_id, i);
   });
   const body = joinFragments(fragments);
   return {
     periods: key,
-    rows: lists.rows,
+    rows: list.rows,
     fragments,
     limited,
     unused: { body, etag: await etagOf(body), count: fragments.length },
@@ -414,12 +296,12 @@ async function renderTemplate(
  * limited models the caller used in the current periods rendered again with their counters.
  */
 async function enhancedList(claims: UserClaims) {
-  const state = await callerState(claims, true);
-  const usage = state.usage!;
-  const { tier, lists } = await listsFor(claims, state);
-  const template = await enhancedTemplate(lists, usage);
+  const [[key]] = await queryAsUser<[UsageKeyRow[]]>(claims, usageKeySql);
+  const counts: [modelId: string, period: string, count: number][] = JSON.parse(key.usage);
+  const { tier, list } = await listFor(claims, key);
+  const template = await enhancedTemplate(list, key);
   const used = new Map<number, { day: number; month: number }>();
-  for (const [modelId, period, count] of usage.counts) {
+  for (const [modelId, period, count] of counts) {
     const index = template.limited.get(modelId);
     if (index === undefined || count === 0) continue;
     const entry = used.get(index) ?? { day: 0, month: 0 };
@@ -431,7 +313,7 @@ async function enhancedList(claims: UserClaims) {
   const fragments = [...template.fragments];
   for (const [index, { day, month }] of used) {
     const row = template.rows[index];
-    fragments[index] = fragment(row, modelUsage(row, usage, day, month));
+    fragments[index] = fragment(row, modelUsage(row, key, day, month));
   }
   return { tier, list: await render(fragments, true) };
 }
@@ -491,8 +373,6 @@ app.post("/consume", requireUser, async (c) => {
       tx<{ result: QuotaDecision }[]>`
       select public.consume_model_quota(${model_id}) as result`,
   );
-  // Committed: this caller's next list shows it, even before the database's signal arrives.
-  if (result.allowed) announce(`usage:${c.get("claims").sub}`);
   if (result.allowed) return c.json(result);
   if (result.reason === "not_allowed") {
     throw new HttpError(403, "forbidden", "Your subscription tier does not include this model.", {
