@@ -24,6 +24,13 @@ for (
       "GET",
       "SUPABASE_DB_URL",
     ],
+    [
+      "a SUPABASE_DB_URL postgres.js cannot parse",
+      { ...valid, SUPABASE_DB_URL: "postgresql://postgres:%zz@127.0.0.1:1/postgres" },
+      "models",
+      "GET",
+      "SUPABASE_DB_URL",
+    ],
     // The issuer every user token must carry is the project's Auth: no URL, no issuer.
     ["no SUPABASE_URL", { ...valid, SUPABASE_URL: "" }, "models", "GET", "SUPABASE_URL"],
     [

@@ -1,20 +1,23 @@
 // Local stand-in for Supabase's API gateway and edge runtime, for the parts we use: serves every
 // function in supabase/functions at /functions/v1/<name>/..., handing it the request as it came
 // (createApp routes /functions/v1/<name>/... like the edge runtime's /<name>/...), and publishes
-// the JWKS at the project's well-known URL. Each function's app.ts exports the handler its
-// index.ts passes to Deno.serve.
+// the JWKS at the project's well-known URL. Each function's app is built as its index.ts builds
+// it, from this process's environment; the apps share one set of deps (one pool, as one isolate).
 import { join } from "node:path";
+import { platformDeps } from "../functions/_shared/deps.ts";
 import { repoRoot } from "./config.ts";
+import { createFunctionApp } from "./function_apps.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
 
 async function loadFunctions(): Promise<Map<string, Handler>> {
   const handlers = new Map<string, Handler>();
   const dir = join(repoRoot, "supabase/functions");
+  const deps = platformDeps(Deno.env.toObject());
   for await (const entry of Deno.readDir(dir)) {
     if (!entry.isDirectory || entry.name.startsWith("_")) continue;
-    const module = await import(new URL(`../functions/${entry.name}/app.ts`, import.meta.url).href);
-    handlers.set(entry.name, (request) => module.default.fetch(request));
+    const app = await createFunctionApp(entry.name, deps);
+    handlers.set(entry.name, (request) => app.fetch(request));
   }
   return handlers;
 }

@@ -1,9 +1,12 @@
-// Calls one function's app in this process, with whatever environment this process was given,
-// and prints `{"result": {status, body}}` as the last stdout line. For tests of misconfiguration,
+// Calls one function's app in this process, built as its index.ts builds it from whatever
+// environment this process was given, and prints `{"result": {status, body}}` as the last stdout line. For tests of misconfiguration,
 // which need an environment the running stack does not have.
 // Usage: deno run -A tests/_helpers/call_app.ts <function> <method> <path> [authorization]
+import { platformDeps } from "../../supabase/functions/_shared/deps.ts";
+import { createFunctionApp } from "../../supabase/local/function_apps.ts";
+
 const [fn, method, path, authorization] = Deno.args;
-const { default: app } = await import(`../../supabase/functions/${fn}/app.ts`);
+const app = await createFunctionApp(fn, platformDeps(Deno.env.toObject()));
 const headers: Record<string, string> = authorization ? { authorization } : {};
 const response: Response = await app.fetch(
   new Request(`http://localhost/${fn}${path}`, { method, headers }),

@@ -1,33 +1,36 @@
-// Postgres access with postgres.js over SUPABASE_DB_URL: one small pool per isolate, created on
-// first use, `prepare: false` so it works behind Supabase's transaction pooler. Work runs in a
-// transaction with the role and `request.jwt.claims` set locally, exactly as PostgREST does, so RLS,
-// grants and auth.uid() apply to it as to any Data API call.
+// Postgres access with postgres.js over SUPABASE_DB_URL: one small pool per isolate (index.ts
+// creates it; it connects on first use), `prepare: false` so it works behind Supabase's
+// transaction pooler. The helpers take the pool they run on. Work runs in a transaction with the
+// role and `request.jwt.claims` set locally, exactly as PostgREST does, so RLS, grants and
+// auth.uid() apply to it as to any Data API call.
 import postgres from "postgres";
 import type { UserClaims } from "./auth.ts";
-import { getEnv } from "./env.ts";
+import type { Env } from "./env.ts";
 
-type Sql = postgres.Sql;
+export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
 
-let client: Sql | undefined;
-
-/** The isolate's pool, as the service's own login role: for work that is not a user's. */
-export function db(): Sql {
-  client ??= postgres(getEnv().SUPABASE_DB_URL, {
+/** The isolate's pool, as the service's own login role. */
+export function connect(env: Env): Sql {
+  return postgres(env.SUPABASE_DB_URL, {
     prepare: false,
-    max: getEnv().DB_POOL_MAX,
+    max: env.DB_POOL_MAX,
     idle_timeout: 30,
     connect_timeout: 10,
     onnotice: () => {},
     connection: { application_name: "model-access-functions" },
   });
-  return client;
 }
 
 type Role = "authenticated" | "service_role";
 
-function inRole<T>(role: Role, claims: Record<string, unknown>, fn: (tx: Tx) => Promise<T>) {
-  return db().begin(async (tx) => {
+function inRole<T>(
+  sql: Sql,
+  role: Role,
+  claims: Record<string, unknown>,
+  fn: (tx: Tx) => Promise<T>,
+) {
+  return sql.begin(async (tx) => {
     await tx`
       select set_config('role', ${role}, true),
              set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
@@ -36,13 +39,17 @@ function inRole<T>(role: Role, claims: Record<string, unknown>, fn: (tx: Tx) => 
 }
 
 /** Runs `fn` in a transaction as the verified user (role `authenticated`, RLS applies). */
-export function asUser<T>(claims: UserClaims, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return inRole("authenticated", claims, fn);
+export function asUser<T>(
+  sql: Sql,
+  claims: UserClaims,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  return inRole(sql, "authenticated", claims, fn);
 }
 
 /** Runs `fn` in a transaction as `service_role`, for the scheduler's sync. */
-export function asServiceRole<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return inRole("service_role", { role: "service_role" }, fn);
+export function asServiceRole<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inRole(sql, "service_role", { role: "service_role" }, fn);
 }
 
 /**
@@ -55,6 +62,7 @@ export function asServiceRole<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
  * constant text, never built from input. Returns one row array per statement after the first.
  */
 export async function queryAsUser<Results extends unknown[][]>(
+  sql: Sql,
   claims: UserClaims,
   statements: string,
 ): Promise<Results> {
@@ -63,7 +71,7 @@ export async function queryAsUser<Results extends unknown[][]>(
   do {
     tag = `c${crypto.randomUUID().replaceAll("-", "")}`;
   } while (json.includes(tag));
-  const results = await db().unsafe(
+  const results = await sql.unsafe(
     `select set_config('role', 'authenticated', true),
             set_config('request.jwt.claims', $${tag}$${json}$${tag}$, true);
      ${statements}`,

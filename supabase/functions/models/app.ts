@@ -14,12 +14,22 @@
 // kept between requests, so a committed change is seen by the next request on every isolate.
 // POST /functions/v1/models/consume { "model_id" }: public.consume_model_quota as the caller;
 // 200 when allowed, 429 (Retry-After) when a quota is used up, 403 when the model is not allowed.
+import type { Hono } from "hono";
 import { z } from "zod";
 import { requireUser, type UserClaims } from "../_shared/auth.ts";
-import { asUser, queryAsUser } from "../_shared/db.ts";
+import { asUser, queryAsUser, type Sql } from "../_shared/db.ts";
+import type { AppDeps } from "../_shared/deps.ts";
 import { etagOf, matchesIfNoneMatch } from "../_shared/etag.ts";
 import { HttpError } from "../_shared/errors.ts";
-import { cachedBodyResponse, createApp, onlyAllow, readJson, validate } from "../_shared/http.ts";
+import {
+  type AppEnv,
+  cachedBodyResponse,
+  createApp,
+  depsOf,
+  onlyAllow,
+  readJson,
+  validate,
+} from "../_shared/http.ts";
 import { modelIdSchema } from "../_shared/model_id.ts";
 
 interface AllowedModelRow {
@@ -135,12 +145,6 @@ const usageKeySql = `
     from (${keySql}) as k
    cross join private.quota_periods() as q`;
 
-/** The latest list read of each tier. */
-const listsByTier = new Map<string, TierList>();
-
-/** Reads of a tier's list under way, by tier and version, shared by concurrent requests. */
-const listReads = new Map<string, Promise<{ tier: string; list: TierList }>>();
-
 /**
  * The earliest sunset among `rows` (the list changes then), else never. The database listed only
  * models whose sunset is after its now(), which is what a cached list is checked against.
@@ -204,58 +208,6 @@ function enhancedModel(row: AllowedModelRow, usage: ReturnType<typeof modelUsage
   };
 }
 
-/**
- * The list of the key's tier: the cached one when it was read at the key's version and no listed
- * sunset has passed by the key's clock, else read afresh (one read per tier and version at a
- * time: a cold cache under load would otherwise read and render per request).
- */
-async function listFor(claims: UserClaims, key: ListKey) {
-  const cached = listsByTier.get(key.tier);
-  if (cached?.version === key.version && key.now.getTime() < cached.expiresAt) {
-    return { tier: key.tier, list: cached };
-  }
-  const readKey = `${key.tier}:${key.version}`;
-  const pending = listReads.get(readKey);
-  if (pending) {
-    // Read with another caller's claims: theirs is the same list only while their tier is ours.
-    const shared = await pending;
-    if (shared.tier === key.tier) return shared;
-  }
-  const read = readList(claims);
-  listReads.set(readKey, read);
-  try {
-    return await read;
-  } finally {
-    if (listReads.get(readKey) === read) listReads.delete(readKey);
-  }
-}
-
-/** Reads and renders the caller's tier's list and keeps it unless a newer version is kept. */
-async function readList(claims: UserClaims) {
-  const [rows] = await queryAsUser<[KeyAndListRow[]]>(claims, keyAndListSql);
-  const key = rows[0];
-  const models = rows.filter((row): row is KeyAndListRow & AllowedModelRow =>
-    row.model_id !== null
-  );
-  const list: TierList = {
-    version: key.version,
-    expiresAt: earliestSunset(models),
-    rows: models,
-    legacy: await render(models.map((row) => row.model_id)),
-  };
-  const kept = listsByTier.get(key.tier);
-  if (kept === undefined || BigInt(kept.version) <= BigInt(list.version)) {
-    listsByTier.set(key.tier, list);
-  }
-  return { tier: key.tier, list };
-}
-
-async function legacyList(claims: UserClaims) {
-  const [[key]] = await queryAsUser<[ListKey[]]>(claims, keySql);
-  const { tier, list } = await listFor(claims, key);
-  return { tier, list: list.legacy };
-}
-
 const fragment = (row: AllowedModelRow, usage: ReturnType<typeof modelUsage>) =>
   JSON.stringify(enhancedModel(row, usage));
 
@@ -292,30 +244,93 @@ async function renderTemplate(
 }
 
 /**
- * The enhanced list with the caller's usage: the tier's template, with the fragments of the
- * limited models the caller used in the current periods rendered again with their counters.
+ * The lists one app has rendered, its render cache: each tier's latest list, and the reads under
+ * way. Every request still makes its round trip on `sql` for the key; only the rendering is kept.
  */
-async function enhancedList(claims: UserClaims) {
-  const [[key]] = await queryAsUser<[UsageKeyRow[]]>(claims, usageKeySql);
-  const counts: [modelId: string, period: string, count: number][] = JSON.parse(key.usage);
-  const { tier, list } = await listFor(claims, key);
-  const template = await enhancedTemplate(list, key);
-  const used = new Map<number, { day: number; month: number }>();
-  for (const [modelId, period, count] of counts) {
-    const index = template.limited.get(modelId);
-    if (index === undefined || count === 0) continue;
-    const entry = used.get(index) ?? { day: 0, month: 0 };
-    if (period === "day") entry.day = count;
-    else entry.month = count;
-    used.set(index, entry);
+class TierLists {
+  /** The latest list read of each tier. */
+  private readonly byTier = new Map<string, TierList>();
+  /** Reads of a tier's list under way, by tier and version, shared by concurrent requests. */
+  private readonly reads = new Map<string, Promise<{ tier: string; list: TierList }>>();
+
+  async legacy(sql: Sql, claims: UserClaims) {
+    const [[key]] = await queryAsUser<[ListKey[]]>(sql, claims, keySql);
+    const { tier, list } = await this.listFor(sql, claims, key);
+    return { tier, list: list.legacy };
   }
-  if (used.size === 0) return { tier, list: template.unused };
-  const fragments = [...template.fragments];
-  for (const [index, { day, month }] of used) {
-    const row = template.rows[index];
-    fragments[index] = fragment(row, modelUsage(row, key, day, month));
+
+  /**
+   * The enhanced list with the caller's usage: the tier's template, with the fragments of the
+   * limited models the caller used in the current periods rendered again with their counters.
+   */
+  async enhanced(sql: Sql, claims: UserClaims) {
+    const [[key]] = await queryAsUser<[UsageKeyRow[]]>(sql, claims, usageKeySql);
+    const counts: [modelId: string, period: string, count: number][] = JSON.parse(key.usage);
+    const { tier, list } = await this.listFor(sql, claims, key);
+    const template = await enhancedTemplate(list, key);
+    const used = new Map<number, { day: number; month: number }>();
+    for (const [modelId, period, count] of counts) {
+      const index = template.limited.get(modelId);
+      if (index === undefined || count === 0) continue;
+      const entry = used.get(index) ?? { day: 0, month: 0 };
+      if (period === "day") entry.day = count;
+      else entry.month = count;
+      used.set(index, entry);
+    }
+    if (used.size === 0) return { tier, list: template.unused };
+    const fragments = [...template.fragments];
+    for (const [index, { day, month }] of used) {
+      const row = template.rows[index];
+      fragments[index] = fragment(row, modelUsage(row, key, day, month));
+    }
+    return { tier, list: await render(fragments, true) };
   }
-  return { tier, list: await render(fragments, true) };
+
+  /**
+   * The list of the key's tier: the cached one when it was read at the key's version and no
+   * listed sunset has passed by the key's clock, else read afresh (one read per tier and version
+   * at a time: a cold cache under load would otherwise read and render per request).
+   */
+  private async listFor(sql: Sql, claims: UserClaims, key: ListKey) {
+    const cached = this.byTier.get(key.tier);
+    if (cached?.version === key.version && key.now.getTime() < cached.expiresAt) {
+      return { tier: key.tier, list: cached };
+    }
+    const readKey = `${key.tier}:${key.version}`;
+    const pending = this.reads.get(readKey);
+    if (pending) {
+      // Read with another caller's claims: theirs is the same list only while their tier is ours.
+      const shared = await pending;
+      if (shared.tier === key.tier) return shared;
+    }
+    const read = this.read(sql, claims);
+    this.reads.set(readKey, read);
+    try {
+      return await read;
+    } finally {
+      if (this.reads.get(readKey) === read) this.reads.delete(readKey);
+    }
+  }
+
+  /** Reads and renders the caller's tier's list and keeps it unless a newer version is kept. */
+  private async read(sql: Sql, claims: UserClaims) {
+    const [rows] = await queryAsUser<[KeyAndListRow[]]>(sql, claims, keyAndListSql);
+    const key = rows[0];
+    const models = rows.filter((row): row is KeyAndListRow & AllowedModelRow =>
+      row.model_id !== null
+    );
+    const list: TierList = {
+      version: key.version,
+      expiresAt: earliestSunset(models),
+      rows: models,
+      legacy: await render(models.map((row) => row.model_id)),
+    };
+    const kept = this.byTier.get(key.tier);
+    if (kept === undefined || BigInt(kept.version) <= BigInt(list.version)) {
+      this.byTier.set(key.tier, list);
+    }
+    return { tier: key.tier, list };
+  }
 }
 
 function parseEnhanced(values: string[] | undefined): boolean {
@@ -325,29 +340,6 @@ function parseEnhanced(values: string[] | undefined): boolean {
   }
   throw new HttpError(400, "invalid_request", "`enhanced` must be `true` or `false`.");
 }
-
-const app = createApp("models");
-
-app.get("/", requireUser, async (c) => {
-  const enhanced = parseEnhanced(c.req.queries("enhanced"));
-  const { tier, list } = enhanced
-    ? await enhancedList(c.get("claims"))
-    : await legacyList(c.get("claims"));
-  const headers = {
-    "Content-Type": "application/json; charset=utf-8",
-    "Cache-Control": "private",
-    Vary: "Authorization",
-    ETag: list.etag,
-    "X-Enhanced-Mode": String(enhanced),
-    "X-Models-Count": String(list.count),
-    "X-User-Tier": tier,
-  };
-  if (matchesIfNoneMatch(c.req.header("if-none-match"), list.etag)) {
-    return new Response(null, { status: 304, headers });
-  }
-  return cachedBodyResponse(list, headers);
-});
-app.all("/", onlyAllow("GET"));
 
 const consumeSchema = z.strictObject({ model_id: modelIdSchema });
 
@@ -360,32 +352,61 @@ interface QuotaDecision {
   monthly: PeriodUsage | null;
 }
 
-/** Whole seconds until `resetsAt`, at least 1. */
-function secondsUntil(resetsAt: string): number {
-  return Math.max(1, Math.ceil((Date.parse(resetsAt) - Date.now()) / 1000));
+/** Whole seconds from `now` until `resetsAt`, at least 1. */
+function secondsUntil(resetsAt: string, now: number): number {
+  return Math.max(1, Math.ceil((Date.parse(resetsAt) - now) / 1000));
 }
 
-app.post("/consume", requireUser, async (c) => {
-  const { model_id } = validate(consumeSchema, await readJson(c), "body");
-  const [{ result }] = await asUser(
-    c.get("claims"),
-    (tx) =>
-      tx<{ result: QuotaDecision }[]>`
-      select public.consume_model_quota(${model_id}) as result`,
-  );
-  if (result.allowed) return c.json(result);
-  if (result.reason === "not_allowed") {
-    throw new HttpError(403, "forbidden", "Your subscription tier does not include this model.", {
-      details: result,
-    });
-  }
-  const blocking = result.reason === "monthly_limit_reached" ? result.monthly! : result.daily!;
-  const period = result.reason === "monthly_limit_reached" ? "monthly" : "daily";
-  throw new HttpError(429, "quota_exceeded", `The ${period} quota of this model is used up.`, {
-    details: result,
-    headers: { "Retry-After": String(secondsUntil(blocking.resets_at)) },
-  });
-});
-app.all("/consume", onlyAllow("POST"));
+export function createModelsApp(deps: AppDeps): Hono<AppEnv> {
+  const lists = new TierLists();
+  const app = createApp("models", deps);
 
-export default app;
+  app.get("/", requireUser, async (c) => {
+    const enhanced = parseEnhanced(c.req.queries("enhanced"));
+    const { sql } = depsOf(c);
+    const { tier, list } = enhanced
+      ? await lists.enhanced(sql, c.get("claims"))
+      : await lists.legacy(sql, c.get("claims"));
+    const headers = {
+      "Content-Type": "application/json; charset=utf-8",
+      "Cache-Control": "private",
+      Vary: "Authorization",
+      ETag: list.etag,
+      "X-Enhanced-Mode": String(enhanced),
+      "X-Models-Count": String(list.count),
+      "X-User-Tier": tier,
+    };
+    if (matchesIfNoneMatch(c.req.header("if-none-match"), list.etag)) {
+      return new Response(null, { status: 304, headers });
+    }
+    return cachedBodyResponse(list, headers);
+  });
+  app.all("/", onlyAllow("GET"));
+
+  app.post("/consume", requireUser, async (c) => {
+    const { model_id } = validate(consumeSchema, await readJson(c), "body");
+    const { sql, now } = depsOf(c);
+    const [{ result }] = await asUser(
+      sql,
+      c.get("claims"),
+      (tx) =>
+        tx<{ result: QuotaDecision }[]>`
+        select public.consume_model_quota(${model_id}) as result`,
+    );
+    if (result.allowed) return c.json(result);
+    if (result.reason === "not_allowed") {
+      throw new HttpError(403, "forbidden", "Your subscription tier does not include this model.", {
+        details: result,
+      });
+    }
+    const blocking = result.reason === "monthly_limit_reached" ? result.monthly! : result.daily!;
+    const period = result.reason === "monthly_limit_reached" ? "monthly" : "daily";
+    throw new HttpError(429, "quota_exceeded", `The ${period} quota of this model is used up.`, {
+      details: result,
+      headers: { "Retry-After": String(secondsUntil(blocking.resets_at, now())) },
+    });
+  });
+  app.all("/consume", onlyAllow("POST"));
+
+  return app;
+}
