@@ -185,6 +185,8 @@ const testStackSettings = {
   OPENROUTER_MAX_RETRIES: "2",
   OPENROUTER_RETRY_BASE_MS: "50",
   OPENROUTER_MAX_RETRY_AFTER_SECONDS: "5",
+  // Less than the 3 attempts of 1 s a hanging upstream would take: the budget tests need that.
+  OPENROUTER_TOTAL_BUDGET_MS: "2000",
 };
 for (const [key, value] of Object.entries(testStackSettings)) Deno.env.set(key, value);
 try {
