@@ -169,7 +169,14 @@ await check("lint", deno, ["lint"]);
 await check("type check", deno, ["task", "check"]);
 
 // STACK_NAME (with STACK_DB_PORT/STACK_API_PORT) runs a second suite beside the usual "test" stack.
-const config = stackConfig(Deno.env.get("STACK_NAME") ?? "test");
+const config = (() => {
+  try {
+    return stackConfig(Deno.env.get("STACK_NAME") ?? "test");
+  } catch (error) {
+    console.error(`[stack] ${error instanceof Error ? error.message : error}`);
+    Deno.exit(1);
+  }
+})();
 // The functions of the test stack fetch the catalog from the tests' fake OpenRouter, with short
 // timeouts and backoff so that failure scenarios run in seconds.
 const testStackSettings = {
@@ -178,6 +185,8 @@ const testStackSettings = {
   OPENROUTER_MAX_RETRIES: "2",
   OPENROUTER_RETRY_BASE_MS: "50",
   OPENROUTER_MAX_RETRY_AFTER_SECONDS: "5",
+  // Less than the 3 attempts of 1 s a hanging upstream would take: the budget tests need that.
+  OPENROUTER_TOTAL_BUDGET_MS: "2000",
 };
 for (const [key, value] of Object.entries(testStackSettings)) Deno.env.set(key, value);
 try {
@@ -211,7 +220,7 @@ try {
   );
   await denoTests({ STACK_NAME: config.name });
 } catch (error) {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(`[stack] ${error instanceof Error ? error.message : error}`);
   record("test stack", 0, 1);
 } finally {
   await stopStack(config);

@@ -49,9 +49,15 @@ const envSchema = z.object({
   ),
   OPENROUTER_API_KEY: optional(z.string()),
   /** Per-attempt time limit for one upstream request (connect, headers and body). */
-  OPENROUTER_TIMEOUT_MS: int(100, 120_000, 15_000),
+  OPENROUTER_TIMEOUT_MS: int(100, 120_000, 20_000),
   /** Retries after the first attempt, on network errors, timeouts, 429 and 5xx. */
-  OPENROUTER_MAX_RETRIES: int(0, 10, 3),
+  OPENROUTER_MAX_RETRIES: int(0, 10, 2),
+  /**
+   * The whole catalog fetch's time limit (every page, attempt and wait): no attempt starts after
+   * it and a running one is cut at it. A hosted function is killed at 150 s of wall clock (free
+   * plan); the default leaves the rest for the database and recording the run's outcome.
+   */
+  OPENROUTER_TOTAL_BUDGET_MS: int(1000, 120_000, 60_000),
   /** First backoff delay; doubled per retry, with jitter. */
   OPENROUTER_RETRY_BASE_MS: int(0, 60_000, 500),
   /** Longest Retry-After we honour; longer ones are cut to this. */
