@@ -48,7 +48,7 @@ interface CatalogState {
 }
 
 interface Rendered {
-  body: Uint8Array<ArrayBuffer>;
+  body: Uint8Array;
   etag: string;
   count: number;
   /** The body as text, kept for small bodies (see cachedBodyResponse). */
