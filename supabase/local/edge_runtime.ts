@@ -97,7 +97,7 @@ export class EdgeRuntime {
   readonly #workers = new Set<Worker>();
   readonly #current = new Map<string, Worker>();
   readonly #starting = new Map<string, Promise<Worker>>();
-  #retired = 0;
+  readonly #retired: Record<string, number> = {};
 
   constructor(
     readonly functions: string[],
@@ -174,10 +174,11 @@ export class EdgeRuntime {
     return new Response(body, { ...init, headers: upstream.headers });
   }
 
-  /** The workers alive now, and how many were retired so far. */
+  /** The workers alive now, and how many were retired so far, by reason. */
   status() {
     return {
-      retired: this.#retired,
+      runtime: this.#runId,
+      retired: { ...this.#retired },
       workers: [...this.#workers].map((w) => ({
         id: w.id,
         fn: w.fn,
@@ -340,7 +341,7 @@ export class EdgeRuntime {
   #retire(worker: Worker, reason: string, fields: Record<string, unknown> = {}) {
     if (worker.state !== "serving") return;
     worker.state = "retiring";
-    this.#retired++;
+    this.#retired[reason] = (this.#retired[reason] ?? 0) + 1;
     if (this.#current.get(worker.fn) === worker) this.#current.delete(worker.fn);
     log("info", "worker retired", {
       fn: worker.fn,
