@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import postgres from "postgres";
-import { repoRoot, stackConfig } from "../supabase/local/config.ts";
+import { repoRoot, type StackConfig, stackConfig } from "../supabase/local/config.ts";
 import { startStack, stopStack } from "../supabase/local/stack.ts";
 import { userToken } from "../tests/_helpers/jwt.ts";
 
@@ -109,9 +109,19 @@ async function writeDemoTokens(file: string, env: Record<string, string>) {
   );
 }
 
-const config = stackConfig();
-Deno.env.set("OPENROUTER_MODELS_URL", await chooseCatalogSource());
-const env = await startStack(config);
+/** Starts the stack, or ends the command with the one line that says what failed. */
+async function startOrExit(): Promise<{ config: StackConfig; env: Record<string, string> }> {
+  try {
+    const config = stackConfig();
+    Deno.env.set("OPENROUTER_MODELS_URL", await chooseCatalogSource());
+    return { config, env: await startStack(config) };
+  } catch (error) {
+    console.error(`[stack] ${error instanceof Error ? error.message : error}`);
+    Deno.exit(1);
+  }
+}
+
+const { config, env } = await startOrExit();
 try {
   await sync(env);
   await printTierSummary(env.SUPABASE_DB_URL);

@@ -3,6 +3,7 @@
 // Ends with one line `N passed, N failed` and a non-zero exit when anything failed.
 import { join } from "node:path";
 import { repoRoot, stackConfig } from "../supabase/local/config.ts";
+import { edgeDeno, edgeDenoEnv } from "../supabase/local/edge_runtime.ts";
 import { startStack, stopStack } from "../supabase/local/stack.ts";
 import { generateTypes, typesFile } from "./gen_types.ts";
 
@@ -167,9 +168,22 @@ const deno = Deno.execPath();
 await check("format", deno, ["fmt", "--check"]);
 await check("lint", deno, ["lint"]);
 await check("type check", deno, ["task", "check"]);
+await check(
+  "type check (edge runtime's Deno)",
+  edgeDeno,
+  ["check", "--no-lock", "supabase/functions"],
+  edgeDenoEnv(),
+);
 
 // STACK_NAME (with STACK_DB_PORT/STACK_API_PORT) runs a second suite beside the usual "test" stack.
-const config = stackConfig(Deno.env.get("STACK_NAME") ?? "test");
+const config = (() => {
+  try {
+    return stackConfig(Deno.env.get("STACK_NAME") ?? "test");
+  } catch (error) {
+    console.error(`[stack] ${error instanceof Error ? error.message : error}`);
+    Deno.exit(1);
+  }
+})();
 // The functions of the test stack fetch the catalog from the tests' fake OpenRouter, with short
 // timeouts and backoff so that failure scenarios run in seconds.
 const testStackSettings = {
@@ -178,6 +192,8 @@ const testStackSettings = {
   OPENROUTER_MAX_RETRIES: "2",
   OPENROUTER_RETRY_BASE_MS: "50",
   OPENROUTER_MAX_RETRY_AFTER_SECONDS: "5",
+  // Less than the 3 attempts of 1 s a hanging upstream would take: the budget tests need that.
+  OPENROUTER_TOTAL_BUDGET_MS: "2000",
 };
 for (const [key, value] of Object.entries(testStackSettings)) Deno.env.set(key, value);
 try {
@@ -211,7 +227,7 @@ try {
   );
   await denoTests({ STACK_NAME: config.name });
 } catch (error) {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(`[stack] ${error instanceof Error ? error.message : error}`);
   record("test stack", 0, 1);
 } finally {
   await stopStack(config);

@@ -11,6 +11,7 @@ import {
 import {
   type Behaviour,
   failWith,
+  hang,
   paginated,
   rateLimited,
   serveFixture,
@@ -25,6 +26,7 @@ const options = (url: string, extra: Partial<FetchOptions> = {}): FetchOptions =
   maxRetries: 2,
   retryBaseMs: 10,
   maxRetryAfterMs: 2000,
+  budgetMs: 30_000,
   ...extra,
 });
 
@@ -113,6 +115,58 @@ Deno.test("retries are bounded, back off, and honour Retry-After", async () => {
       }),
     ));
     assert.deepEqual(delays, [50], "a long Retry-After is capped");
+  });
+});
+
+/** Runs `fn` and says how long it took, in ms. */
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
+
+Deno.test("the budget stops retrying: no attempt starts after it", async () => {
+  await withFake(failWith(500), async (url, fake) => {
+    const elapsed = await timed(() =>
+      assert.rejects(
+        fetchCatalog(options(url, { maxRetries: 10, retryBaseMs: 100, budgetMs: 400 })),
+        (error) =>
+          error instanceof UpstreamError && /upstream budget of 400 ms/.test(error.message) &&
+          error.details.attempts === fake.requests.length,
+      )
+    );
+    assert.ok(fake.requests.length < 11, `${fake.requests.length} attempts, not all 11`);
+    assert.ok(elapsed < 600, `gave up within the budget, give or take a timer (${elapsed} ms)`);
+  });
+});
+
+Deno.test("the budget cuts a slow attempt short of its own timeout", async () => {
+  await withFake(hang(), async (url, fake) => {
+    const elapsed = await timed(() =>
+      assert.rejects(
+        fetchCatalog(options(url, { timeoutMs: 5000, maxRetries: 3, budgetMs: 300 })),
+        (error) =>
+          error instanceof UpstreamError &&
+          /before the upstream budget of 300 ms ran out/.test(error.message),
+      )
+    );
+    assert.equal(fake.requests.length, 1);
+    assert.ok(elapsed < 2000, `cut at the budget, not the 5 s timeout (${elapsed} ms)`);
+  });
+});
+
+Deno.test("a Retry-After longer than what the budget leaves ends the fetch at once", async () => {
+  await withFake(failWith(429, { "retry-after": "10" }), async (url, fake) => {
+    const elapsed = await timed(() =>
+      assert.rejects(
+        fetchCatalog(options(url, { maxRetryAfterMs: 60_000, budgetMs: 3000 })),
+        (error) =>
+          error instanceof UpstreamError && error.details.status === 429 &&
+          /leaves no time for another/.test(error.message),
+      )
+    );
+    assert.equal(fake.requests.length, 1);
+    assert.ok(elapsed < 3000, `did not wait out the budget (${elapsed} ms)`);
   });
 });
 

@@ -238,6 +238,26 @@ for (const failure of failures) {
   });
 }
 
+stackTest(
+  "an upstream that outlasts the budget: the run ends failed with the cause, within the budget",
+  async () => {
+    const logsBefore = await syncLogCount();
+    await withFakeOpenRouter(hang(), async () => {
+      const started = Date.now();
+      const response = await cronSync();
+      const elapsed = Date.now() - started;
+      assert.equal(response.status, 502, response.text);
+      assert.match(response.body.error.message, /upstream budget of 2000 ms/);
+      // The test stack's budget is 2 s; its three attempts of 1 s would take over 3 s.
+      assert.ok(elapsed < 3000, `answered at the budget (${elapsed} ms)`);
+    });
+    assert.equal(await syncLogCount(), logsBefore + 1);
+    const log = await syncLog();
+    assert.equal(log.sync_status, "failed");
+    assert.match(log.error_message, /upstream budget of 2000 ms/);
+  },
+);
+
 stackTest("an empty `data` is refused (409 integrity_gate), the catalog untouched", async () => {
   const admin = await withCatalog("2025-12-02");
   try {

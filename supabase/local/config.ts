@@ -8,7 +8,6 @@ export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export interface StackConfig {
   name: string;
   dir: string;
-  dataDir: string;
   envFile: string;
   dbPort: number;
   apiPort: number;
@@ -41,7 +40,6 @@ export function stackConfig(name = Deno.env.get("STACK_NAME") ?? "dev"): StackCo
   return {
     name,
     dir,
-    dataDir: join(dir, "pgdata"),
     envFile: join(dir, "stack.env"),
     dbPort: portFromEnv("STACK_DB_PORT", ports.db),
     apiPort: portFromEnv("STACK_API_PORT", ports.api),

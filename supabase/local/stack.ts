@@ -1,11 +1,20 @@
 // The docker-free local stack: a throwaway PostgreSQL cluster with the Supabase compatibility
 // layer, our migrations applied by the real Supabase CLI, the edge functions served at
-// /functions/v1/<name>, and the pg_net stand-in's worker.
+// /functions/v1/<name> by a stand-in for the edge runtime, and the pg_net stand-in's worker.
 // Usage: deno run -A supabase/local/stack.ts start [--fresh] | status | stop [--reset]
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { localJwtSecret } from "../functions/_shared/env.ts";
+import {
+  chooseClusterDir,
+  type ClusterPlace,
+  clusterPlace,
+  recordClusterDir,
+  recordedClusterDir,
+  sharedClustersDir,
+} from "./cluster_place.ts";
 import { parseEnv, repoRoot, type StackConfig, stackConfig } from "./config.ts";
+import { CommandError, StackError, step, stepFailed } from "./start_failure.ts";
 
 const pgBin = "/usr/lib/postgresql/15/bin";
 const supabaseCli = join(repoRoot, "tools/node_modules/.bin/supabase");
@@ -30,19 +39,19 @@ async function run(
   opts: { asPostgres?: boolean; env?: Record<string, string>; cwd?: string; quiet?: boolean } = {},
 ): Promise<string> {
   // PostgreSQL refuses to run as root: when we are root, its tools run as the `postgres` user.
-  const argv = opts.asPostgres && isRoot ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd;
+  // It starts in / since the checkout may be a folder it cannot enter.
+  const asPostgres = opts.asPostgres && isRoot;
+  const argv = asPostgres ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd;
   const out = await new Deno.Command(argv[0], {
     args: argv.slice(1),
-    cwd: opts.cwd ?? repoRoot,
+    cwd: opts.cwd ?? (asPostgres ? "/" : repoRoot),
     env: opts.env,
     stdout: "piped",
     stderr: "piped",
   }).output();
   const stdout = new TextDecoder().decode(out.stdout);
   const stderr = new TextDecoder().decode(out.stderr);
-  if (!out.success) {
-    throw new Error(`${cmd.join(" ")} failed (exit ${out.code}):\n${stderr || stdout}`);
-  }
+  if (!out.success) throw new CommandError(cmd.join(" "), out.code, stderr || stdout);
   return stdout;
 }
 
@@ -165,24 +174,53 @@ async function stackEnv(config: StackConfig): Promise<Record<string, string>> {
   };
 }
 
-async function initCluster(config: StackConfig) {
-  log(`creating a PostgreSQL 15 cluster in ${config.dataDir}`);
-  await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const pwfile = join(config.dir, "pwfile");
-  await Deno.writeTextFile(pwfile, `${dbPassword}\n`);
-  if (isRoot) await run(["chown", "-R", "postgres:postgres", config.dir]);
-  await run([
-    `${pgBin}/initdb`,
-    "-D",
-    config.dataDir,
-    "-U",
-    "supabase_admin",
-    "--auth=scram-sha-256",
-    `--pwfile=${pwfile}`,
-    "-E",
-    "UTF8",
-    "--locale=C.UTF-8",
-  ], { asPostgres: true });
+async function postgresCanEnter(dir: string): Promise<boolean> {
+  const out = await new Deno.Command("runuser", {
+    args: ["-u", "postgres", "--", "test", "-x", dir],
+    cwd: "/",
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return out.success;
+}
+
+/** /var/tmp/model-access, which only root may write: it holds clusters' folders by name. */
+async function makeSharedClustersDir() {
+  await Deno.mkdir(sharedClustersDir, { recursive: true });
+  const info = await Deno.lstat(sharedClustersDir);
+  if (!info.isDirectory || info.uid !== 0) {
+    throw new StackError(
+      `${sharedClustersDir} is not a directory owned by root; remove it and start again`,
+    );
+  }
+  await Deno.chmod(sharedClustersDir, 0o755);
+}
+
+async function initCluster(config: StackConfig, place: ClusterPlace) {
+  log(`creating a PostgreSQL 15 cluster in ${place.dataDir}`);
+  if (place.dir !== config.dir) await makeSharedClustersDir();
+  await Deno.remove(place.dataDir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(place.dataDir, { recursive: true, mode: 0o700 });
+  const pwfile = join(place.dir, "pwfile");
+  await Deno.writeTextFile(pwfile, `${dbPassword}\n`, { mode: 0o600 });
+  if (isRoot) await run(["chown", "-R", "postgres:postgres", place.dir]);
+  await step(
+    "initdb",
+    `check that the postgres user can write ${place.dir}, or delete it and start again`,
+    () =>
+      run([
+        `${pgBin}/initdb`,
+        "-D",
+        place.dataDir,
+        "-U",
+        "supabase_admin",
+        "--auth=scram-sha-256",
+        `--pwfile=${pwfile}`,
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+      ], { asPostgres: true }),
+  );
   await Deno.remove(pwfile);
   // A throwaway cluster: durability off for speed; pg_cron preloaded and running jobs in
   // background workers (no libpq login needed), as on Supabase.
@@ -194,30 +232,31 @@ async function initCluster(config: StackConfig) {
     "cron.database_name = 'postgres'",
     "cron.use_background_workers = on",
     "max_worker_processes = 32",
-    "max_connections = 200",
+    "max_connections = 60",
     "fsync = off",
     "synchronous_commit = off",
     "full_page_writes = off",
     "log_line_prefix = '%m [%p] %u@%d '",
   ];
-  const conf = join(config.dataDir, "postgresql.conf");
+  const conf = join(place.dataDir, "postgresql.conf");
   await Deno.writeTextFile(conf, `\n# model-access local stack\n${settings.join("\n")}\n`, {
     append: true,
   });
 }
 
-async function startPostgres(config: StackConfig) {
-  await run([
-    `${pgBin}/pg_ctl`,
-    "-D",
-    config.dataDir,
-    "-l",
-    join(config.dir, "postgres.log"),
-    "-w",
-    "-t",
-    "60",
-    "start",
-  ], { asPostgres: true });
+async function startPostgres(place: ClusterPlace) {
+  await step("starting PostgreSQL", `see ${place.logFile}`, () =>
+    run([
+      `${pgBin}/pg_ctl`,
+      "-D",
+      place.dataDir,
+      "-l",
+      place.logFile,
+      "-w",
+      "-t",
+      "60",
+      "start",
+    ], { asPostgres: true }));
 }
 
 async function psqlFile(
@@ -238,16 +277,7 @@ async function psqlFile(
   ]);
 }
 
-/**
- * The hosted edge runtime runs each function in an isolate limited to 256 MB, and V8 sizes the
- * heap of such an isolate from that limit (young generation included: about 2 MB semi-spaces).
- * The local gateway runs with the same limits, so that its memory behaves like a function's there
- * rather than like a process V8 lets grow on a machine with many free gigabytes.
- */
-const isolateHeapFlags = "--max-old-space-size=256,--max-semi-space-size=2";
-
 /** Starts a background process detached from this one; returns its pid. */
-
 async function spawnDetached(
   name: string,
   config: StackConfig,
@@ -278,61 +308,115 @@ async function waitForHttp(url: string, pid: number, logFile: string) {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  const tail = await Deno.readTextFile(logFile).catch(() => "");
-  throw new Error(
-    `${url} did not come up; last log lines:\n${tail.split("\n").slice(-20).join("\n")}`,
-  );
+  throw new StackError(`${url} did not come up within 30 s; see ${logFile}`);
 }
 
 async function isRunning(config: StackConfig): Promise<boolean> {
-  return (await exists(join(config.dataDir, "postmaster.pid"))) &&
-    (await readPid(join(config.dataDir, "postmaster.pid"))) !== undefined;
+  const { dataDir } = clusterPlace(await recordedClusterDir(config));
+  return (await readPid(join(dataDir, "postmaster.pid"))) !== undefined;
 }
 
-export async function startStack(config = stackConfig(), opts: { fresh?: boolean } = {}) {
-  if (await isRunning(config)) {
-    log(`the "${config.name}" stack is already running; \`deno task stack:status\` shows it.`);
-    return parseEnv(await Deno.readTextFile(config.envFile));
-  }
-  if (opts.fresh) await Deno.remove(config.dir, { recursive: true }).catch(() => {});
+/** The stack's data: its folder and, when the cluster lives elsewhere, the cluster's folder. */
+async function removeStackData(config: StackConfig) {
+  const clusterDir = await recordedClusterDir(config);
+  if (clusterDir !== config.dir) await Deno.remove(clusterDir, { recursive: true }).catch(() => {});
+  await Deno.remove(config.dir, { recursive: true }).catch(() => {});
+}
+
+/**
+ * Starts the stack's PostgreSQL cluster, creating it first if there is none (where the `postgres`
+ * user can reach it, see cluster_place.ts). `created` tells whether it is new.
+ */
+export async function startCluster(
+  config: StackConfig,
+  opts: { fresh?: boolean } = {},
+): Promise<{ created: boolean; place: ClusterPlace }> {
+  if (opts.fresh) await removeStackData(config);
   for (const port of [config.dbPort, config.apiPort]) {
     if (portInUse(port)) {
-      throw new Error(
+      throw new StackError(
         `port ${port} on 127.0.0.1 is taken by another program; stop it or set STACK_DB_PORT / STACK_API_PORT.`,
       );
     }
   }
-  await Deno.mkdir(config.dir, { recursive: true });
-  const created = !(await exists(join(config.dataDir, "PG_VERSION")));
-  if (created) await initCluster(config);
-  await startPostgres(config);
-  log(`PostgreSQL listening on 127.0.0.1:${config.dbPort}`);
+  await step(
+    `creating ${config.dir}`,
+    "check that the checkout is writable",
+    () => Deno.mkdir(config.dir, { recursive: true }),
+  );
+  let place = clusterPlace(await recordedClusterDir(config));
+  const created = !(await exists(join(place.dataDir, "PG_VERSION")));
   if (created) {
-    await psqlFile(config, join(repoRoot, "supabase/local/compat.sql"));
+    place = clusterPlace(chooseClusterDir(config, !isRoot || await postgresCanEnter(config.dir)));
+    await recordClusterDir(config, place.dir);
+    await initCluster(config, place);
+  }
+  await startPostgres(place);
+  log(`PostgreSQL listening on 127.0.0.1:${config.dbPort}`);
+  return { created, place };
+}
+
+export async function startStack(config = stackConfig(), opts: { fresh?: boolean } = {}) {
+  try {
+    return await startServices(config, opts);
+  } catch (error) {
+    // A half-started stack is of no use and would pass for running on the next start.
+    await stopStack(config, { quiet: true }).catch(() => {});
+    throw stepFailed(
+      `starting the "${config.name}" stack`,
+      error,
+      "`deno task stack:stop --reset` and start again",
+    );
+  }
+}
+
+async function startServices(config: StackConfig, opts: { fresh?: boolean }) {
+  if (await isRunning(config)) {
+    log(`the "${config.name}" stack is already running; \`deno task stack:status\` shows it.`);
+    return parseEnv(await Deno.readTextFile(config.envFile));
+  }
+  const { created, place } = await startCluster(config, opts);
+  if (created) {
+    await step(
+      "loading supabase/local/compat.sql",
+      `see ${place.logFile}`,
+      () => psqlFile(config, join(repoRoot, "supabase/local/compat.sql")),
+    );
     log("loaded the Supabase compatibility layer (supabase/local/compat.sql)");
   }
 
   const env = await stackEnv(config);
   log("applying supabase/migrations and seed.sql with the Supabase CLI");
-  await run([
-    supabaseCli,
-    "db",
-    "push",
-    `--db-url=${env.SUPABASE_DB_URL}`,
-    "--include-seed",
-    "--yes",
-  ]);
-  await psqlFile(config, join(repoRoot, "supabase/local/vault_secrets.sql"), {
-    user: "postgres",
-    vars: { project_url: env.SUPABASE_URL, sync_models_secret: env.CRON_SECRET },
-  });
+  await step(
+    "applying the migrations (supabase db push)",
+    "fix that statement in supabase/migrations or supabase/seed.sql and start again",
+    () =>
+      run([
+        supabaseCli,
+        "db",
+        "push",
+        `--db-url=${env.SUPABASE_DB_URL}`,
+        "--include-seed",
+        "--yes",
+      ]),
+  );
+  await step(
+    "storing the Vault secrets",
+    `see ${place.logFile}`,
+    () =>
+      psqlFile(config, join(repoRoot, "supabase/local/vault_secrets.sql"), {
+        user: "postgres",
+        vars: { project_url: env.SUPABASE_URL, sync_models_secret: env.CRON_SECRET },
+      }),
+  );
 
   const childEnv = { ...Deno.env.toObject(), ...env, STACK_API_PORT: String(config.apiPort) };
+  // The gateway starts each function's workers; they stay in its process group.
   const gatewayPid = await spawnDetached(
     "functions",
     config,
-    ["run", "-A", `--v8-flags=${isolateHeapFlags}`, join(repoRoot, "supabase/local/gateway.ts")],
-    childEnv,
+    ["run", "-A", join(repoRoot, "supabase/local/gateway.ts")],
+    { ...childEnv, EDGE_LOG_DIR: config.dir },
   );
   await spawnDetached(
     "net-worker",
@@ -344,18 +428,18 @@ export async function startStack(config = stackConfig(), opts: { fresh?: boolean
 
   const lines = Object.entries(env).map(([k, v]) => `${k}='${v}'`);
   await Deno.writeTextFile(config.envFile, `${lines.join("\n")}\n`, { mode: 0o600 });
-  printStatus(config, env);
+  printStatus(config, env, place);
   return env;
 }
 
-function printStatus(config: StackConfig, env: Record<string, string>) {
+function printStatus(config: StackConfig, env: Record<string, string>, place: ClusterPlace) {
   console.log(
     [
       `The "${config.name}" stack is running.`,
       `  Functions:  ${env.FUNCTIONS_URL}/<name>`,
       `  Database:   ${env.SUPABASE_DB_URL}`,
       `  Env file:   ${config.envFile}  (all keys and secrets; \`deno task stack:status\`)`,
-      `  Logs:       ${config.dir}/{postgres,functions,net-worker}.log`,
+      `  Logs:       ${config.dir}/{functions,functions-<name>,net-worker}.log, ${place.logFile}`,
     ].join("\n"),
   );
 }
@@ -365,7 +449,10 @@ export async function stackStatus(config = stackConfig()): Promise<string | unde
   return await Deno.readTextFile(config.envFile).catch(() => undefined);
 }
 
-export async function stopStack(config = stackConfig(), opts: { reset?: boolean } = {}) {
+export async function stopStack(
+  config = stackConfig(),
+  opts: { reset?: boolean; quiet?: boolean } = {},
+) {
   for (const name of ["functions", "net-worker"]) {
     const pid = await readPid(join(config.dir, `${name}.pid`));
     if (pid !== undefined) {
@@ -379,12 +466,14 @@ export async function stopStack(config = stackConfig(), opts: { reset?: boolean 
     await Deno.remove(join(config.dir, `${name}.pid`)).catch(() => {});
   }
   if (await isRunning(config)) {
-    await run([`${pgBin}/pg_ctl`, "-D", config.dataDir, "-m", "fast", "-w", "stop"], {
+    const { dataDir } = clusterPlace(await recordedClusterDir(config));
+    await run([`${pgBin}/pg_ctl`, "-D", dataDir, "-m", "fast", "-w", "stop"], {
       asPostgres: true,
     });
   }
   await Deno.remove(config.envFile).catch(() => {});
-  if (opts.reset) await Deno.remove(config.dir, { recursive: true }).catch(() => {});
+  if (opts.reset) await removeStackData(config);
+  if (opts.quiet) return;
   log(`the "${config.name}" stack is stopped${opts.reset ? " and its data removed" : ""}.`);
 }
 

@@ -1,8 +1,9 @@
-// Postgres access with postgres.js over SUPABASE_DB_URL: one small pool per isolate (index.ts
-// creates it; it connects on first use), `prepare: false` so it works behind Supabase's
-// transaction pooler. The helpers take the pool they run on. Work runs in a transaction with the
-// role and `request.jwt.claims` set locally, exactly as PostgREST does, so RLS, grants and
-// auth.uid() apply to it as to any Data API call.
+// Postgres access with postgres.js over DB_POOL_URL (SUPABASE_DB_URL by default): one small pool
+// per isolate (index.ts creates it; it connects on first use), `prepare: false` so it works behind
+// Supabase's transaction pooler, its connections closed when idle (an isolate waiting to be retired
+// holds none). The helpers take the pool they run on. Work runs in a transaction with the role and
+// `request.jwt.claims` set locally, exactly as PostgREST does, so RLS, grants and auth.uid() apply
+// to it as to any Data API call.
 import postgres from "postgres";
 import type { UserClaims } from "./auth.ts";
 import type { Env } from "./env.ts";
@@ -10,12 +11,18 @@ import type { Env } from "./env.ts";
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
 
+/** Seconds an unused connection stays open: a burst's connections are not kept for the next. */
+const idleTimeoutSeconds = 15;
+/** A connection is replaced after this many seconds, even when busy, so none lives for long. */
+const maxLifetimeSeconds = 5 * 60;
+
 /** The isolate's pool, as the service's own login role. */
 export function connect(env: Env): Sql {
-  return postgres(env.SUPABASE_DB_URL, {
+  return postgres(env.DB_POOL_URL ?? env.SUPABASE_DB_URL, {
     prepare: false,
     max: env.DB_POOL_MAX,
-    idle_timeout: 30,
+    idle_timeout: idleTimeoutSeconds,
+    max_lifetime: maxLifetimeSeconds,
     connect_timeout: 10,
     onnotice: () => {},
     connection: { application_name: "model-access-functions" },

@@ -28,8 +28,9 @@ export function platformDeps(vars: Record<string, string | undefined>): AppDeps 
   try {
     sql = connect(env);
   } catch {
-    // postgres.js parses the URL at once: a malformed one must not crash the isolate at boot.
-    return misconfigured(["SUPABASE_DB_URL: is not a valid connection string"]);
+    // postgres.js parses the pool's URL at once: a malformed one must not crash the isolate at boot.
+    const variable = env.DB_POOL_URL === undefined ? "SUPABASE_DB_URL" : "DB_POOL_URL";
+    return misconfigured([`${variable}: is not a valid connection string`]);
   }
   return { env, sql, now: Date.now };
 }

@@ -50,17 +50,28 @@ const envSchema = z.object({
   ),
   OPENROUTER_API_KEY: optional(z.string()),
   /** Per-attempt time limit for one upstream request (connect, headers and body). */
-  OPENROUTER_TIMEOUT_MS: int(100, 120_000, 15_000),
+  OPENROUTER_TIMEOUT_MS: int(100, 120_000, 20_000),
   /** Retries after the first attempt, on network errors, timeouts, 429 and 5xx. */
-  OPENROUTER_MAX_RETRIES: int(0, 10, 3),
+  OPENROUTER_MAX_RETRIES: int(0, 10, 2),
+  /**
+   * The whole catalog fetch's time limit (every page, attempt and wait): no attempt starts after
+   * it and a running one is cut at it. A hosted function is killed at 150 s of wall clock (free
+   * plan); the default leaves the rest for the database and recording the run's outcome.
+   */
+  OPENROUTER_TOTAL_BUDGET_MS: int(1000, 120_000, 60_000),
   /** First backoff delay; doubled per retry, with jitter. */
   OPENROUTER_RETRY_BASE_MS: int(0, 60_000, 500),
   /** Longest Retry-After we honour; longer ones are cut to this. */
   OPENROUTER_MAX_RETRY_AFTER_SECONDS: int(0, 600, 30),
   /** Minimum time between two manual (admin) syncs unless ?force=true. */
   ADMIN_SYNC_COOLDOWN_SECONDS: int(0, 86_400, 300),
-  /** postgres.js pool size per isolate. */
-  DB_POOL_MAX: int(1, 50, 4),
+  /**
+   * Where each isolate's pool connects: SUPABASE_DB_URL when unset. Point it at Supavisor's
+   * transaction pooler (port 6543) to share few database connections among many isolates.
+   */
+  DB_POOL_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")),
+  /** postgres.js pool size per isolate; see "Connection budget" in docs/FUNCTIONS.md. */
+  DB_POOL_MAX: int(1, 50, 2),
 });
 
 export type Env = z.infer<typeof envSchema>;

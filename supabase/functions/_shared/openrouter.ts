@@ -1,6 +1,7 @@
 // Fetches OpenRouter's model catalog: a time limit per attempt, bounded retries with exponential
-// backoff (jittered) on network errors, timeouts, 429 and 5xx, honouring Retry-After; follows
-// `links.next` pagination; reads file:// URLs from disk so a local stack can sync offline.
+// backoff (jittered) on network errors, timeouts, 429 and 5xx, honouring Retry-After, all within
+// one time budget for the whole fetch; follows `links.next` pagination; reads file:// URLs from
+// disk so a local stack can sync offline.
 // The response is validated with zod schemas that tolerate drift: unknown fields are kept and
 // passed on, known fields are type-checked, and a record that fails is skipped and counted.
 import { fileURLToPath } from "node:url";
@@ -47,6 +48,11 @@ export interface FetchOptions {
   maxRetries: number;
   retryBaseMs: number;
   maxRetryAfterMs: number;
+  /**
+   * The whole fetch's time limit, every page, attempt and wait included: no attempt starts after
+   * it, a running one is cut at it, and a wait that would outlast it ends the fetch at once.
+   */
+  budgetMs: number;
   /** Guard against a pagination loop. */
   maxPages?: number;
   onRetry?: (info: { url: string; attempt: number; delayMs: number; reason: string }) => void;
@@ -104,7 +110,19 @@ function backoff(options: FetchOptions, attempt: number, retryAfterMs?: number):
   return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
 }
 
-async function readOnce(url: URL, options: FetchOptions): Promise<{ text: string }> {
+/** When the budget of one fetchCatalog call runs out (performance.now() time). */
+interface Budget {
+  ms: number;
+  deadline: number;
+}
+
+const remaining = (budget: Budget) => budget.deadline - performance.now();
+
+async function readOnce(
+  url: URL,
+  options: FetchOptions,
+  budget: Budget,
+): Promise<{ text: string }> {
   if (url.protocol === "file:") {
     try {
       return { text: await Deno.readTextFile(fileURLToPath(url)) };
@@ -118,8 +136,9 @@ async function readOnce(url: URL, options: FetchOptions): Promise<{ text: string
   const headers: Record<string, string> = { accept: "application/json" };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
   let response: Response;
+  const cutByBudget = remaining(budget) < options.timeoutMs;
   try {
-    const signal = AbortSignal.timeout(options.timeoutMs);
+    const signal = AbortSignal.timeout(Math.max(0, Math.min(options.timeoutMs, remaining(budget))));
     response = await fetch(url, { headers, signal });
     if (response.status === 429 || response.status >= 500) {
       await response.body?.cancel();
@@ -143,18 +162,32 @@ async function readOnce(url: URL, options: FetchOptions): Promise<{ text: string
     if (error instanceof RetryableError || error instanceof UpstreamError) throw error;
     const name = (error as Error).name;
     if (name === "TimeoutError" || name === "AbortError") {
-      throw new RetryableError(`no complete answer within ${options.timeoutMs} ms`);
+      throw new RetryableError(
+        cutByBudget
+          ? `no complete answer before the upstream budget of ${budget.ms} ms ran out`
+          : `no complete answer within ${options.timeoutMs} ms`,
+      );
     }
     throw new RetryableError(`network error: ${(error as Error).message}`);
   }
 }
 
-async function fetchPage(url: URL, options: FetchOptions): Promise<z.infer<typeof pageSchema>> {
+async function fetchPage(
+  url: URL,
+  options: FetchOptions,
+  budget: Budget,
+): Promise<z.infer<typeof pageSchema>> {
   let attempt = 0;
   for (;;) {
+    if (remaining(budget) <= 0) {
+      throw new UpstreamError(`the upstream budget of ${budget.ms} ms ran out before ${url.href}`, {
+        url: url.href,
+        attempts: attempt,
+      });
+    }
     let text: string;
     try {
-      ({ text } = await readOnce(url, options));
+      ({ text } = await readOnce(url, options, budget));
     } catch (error) {
       if (error instanceof UpstreamError) {
         throw new UpstreamError(error.message, { ...error.details, attempts: attempt + 1 });
@@ -168,6 +201,14 @@ async function fetchPage(url: URL, options: FetchOptions): Promise<z.infer<typeo
         });
       }
       const delayMs = backoff(options, attempt, retryable.retryAfterMs);
+      if (delayMs >= remaining(budget)) {
+        throw new UpstreamError(
+          `${retryable.message} (after ${
+            attempt + 1
+          } attempts; the upstream budget of ${budget.ms} ms leaves no time for another)`,
+          { url: url.href, attempts: attempt + 1, status: retryable.status },
+        );
+      }
       options.onRetry?.({
         url: url.href,
         attempt: attempt + 1,
@@ -219,6 +260,7 @@ export async function fetchCatalog(options: FetchOptions): Promise<Catalog> {
     fetchMs: 0,
     validateMs: 0,
   };
+  const budget = { ms: options.budgetMs, deadline: performance.now() + options.budgetMs };
   const seenUrls = new Set<string>();
   let next: URL | undefined = first;
   while (next) {
@@ -227,7 +269,7 @@ export async function fetchCatalog(options: FetchOptions): Promise<Catalog> {
     }
     seenUrls.add(next.href);
     const fetchStart = performance.now();
-    const page = await fetchPage(next, options);
+    const page = await fetchPage(next, options, budget);
     const validateStart = performance.now();
     catalog.fetchMs += validateStart - fetchStart;
     catalog.pages++;

@@ -54,6 +54,7 @@ export async function syncCatalog(options: SyncOptions): Promise<SyncResult> {
       maxRetries: env.OPENROUTER_MAX_RETRIES,
       retryBaseMs: env.OPENROUTER_RETRY_BASE_MS,
       maxRetryAfterMs: env.OPENROUTER_MAX_RETRY_AFTER_SECONDS * 1000,
+      budgetMs: env.OPENROUTER_TOTAL_BUDGET_MS,
       onRetry: (info) => log.warn("retrying the OpenRouter request", info),
     });
   } catch (error) {
