@@ -228,6 +228,33 @@ create trigger set_updated_at
   for each row
   execute function private.set_model_access_updated_at();
 
+-- What a valid price is, for the sync's parser and for anything else that takes a price: a
+-- decimal string or JSON number of at most 40 characters with an exponent of at most two digits.
+-- OpenRouter writes up to about 20 ("0.0000000799999993", "-1" for routers); the bounds keep a
+-- hostile value from overflowing numeric ("0." and 16,400 digits) and failing a run.
+create function private.parse_price(price text)
+returns numeric
+language sql
+immutable
+strict
+parallel safe
+security invoker
+set search_path = ''
+as $$
+  select case
+    when length(parse_price.price) <= 40
+      and parse_price.price ~ '^\s*-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$'
+      then parse_price.price::numeric
+  end;
+$$;
+
+comment on function private.parse_price(text) is
+  'The price a text holds (a decimal of at most 40 characters, exponent of at most two digits), or '
+  'null if it is not a valid price. The one definition of a valid price.';
+
+revoke execute on function private.parse_price(text) from public, anon, authenticated, service_role;
+grant execute on function private.parse_price(text) to authenticated, service_role;
+
 -- Invoker: must see the caller's role (current_user), which a definer function would hide.
 create function private.can_manage_catalog()
 returns boolean

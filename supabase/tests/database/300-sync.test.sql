@@ -74,14 +74,14 @@ delete from public.model_sync_log;
 -- Who may sync ----------------------------------------------------------------------------------
 select ok(
   not has_function_privilege(
-    'anon', 'public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)', 'execute'
+    'anon', 'public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)', 'execute'
   )
   and has_function_privilege(
-    'authenticated', 'public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)',
+    'authenticated', 'public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)',
     'execute'
   )
   and has_function_privilege(
-    'service_role', 'public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)',
+    'service_role', 'public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)',
     'execute'
   )
   and not has_function_privilege('anon', 'public.log_sync_failure(text, text, jsonb, bigint)', 'execute')
@@ -127,7 +127,7 @@ select throws_ok(
     'select public.sync_openrouter_models(%L::jsonb, %L, false, false, 1.5)',
     jsonb_build_array(tests.catalog_model('t/x')), 'cron'
   ),
-  '22023', 'sync_openrouter_models: max_inactive_share must be between 0 and 1',
+  '22023', 'sync_openrouter_models: max_inactive_share and max_new_visible_share must be between 0 and 1',
   'max_inactive_share must be between 0 and 1'
 );
 
@@ -502,7 +502,6 @@ select jsonb_build_object(
     'prompt', '0.0000012345678901234567',
     'completion', '-1',
     'request', 0.5,
-    'image', jsonb_build_object('per', 'megapixel'),
     'web_search', null,
     'internal_reasoning', '1e-7',
     'brand_new_price', '0.000000000000000000000001'
