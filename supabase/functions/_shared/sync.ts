@@ -29,9 +29,9 @@ function upstreamSummary(catalog: Catalog) {
   return {
     pages: catalog.pages,
     received: catalog.received,
-    valid: catalog.models.length,
-    skipped_invalid: catalog.skippedCount,
-    skipped: catalog.skipped,
+    sent: catalog.models.length,
+    sanitized: catalog.sanitized,
+    not_sent: catalog.skipped.slice(0, 20),
   };
 }
 
@@ -72,23 +72,43 @@ export async function syncCatalog(options: SyncOptions): Promise<SyncResult> {
       details: { attempts, status },
     });
   }
-  if (catalog.skippedCount > 0) {
-    log.warn("skipped invalid catalog records", {
-      count: catalog.skippedCount,
-      sample: catalog.skipped,
+  const databaseStart = performance.now();
+  // The database judges every record (private.parse_catalog_records); it is told which records
+  // could not be sent and how many were cleaned, so that its counts cover them.
+  const envelope = { data: catalog.models, skipped: catalog.skipped, sanitized: catalog.sanitized };
+  let result: SyncResult;
+  try {
+    [{ result }] = await options.run((tx) =>
+      tx<{ result: SyncResult }[]>`
+        select public.sync_openrouter_models(
+          ${tx.json(envelope as unknown as JSONValue)},
+          ${options.triggeredBy},
+          ${options.force},
+          ${options.dryRun},
+          sync_log_id => ${syncLogId}
+        ) as result`
+    );
+  } catch (error) {
+    // The call itself failed (connection lost, the database refused the payload): the run must
+    // not stay `running`. A no-op if the database already ended it.
+    if (syncLogId !== null) {
+      await options.run((tx) =>
+        tx`select public.log_sync_failure(${options.triggeredBy}, ${(error as Error).message}, ${
+          tx.json({ error: "sync_failed" })
+        }, ${syncLogId})`
+      ).catch((logError) =>
+        log.error("could not mark the sync run failed", { error: String(logError) })
+      );
+    }
+    throw error;
+  }
+  if (Number(result.skipped_invalid) > 0 || catalog.sanitized > 0) {
+    log.warn("skipped or cleaned catalog records", {
+      skipped: result.skipped_invalid,
+      reasons: result.skipped_reasons,
+      sanitized: catalog.sanitized,
     });
   }
-  const databaseStart = performance.now();
-  const [{ result }] = await options.run((tx) =>
-    tx<{ result: SyncResult }[]>`
-      select public.sync_openrouter_models(
-        ${tx.json(catalog.models as unknown as JSONValue)},
-        ${options.triggeredBy},
-        ${options.force},
-        ${options.dryRun},
-        sync_log_id => ${syncLogId}
-      ) as result`
-  );
   const round = (ms: number) => Math.round(ms * 10) / 10;
   const summary = {
     ...result,
