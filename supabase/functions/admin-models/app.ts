@@ -1,6 +1,7 @@
 // /functions/v1/admin-models: catalog management for admins (profiles.is_admin). Every operation
 // runs as the admin user, so the database's RLS, function checks and audit trigger see who it is.
-//   GET    /admin-models                 list with filters, paging and total count
+//   GET    /admin-models                 list with filters (status, tier, provider, q,
+//                                        output_modality), paging and total count
 //   PATCH  /admin-models                 bulk change { model_ids, changes }, all or nothing
 //   POST   /admin-models/sync            manual sync (?dry_run=true, ?force=true)
 //   GET    /admin-models/sync-log        recent sync runs, newest first
@@ -22,6 +23,7 @@ import { asUser, type Tx } from "../_shared/db.ts";
 import { getEnv } from "../_shared/env.ts";
 import { HttpError, notFound } from "../_shared/errors.ts";
 import { type AppContext, createApp, onlyAllow, readJson, validate } from "../_shared/http.ts";
+import { outputModalitySchema } from "../_shared/modality.ts";
 import { modelIdSchema } from "../_shared/model_id.ts";
 import { syncCatalog } from "../_shared/sync.ts";
 
@@ -36,6 +38,7 @@ const listQuerySchema = z.strictObject({
   q: z.string().min(1).max(200).optional(),
   provider: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._~-]*$/, "must be a provider id").max(100)
     .optional(),
+  output_modality: outputModalitySchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
@@ -326,6 +329,7 @@ app.get("/", async (c) => {
       ${query.status ? tx`and m.status = ${query.status}` : tx``}
       ${query.tier ? tx`and ${tierCondition(tx, query.tier)}` : tx``}
       ${query.provider ? tx`and starts_with(m.model_id, ${`${query.provider}/`})` : tx``}
+      ${query.output_modality ? tx`and ${query.output_modality} = any(m.output_modalities)` : tx``}
       ${
       query.q
         ? tx`and (m.model_id ilike ${containsPattern(query.q)}
