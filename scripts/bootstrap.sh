@@ -1,6 +1,6 @@
 #!/bin/sh
-# Installs what the project needs and is missing: npm packages from the lockfile (Deno and the
-# Supabase CLI), PostgreSQL 15 with pg_cron, pgTAP and plpgsql_check from Debian, and the local
+# Installs what the project needs and is missing: npm packages from the lockfile (Deno, the Deno
+# release Supabase's edge runtime runs, and the Supabase CLI), PostgreSQL 15 with pg_cron, pgTAP and plpgsql_check from Debian, and the local
 # stand-ins for pg_net and Supabase Vault (supabase/local/extensions). Quiet when all is there.
 set -eu
 cd "$(dirname "$0")/.."
@@ -8,10 +8,14 @@ cd "$(dirname "$0")/.."
 # The toolchain lives in tools/ so that Deno, which reads a package.json beside deno.json, does not
 # try to resolve the CLIs' binaries for every platform.
 if [ ! -x tools/node_modules/.bin/deno ] || [ ! -x tools/node_modules/.bin/supabase ] ||
+  [ ! -x tools/node_modules/deno-edge/deno ] ||
   ! cmp -s tools/package-lock.json tools/node_modules/.package-lock.json.source 2>/dev/null; then
   echo "[bootstrap] installing deno and the supabase CLI from tools/package-lock.json"
   # `npm ci` refuses this lockfile: the registry here lacks other platforms' optional CLI binaries.
   npm install --prefix tools --no-save --no-audit --no-fund --loglevel=error
+  # Both Deno packages name their command `deno` and npm links whichever it installed last: the
+  # toolchain's is the newer one (the edge runtime's binary is run by its path).
+  ln -sf ../deno/bin.cjs tools/node_modules/.bin/deno
   cp tools/package-lock.json tools/node_modules/.package-lock.json.source
 fi
 

@@ -3,6 +3,7 @@
 // Ends with one line `N passed, N failed` and a non-zero exit when anything failed.
 import { join } from "node:path";
 import { repoRoot, stackConfig } from "../supabase/local/config.ts";
+import { edgeDeno, edgeDenoEnv } from "../supabase/local/edge_runtime.ts";
 import { startStack, stopStack } from "../supabase/local/stack.ts";
 import { generateTypes, typesFile } from "./gen_types.ts";
 
@@ -167,6 +168,12 @@ const deno = Deno.execPath();
 await check("format", deno, ["fmt", "--check"]);
 await check("lint", deno, ["lint"]);
 await check("type check", deno, ["task", "check"]);
+await check(
+  "type check (edge runtime's Deno)",
+  edgeDeno,
+  ["check", "--no-lock", "supabase/functions"],
+  edgeDenoEnv(),
+);
 
 // STACK_NAME (with STACK_DB_PORT/STACK_API_PORT) runs a second suite beside the usual "test" stack.
 const config = (() => {

@@ -1,58 +1,65 @@
-// Local stand-in for Supabase's API gateway and edge runtime, for the parts we use: serves every
-// function in supabase/functions at /functions/v1/<name>/..., handing it the request as it came
-// (createApp routes /functions/v1/<name>/... like the edge runtime's /<name>/...), and publishes
-// the JWKS at the project's well-known URL. Each function's app.ts exports the handler its
-// index.ts passes to Deno.serve.
+// Local stand-in for Supabase's API gateway in front of its edge runtime (edge_runtime.ts), for
+// the parts we use: hands `/functions/v1/<name>/...` to a worker of function <name> as the hosted
+// runtime does, at `/<name>/...`, and publishes the JWKS at the project's well-known URL.
+// GET /health lists the functions and their workers.
 import { join } from "node:path";
-import { repoRoot } from "./config.ts";
+import { repoRoot, stackConfig } from "./config.ts";
+import { edgeDenoEnv, EdgeRuntime, limitsFromEnv } from "./edge_runtime.ts";
 
-type Handler = (request: Request) => Response | Promise<Response>;
-
-async function loadFunctions(): Promise<Map<string, Handler>> {
-  const handlers = new Map<string, Handler>();
-  const dir = join(repoRoot, "supabase/functions");
-  for await (const entry of Deno.readDir(dir)) {
-    if (!entry.isDirectory || entry.name.startsWith("_")) continue;
-    const module = await import(new URL(`../functions/${entry.name}/app.ts`, import.meta.url).href);
-    handlers.set(entry.name, (request) => module.default.fetch(request));
+async function functionNames(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(join(repoRoot, "supabase/functions"))) {
+    if (entry.isDirectory && !entry.name.startsWith("_")) names.push(entry.name);
   }
-  return handlers;
+  return names.sort();
 }
 
 function json(status: number, body: unknown): Response {
   return Response.json(body, { status });
 }
 
-const handlers = await loadFunctions();
+/** The environment a function gets: the stack's, without the runtime's own settings. */
+function functionEnv(): Record<string, string> {
+  const env = { ...Deno.env.toObject(), ...edgeDenoEnv() };
+  for (const name of Object.keys(env)) if (name.startsWith("EDGE_")) delete env[name];
+  return env;
+}
+
+const functions = await functionNames();
+const runtime = new EdgeRuntime(functions, {
+  logDir: Deno.env.get("EDGE_LOG_DIR") ?? stackConfig().dir,
+  limits: limitsFromEnv(),
+  env: functionEnv(),
+});
 const jwks = Deno.env.get("SUPABASE_JWKS") ?? '{"keys":[]}';
 const port = Number(Deno.env.get("STACK_API_PORT") ?? 54321);
 
-/** The path of a request URL (`http://host:port/path?query`), without parsing all of it. */
-function pathOf(url: string): string {
+/** The path and query of a request URL (`http://host:port/path?query`), without parsing it all. */
+function pathAndQuery(url: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);
-  const end = url.indexOf("?", start);
-  return start < 0 ? "/" : url.slice(start, end < 0 ? undefined : end);
+  return start < 0 ? "/" : url.slice(start);
 }
 
+const functionPath = /^\/functions\/v1\/([^/?]+)([/?].*)?$/;
+
 Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (request) => {
-  const path = pathOf(request.url);
-  if (path === "/health") return json(200, { ok: true, functions: [...handlers.keys()] });
+  const target = pathAndQuery(request.url);
+  const path = target.split("?", 1)[0];
+  if (path === "/health") return json(200, { ok: true, functions, ...runtime.status() });
   if (path === "/auth/v1/.well-known/jwks.json") {
     return new Response(jwks, { headers: { "content-type": "application/json" } });
   }
-  const match = /^\/functions\/v1\/([^/]+)(\/.*)?$/.exec(path);
-  const handler = match && handlers.get(match[1]);
-  if (!handler) {
+  const match = functionPath.exec(target);
+  if (!match || !functions.includes(match[1])) {
     return json(404, { code: "NOT_FOUND", message: "Requested function was not found" });
   }
-  // Passed on as it came (the apps drop the /functions/v1 prefix): copying it costs throughput.
-  return handler(request);
+  return runtime.handle(match[1], request, `/${match[1]}${match[2] ?? ""}`);
 });
-console.log(
-  JSON.stringify({
-    level: "info",
-    msg: "gateway listening",
-    port,
-    functions: [...handlers.keys()],
-  }),
-);
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    await runtime.shutdown();
+    Deno.exit(0);
+  });
+}
+console.log(JSON.stringify({ level: "info", msg: "gateway listening", port, functions }));

@@ -1,6 +1,6 @@
 // The docker-free local stack: a throwaway PostgreSQL cluster with the Supabase compatibility
 // layer, our migrations applied by the real Supabase CLI, the edge functions served at
-// /functions/v1/<name>, and the pg_net stand-in's worker.
+// /functions/v1/<name> by a stand-in for the edge runtime, and the pg_net stand-in's worker.
 // Usage: deno run -A supabase/local/stack.ts start [--fresh] | status | stop [--reset]
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
@@ -232,7 +232,7 @@ async function initCluster(config: StackConfig, place: ClusterPlace) {
     "cron.database_name = 'postgres'",
     "cron.use_background_workers = on",
     "max_worker_processes = 32",
-    "max_connections = 200",
+    "max_connections = 60",
     "fsync = off",
     "synchronous_commit = off",
     "full_page_writes = off",
@@ -277,16 +277,7 @@ async function psqlFile(
   ]);
 }
 
-/**
- * The hosted edge runtime runs each function in an isolate limited to 256 MB, and V8 sizes the
- * heap of such an isolate from that limit (young generation included: about 2 MB semi-spaces).
- * The local gateway runs with the same limits, so that its memory behaves like a function's there
- * rather than like a process V8 lets grow on a machine with many free gigabytes.
- */
-const isolateHeapFlags = "--max-old-space-size=256,--max-semi-space-size=2";
-
 /** Starts a background process detached from this one; returns its pid. */
-
 async function spawnDetached(
   name: string,
   config: StackConfig,
@@ -420,11 +411,12 @@ async function startServices(config: StackConfig, opts: { fresh?: boolean }) {
   );
 
   const childEnv = { ...Deno.env.toObject(), ...env, STACK_API_PORT: String(config.apiPort) };
+  // The gateway starts each function's workers; they stay in its process group.
   const gatewayPid = await spawnDetached(
     "functions",
     config,
-    ["run", "-A", `--v8-flags=${isolateHeapFlags}`, join(repoRoot, "supabase/local/gateway.ts")],
-    childEnv,
+    ["run", "-A", join(repoRoot, "supabase/local/gateway.ts")],
+    { ...childEnv, EDGE_LOG_DIR: config.dir },
   );
   await spawnDetached(
     "net-worker",
@@ -447,7 +439,7 @@ function printStatus(config: StackConfig, env: Record<string, string>, place: Cl
       `  Functions:  ${env.FUNCTIONS_URL}/<name>`,
       `  Database:   ${env.SUPABASE_DB_URL}`,
       `  Env file:   ${config.envFile}  (all keys and secrets; \`deno task stack:status\`)`,
-      `  Logs:       ${config.dir}/{functions,net-worker}.log, ${place.logFile}`,
+      `  Logs:       ${config.dir}/{functions,functions-<name>,net-worker}.log, ${place.logFile}`,
     ].join("\n"),
   );
 }

@@ -1,7 +1,8 @@
-// Postgres access with postgres.js over SUPABASE_DB_URL: one small pool per isolate, created on
-// first use, `prepare: false` so it works behind Supabase's transaction pooler. Work runs in a
-// transaction with the role and `request.jwt.claims` set locally, exactly as PostgREST does, so RLS,
-// grants and auth.uid() apply to it as to any Data API call.
+// Postgres access with postgres.js over DB_POOL_URL (SUPABASE_DB_URL by default): one small pool
+// per isolate, created on first use, `prepare: false` so it works behind Supabase's transaction
+// pooler, its connections closed when idle (an isolate waiting to be retired holds none). Work runs
+// in a transaction with the role and `request.jwt.claims` set locally, exactly as PostgREST does,
+// so RLS, grants and auth.uid() apply to it as to any Data API call.
 import postgres from "postgres";
 import type { UserClaims } from "./auth.ts";
 import { getEnv } from "./env.ts";
@@ -11,12 +12,19 @@ export type Tx = postgres.TransactionSql;
 
 let client: Sql | undefined;
 
+/** Seconds an unused connection stays open: a burst's connections are not kept for the next. */
+const idleTimeoutSeconds = 15;
+/** A connection is replaced after this many seconds, even when busy, so none lives for long. */
+const maxLifetimeSeconds = 5 * 60;
+
 /** The isolate's pool, as the service's own login role: for work that is not a user's. */
 export function db(): Sql {
-  client ??= postgres(getEnv().SUPABASE_DB_URL, {
+  const env = getEnv();
+  client ??= postgres(env.DB_POOL_URL ?? env.SUPABASE_DB_URL, {
     prepare: false,
-    max: getEnv().DB_POOL_MAX,
-    idle_timeout: 30,
+    max: env.DB_POOL_MAX,
+    idle_timeout: idleTimeoutSeconds,
+    max_lifetime: maxLifetimeSeconds,
     connect_timeout: 10,
     onnotice: () => {},
     connection: { application_name: "model-access-functions" },

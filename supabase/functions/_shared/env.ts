@@ -83,8 +83,13 @@ const envSchema = z.object({
   OPENROUTER_MAX_RETRY_AFTER_SECONDS: int(0, 600, 30),
   /** Minimum time between two manual (admin) syncs unless ?force=true. */
   ADMIN_SYNC_COOLDOWN_SECONDS: int(0, 86_400, 300),
-  /** postgres.js pool size per isolate. */
-  DB_POOL_MAX: int(1, 50, 4),
+  /**
+   * Where each isolate's pool connects: SUPABASE_DB_URL when unset. Point it at Supavisor's
+   * transaction pooler (port 6543) to share few database connections among many isolates.
+   */
+  DB_POOL_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")),
+  /** postgres.js pool size per isolate; see "Connection budget" in docs/FUNCTIONS.md. */
+  DB_POOL_MAX: int(1, 50, 2),
 });
 
 export type Env = z.infer<typeof envSchema>;

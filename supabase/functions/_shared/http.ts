@@ -6,7 +6,6 @@ import { Hono } from "hono";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { matchedRoutes } from "hono/route";
-import { getPathNoStrict } from "hono/utils/url";
 import type { z } from "zod";
 import type { UserClaims } from "./auth.ts";
 import { HttpError, toHttpError } from "./errors.ts";
@@ -141,21 +140,9 @@ export function onlyAllow(...methods: string[]): (c: AppContext) => never {
   return handler;
 }
 
-const gatewayPrefix = "/functions/v1/";
-
-/**
- * The routed path: the edge runtime hands a function `/<fn>/...`; a gateway in front of it may
- * leave the public `/functions/v1` prefix on, which is dropped (so the local gateway passes
- * requests on as they came). A trailing slash is ignored, as with `strict: false`.
- */
-function routedPath(request: Request): string {
-  const path = getPathNoStrict(request);
-  return path.startsWith(gatewayPrefix) ? path.slice(gatewayPrefix.length - 1) : path;
-}
-
 /** A Hono app for one function, mounted where the edge runtime hands it requests: `/<fn>`. */
 export function createApp(fn: string, options: { notFoundHint?: string } = {}): Hono<AppEnv> {
-  const app = new Hono<AppEnv>({ getPath: routedPath }).basePath(`/${fn}`);
+  const app = new Hono<AppEnv>({ strict: false }).basePath(`/${fn}`);
   app.use(requestContext(fn, app));
   app.use(bodyLimit({
     maxSize: maxBodyBytes,
@@ -223,7 +210,7 @@ const decoder = new TextDecoder();
  * (setting it up costs less than encoding their text).
  */
 export function cachedBodyResponse(
-  cached: { body: Uint8Array<ArrayBuffer>; text?: string },
+  cached: { body: Uint8Array; text?: string },
   headers: Record<string, string>,
 ): Response {
   if (cached.body.byteLength < streamFrom) {

@@ -59,7 +59,7 @@ interface ListKey {
 }
 
 interface Rendered {
-  body: Uint8Array<ArrayBuffer>;
+  body: Uint8Array;
   etag: string;
   count: number;
   /** The body as text, kept for small bodies (see cachedBodyResponse). */
