@@ -24,6 +24,20 @@ for (
       "GET",
       "SUPABASE_DB_URL",
     ],
+    [
+      "a SUPABASE_DB_URL postgres.js cannot parse",
+      { ...valid, SUPABASE_DB_URL: "postgresql://postgres:%zz@127.0.0.1:1/postgres" },
+      "models",
+      "GET",
+      "SUPABASE_DB_URL",
+    ],
+    [
+      "a DB_POOL_URL postgres.js cannot parse",
+      { ...valid, DB_POOL_URL: "postgresql://postgres:%zz@127.0.0.1:1/postgres" },
+      "admin-models",
+      "GET",
+      "DB_POOL_URL",
+    ],
     // The issuer every user token must carry is the project's Auth: no URL, no issuer.
     ["no SUPABASE_URL", { ...valid, SUPABASE_URL: "" }, "models", "GET", "SUPABASE_URL"],
     [

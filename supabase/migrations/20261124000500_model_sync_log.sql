@@ -25,6 +25,7 @@ create table public.model_sync_log (
   error_message text,
   error_details jsonb,
   duration_ms numeric(12, 3),
+  models_price_changed integer,
   constraint model_sync_log_sync_status_check
     check (sync_status in ('running', 'completed', 'failed')),
   constraint model_sync_log_triggered_by_check check (triggered_by in ('cron', 'admin', 'manual')),
@@ -58,6 +59,8 @@ comment on column public.model_sync_log.duplicates_ignored is
 comment on column public.model_sync_log.error_details is
   'Structured detail of a failure: SQLSTATE and context, or the integrity gate numbers.';
 comment on column public.model_sync_log.duration_ms is 'Wall-clock duration in milliseconds.';
+comment on column public.model_sync_log.models_price_changed is
+  'Models whose prices this run recorded in model_price_history (new models included).';
 
 create index model_sync_log_started_at_idx on public.model_sync_log (started_at desc);
 create index model_sync_log_triggered_by_user_id_idx on public.model_sync_log (triggered_by_user_id);

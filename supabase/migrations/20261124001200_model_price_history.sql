@@ -63,8 +63,3 @@ create policy "Admins can add price history through a sync"
   for insert
   to authenticated
   with check ((select private.is_admin()));
-
-alter table public.model_sync_log add column models_price_changed integer;
-
-comment on column public.model_sync_log.models_price_changed is
-  'Models whose prices this run recorded in model_price_history (new models included).';

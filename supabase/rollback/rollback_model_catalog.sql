@@ -1,6 +1,6 @@
--- Rolls back the model catalog (issue 3) to the hard-coded-list design: restores
+-- Rolls back the model catalog to the hard-coded-list design: restores
 -- public.profiles.allowed_models and removes every object the catalog migrations
--- (20261124000300 to 20261125000100) created. Keeps auth.users, public.profiles (all its rows and
+-- (20261124000300 to 20261124001500) created. Keeps auth.users, public.profiles (all its rows and
 -- columns), the private schema, private.is_admin(), private.set_updated_at() and the trigger that
 -- creates profiles, i.e. what 20261124000100 and 20261124000200 created.
 --
@@ -30,7 +30,7 @@
 -- those tables first if you need them. The pg_cron and pg_net extensions and the Vault secrets
 -- project_url and sync_models_secret are left in place (other jobs may use them).
 --
--- The migration history rows of 20261124000300 to 20261125000100 are deleted, so that a later
+-- The migration history rows of 20261124000300 to 20261124001500 are deleted, so that a later
 -- `supabase db push` applies the catalog again.
 
 -- 1. profiles.allowed_models, filled while the catalog still exists.
@@ -91,9 +91,6 @@ drop function if exists private.invoke_sync_models();
 drop function if exists public.hand_models_to_rules(text[]);
 drop function if exists public.deprecate_models(text[], text, timestamptz);
 drop function if exists public.apply_model_access_rules(text[]);
-drop function if exists private.model_rule_matches(
-  public.model_access_rules, text, numeric, numeric, integer, text[], text[]
-);
 drop function if exists private.first_matching_rules(private.rule_subject[]);
 drop type if exists private.rule_subject;
 
@@ -141,7 +138,7 @@ do $$
 begin
   if to_regclass('supabase_migrations.schema_migrations') is not null then
     delete from supabase_migrations.schema_migrations
-    where version between '20261124000300' and '20261125000100';
+    where version between '20261124000300' and '20261124001500';
   end if;
 end;
 $$;

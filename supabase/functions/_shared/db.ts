@@ -1,26 +1,24 @@
 // Postgres access with postgres.js over DB_POOL_URL (SUPABASE_DB_URL by default): one small pool
-// per isolate, created on first use, `prepare: false` so it works behind Supabase's transaction
-// pooler, its connections closed when idle (an isolate waiting to be retired holds none). Work runs
-// in a transaction with the role and `request.jwt.claims` set locally, exactly as PostgREST does,
-// so RLS, grants and auth.uid() apply to it as to any Data API call.
+// per isolate (index.ts creates it; it connects on first use), `prepare: false` so it works behind
+// Supabase's transaction pooler, its connections closed when idle (an isolate waiting to be retired
+// holds none). The helpers take the pool they run on. Work runs in a transaction with the role and
+// `request.jwt.claims` set locally, exactly as PostgREST does, so RLS, grants and auth.uid() apply
+// to it as to any Data API call.
 import postgres from "postgres";
 import type { UserClaims } from "./auth.ts";
-import { getEnv } from "./env.ts";
+import type { Env } from "./env.ts";
 
-type Sql = postgres.Sql;
+export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
-
-let client: Sql | undefined;
 
 /** Seconds an unused connection stays open: a burst's connections are not kept for the next. */
 const idleTimeoutSeconds = 15;
 /** A connection is replaced after this many seconds, even when busy, so none lives for long. */
 const maxLifetimeSeconds = 5 * 60;
 
-/** The isolate's pool, as the service's own login role: for work that is not a user's. */
-export function db(): Sql {
-  const env = getEnv();
-  client ??= postgres(env.DB_POOL_URL ?? env.SUPABASE_DB_URL, {
+/** The isolate's pool, as the service's own login role. */
+export function connect(env: Env): Sql {
+  return postgres(env.DB_POOL_URL ?? env.SUPABASE_DB_URL, {
     prepare: false,
     max: env.DB_POOL_MAX,
     idle_timeout: idleTimeoutSeconds,
@@ -29,13 +27,17 @@ export function db(): Sql {
     onnotice: () => {},
     connection: { application_name: "model-access-functions" },
   });
-  return client;
 }
 
 type Role = "authenticated" | "service_role";
 
-function inRole<T>(role: Role, claims: Record<string, unknown>, fn: (tx: Tx) => Promise<T>) {
-  return db().begin(async (tx) => {
+function inRole<T>(
+  sql: Sql,
+  role: Role,
+  claims: Record<string, unknown>,
+  fn: (tx: Tx) => Promise<T>,
+) {
+  return sql.begin(async (tx) => {
     await tx`
       select set_config('role', ${role}, true),
              set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
@@ -44,13 +46,17 @@ function inRole<T>(role: Role, claims: Record<string, unknown>, fn: (tx: Tx) => 
 }
 
 /** Runs `fn` in a transaction as the verified user (role `authenticated`, RLS applies). */
-export function asUser<T>(claims: UserClaims, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return inRole("authenticated", claims, fn);
+export function asUser<T>(
+  sql: Sql,
+  claims: UserClaims,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  return inRole(sql, "authenticated", claims, fn);
 }
 
 /** Runs `fn` in a transaction as `service_role`, for the scheduler's sync. */
-export function asServiceRole<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return inRole("service_role", { role: "service_role" }, fn);
+export function asServiceRole<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inRole(sql, "service_role", { role: "service_role" }, fn);
 }
 
 /**
@@ -63,6 +69,7 @@ export function asServiceRole<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
  * constant text, never built from input. Returns one row array per statement after the first.
  */
 export async function queryAsUser<Results extends unknown[][]>(
+  sql: Sql,
   claims: UserClaims,
   statements: string,
 ): Promise<Results> {
@@ -71,7 +78,7 @@ export async function queryAsUser<Results extends unknown[][]>(
   do {
     tag = `c${crypto.randomUUID().replaceAll("-", "")}`;
   } while (json.includes(tag));
-  const results = await db().unsafe(
+  const results = await sql.unsafe(
     `select set_config('role', 'authenticated', true),
             set_config('request.jwt.claims', $${tag}$${json}$${tag}$, true);
      ${statements}`,

@@ -1,6 +1,7 @@
-// All environment variables the functions read, validated once per isolate on first use (never at
-// import: a misconfigured deployment answers 500 server_misconfigured with a log line naming the
-// variable, instead of crashing at boot with an opaque relay error).
+// All environment variables the functions read, validated in one place. index.ts validates them
+// once per isolate and hands the result to its app; an invalid one never crashes at boot: the app
+// answers 500 server_misconfigured with a log line naming the variable, instead of an opaque relay
+// error.
 import { z } from "zod";
 import { HttpError } from "./errors.ts";
 import { catalogScopeSchema } from "./modality.ts";
@@ -112,32 +113,29 @@ function isLocalStack(url: string): boolean {
   return host === "localhost" || host === "kong" || host === "[::1]" || /^127\./.test(host);
 }
 
-let cached: { env: Env } | { error: HttpError } | undefined;
-
-function load(): { env: Env } | { error: HttpError } {
-  const result = envSchema.safeParse(Deno.env.toObject());
+/** The environment parsed from `vars` (e.g. `Deno.env.toObject()`), or why it is not valid. */
+export function loadEnv(vars: Record<string, string | undefined>): Env | HttpError {
+  const result = envSchema.safeParse(vars);
   if (result.success) {
     const env = result.data;
     if (env.JWT_SECRET === localJwtSecret && !isLocalStack(env.SUPABASE_URL)) {
-      return {
-        error: misconfigured([
-          "JWT_SECRET: is the Supabase CLI's public local secret, accepted only on a local stack",
-        ]),
-      };
+      return misconfigured([
+        "JWT_SECRET: is the Supabase CLI's public local secret, accepted only on a local stack",
+      ]);
     }
-    return { env };
+    return env;
   }
   const problems = result.error.issues.map((issue) =>
     `${issue.path.join(".")}: ${issue.code === "invalid_type" ? "missing" : issue.message}`
   );
-  return { error: misconfigured(problems) };
+  return misconfigured(problems);
 }
 
 /**
  * The error every request gets while the environment is invalid. What is wrong goes to the log
  * (by the error handler, with the request id), naming the variables and never their values.
  */
-function misconfigured(problems: string[]): HttpError {
+export function misconfigured(problems: string[]): HttpError {
   return new HttpError(
     500,
     "server_misconfigured",
@@ -146,16 +144,8 @@ function misconfigured(problems: string[]): HttpError {
   );
 }
 
-/** The validated environment; throws `server_misconfigured` (500) when it is not valid. */
-export function getEnv(): Env {
-  cached ??= load();
-  if ("error" in cached) throw cached.error;
-  return cached.env;
-}
-
 /** The cron secret, which only sync-models needs. */
-export function requireCronSecret(): string {
-  const secret = getEnv().CRON_SECRET;
-  if (secret === undefined) throw misconfigured(["CRON_SECRET: missing"]);
-  return secret;
+export function requireCronSecret(env: Env): string {
+  if (env.CRON_SECRET === undefined) throw misconfigured(["CRON_SECRET: missing"]);
+  return env.CRON_SECRET;
 }

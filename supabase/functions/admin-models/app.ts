@@ -17,12 +17,21 @@
 //   PATCH  /admin-models/:modelId        change one model
 // :modelId is the model id percent-encoded as ONE path segment (encodeURIComponent), see
 // _shared/model_id.ts: /admin-models/deepseek%2Fdeepseek-r1-0528%3Afree.
+import type { Hono } from "hono";
 import { z } from "zod";
 import { requireAdmin } from "../_shared/admin.ts";
 import { asUser, type Tx } from "../_shared/db.ts";
-import { getEnv } from "../_shared/env.ts";
+import type { AppDeps } from "../_shared/deps.ts";
 import { HttpError, notFound } from "../_shared/errors.ts";
-import { type AppContext, createApp, onlyAllow, readJson, validate } from "../_shared/http.ts";
+import {
+  type AppContext,
+  type AppEnv,
+  createApp,
+  depsOf,
+  onlyAllow,
+  readJson,
+  validate,
+} from "../_shared/http.ts";
 import { outputModalitySchema } from "../_shared/modality.ts";
 import { modelIdSchema } from "../_shared/model_id.ts";
 import { syncCatalog } from "../_shared/sync.ts";
@@ -209,6 +218,9 @@ const tierCondition = (tx: Tx, tier: (typeof tiers)[number]) => {
   }
 };
 
+const outputCondition = (tx: Tx, modality: string) =>
+  tx`and ${modality} = any(m.output_modalities)`;
+
 /** Applies changes to models through the database function, all or nothing; 404 on unknown ids. */
 async function updateModels(tx: Tx, ids: string[], changes: Changes) {
   const { access_managed_by: handBack, ...fields } = changes;
@@ -316,125 +328,6 @@ async function writeRule<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const app = createApp("admin-models", {
-  notFoundHint: "Model ids go percent-encoded in one path segment: /admin-models/openai%2Fgpt-4o.",
-});
-app.use(requireAdmin);
-
-app.get("/", async (c) => {
-  const query = validate(listQuerySchema, c.req.query(), "query");
-  const page = await asUser(c.get("claims"), async (tx) => {
-    const where = tx`
-      where true
-      ${query.status ? tx`and m.status = ${query.status}` : tx``}
-      ${query.tier ? tx`and ${tierCondition(tx, query.tier)}` : tx``}
-      ${query.provider ? tx`and starts_with(m.model_id, ${`${query.provider}/`})` : tx``}
-      ${query.output_modality ? tx`and ${query.output_modality} = any(m.output_modalities)` : tx``}
-      ${
-      query.q
-        ? tx`and (m.model_id ilike ${containsPattern(query.q)}
-                  or m.model_name ilike ${containsPattern(query.q)})`
-        : tx``
-    }`;
-    const [[{ total }], rows] = await Promise.all([
-      tx<
-        { total: number }[]
-      >`select count(*)::integer as total from public.model_access as m ${where}`,
-      tx<ModelRow[]>`
-        select ${modelColumns(tx)} from public.model_access as m ${where}
-         order by m.model_id
-         limit ${query.limit} offset ${query.offset}`,
-    ]);
-    return { total, rows };
-  });
-  const nextOffset = query.offset + page.rows.length;
-  c.header("X-Total-Count", String(page.total));
-  return c.json({
-    models: page.rows.map(adminModel),
-    total: page.total,
-    limit: query.limit,
-    offset: query.offset,
-    next_offset: nextOffset < page.total && page.rows.length > 0 ? nextOffset : null,
-  });
-});
-
-app.patch("/", async (c) => {
-  const body = validate(bulkSchema, await readJson(c), "body");
-  const ids = [...new Set(body.model_ids)];
-  const { updated, unchanged, rows } = await asUser(
-    c.get("claims"),
-    (tx) => updateModels(tx, ids, body.changes),
-  );
-  return c.json({ updated, unchanged, models: rows.map(adminModel) });
-});
-app.all("/", onlyAllow("GET", "PATCH"));
-
-app.post("/sync", async (c) => {
-  const query = validate(syncQuerySchema, c.req.query(), "query");
-  const claims = c.get("claims");
-  const cooldown = getEnv().ADMIN_SYNC_COOLDOWN_SECONDS;
-  await asUser(claims, async (tx) => {
-    if (query.dry_run || query.force || cooldown === 0) return;
-    const [last] = await tx<{ age_seconds: number }[]>`
-      select extract(epoch from now() - started_at)::float8 as age_seconds
-        from public.model_sync_log
-       where triggered_by = 'admin'
-       order by started_at desc
-       limit 1`;
-    if (last && last.age_seconds < cooldown) {
-      const retryAfter = Math.max(1, Math.ceil(cooldown - last.age_seconds));
-      throw new HttpError(
-        429,
-        "rate_limited",
-        `A manual sync ran ${
-          Math.floor(last.age_seconds)
-        } s ago; wait ${retryAfter} s or add ?force=true.`,
-        {
-          headers: { "Retry-After": String(retryAfter) },
-          details: { retry_after_seconds: retryAfter },
-        },
-      );
-    }
-  });
-  const result = await syncCatalog({
-    triggeredBy: "admin",
-    force: query.force,
-    dryRun: query.dry_run,
-    run: (fn) => asUser(claims, fn),
-    log: c.get("log"),
-  });
-  return c.json(result);
-});
-app.all("/sync", onlyAllow("POST"));
-
-app.get("/sync-log", async (c) => {
-  const query = validate(syncLogQuerySchema, c.req.query(), "query");
-  const runs = await asUser(c.get("claims"), (tx) =>
-    tx<Record<string, unknown>[]>`
-      select * from public.model_sync_log
-       order by started_at desc, id desc
-       limit ${query.limit}`);
-  return c.json({
-    runs: runs.map((run) => ({
-      ...run,
-      id: Number(run.id),
-      duration_ms: run.duration_ms === null ? null : Number(run.duration_ms),
-    })),
-  });
-});
-app.all("/sync-log", onlyAllow("GET"));
-
-// Sync health for monitoring (public.get_sync_health): last success and its age, the last run,
-// consecutive failures since the last success, and the pg_cron job's state.
-app.get("/health", async (c) => {
-  const [{ health }] = await asUser(
-    c.get("claims"),
-    (tx) => tx<{ health: Record<string, unknown> }[]>`select public.get_sync_health() as health`,
-  );
-  return c.json({ health });
-});
-app.all("/health", onlyAllow("GET"));
-
 interface PriceRow {
   effective_from: Date;
   sync_log_id: string | null;
@@ -449,157 +342,285 @@ interface PriceRow {
   pricing: Record<string, unknown> | null;
 }
 
-// The price timeline (public.model_price_history): one entry per observed change, newest first.
-app.get("/:modelId/prices", async (c) => {
-  const id = modelIdParam(c);
-  const result = await asUser(c.get("claims"), async (tx) => {
-    const [known] = await tx`select 1 from public.model_access where model_id = ${id}`;
-    if (!known) return null;
-    return await tx<PriceRow[]>`
-      select h.effective_from, h.sync_log_id, h.prompt_price, h.completion_price,
-             h.request_price, h.image_price, h.web_search_price, h.internal_reasoning_price,
-             h.input_cache_read_price, h.input_cache_write_price, h.pricing
-        from public.model_price_history as h
-       where h.model_id = ${id}
-       order by h.effective_from desc, h.id desc`;
-  });
-  if (!result) throw notFound(`No model "${id}".`);
-  return c.json({
-    model_id: id,
-    prices: result.map((row) => ({
-      effective_from: row.effective_from,
-      prompt: row.prompt_price,
-      completion: row.completion_price,
-      request: row.request_price,
-      image: row.image_price,
-      web_search: row.web_search_price,
-      internal_reasoning: row.internal_reasoning_price,
-      input_cache_read: row.input_cache_read_price,
-      input_cache_write: row.input_cache_write_price,
-      upstream: row.pricing,
-      sync_log_id: row.sync_log_id === null ? null : Number(row.sync_log_id),
-    })),
-  });
-});
-app.all("/:modelId/prices", onlyAllow("GET"));
-
-// The change feed (public.model_change_digests): one digest per sync that changed something.
-app.get("/changes", async (c) => {
-  const query = validate(syncLogQuerySchema, c.req.query(), "query");
-  const digests = await asUser(c.get("claims"), (tx) =>
-    tx<Record<string, unknown>[]>`
-      select id, sync_log_id, created_at, models_added, models_inactivated, models_reactivated,
-             price_changes, rule_access_changes, digest, webhook_status, webhook_request_id,
-             webhook_error
-        from public.model_change_digests
-       order by created_at desc, id desc
-       limit ${query.limit}`);
-  return c.json({
-    digests: digests.map((d) => ({
-      ...d,
-      id: Number(d.id),
-      sync_log_id: Number(d.sync_log_id),
-      webhook_request_id: d.webhook_request_id === null ? null : Number(d.webhook_request_id),
-    })),
-  });
-});
-app.all("/changes", onlyAllow("GET"));
-
-app.get("/rules", async (c) => {
-  const rules = await asUser(c.get("claims"), (tx) =>
-    tx<Record<string, unknown>[]>`
-      select * from public.model_access_rules order by priority, id`);
-  return c.json({ rules: rules.map(rule) });
-});
-
-app.post("/rules", async (c) => {
-  const body = validate(newRuleSchema, await readJson(c), "body");
-  const [row] = await writeRule(() =>
-    asUser(c.get("claims"), (tx) =>
-      tx<Record<string, unknown>[]>`
-        insert into public.model_access_rules ${tx(body)} returning *`)
-  );
-  return c.json({ rule: rule(row) }, 201);
-});
-app.all("/rules", onlyAllow("GET", "POST"));
-
-app.post("/rules/apply", async (c) => {
-  const [{ result }] = await asUser(
-    c.get("claims"),
-    (tx) =>
-      tx<{ result: Record<string, unknown> }[]>`
-        select public.apply_model_access_rules() as result`,
-  );
-  return c.json({ updated: result.updated_count, changes: result.changes });
-});
-app.all("/rules/apply", onlyAllow("POST"));
-
-app.patch("/rules/:ruleId", async (c) => {
-  const id = validate(ruleIdSchema, c.req.param("ruleId"), "rule id");
-  const changes = validate(ruleChangesSchema, await readJson(c), "body");
-  const [row] = await writeRule(() =>
-    asUser(c.get("claims"), (tx) =>
-      tx<Record<string, unknown>[]>`
-        update public.model_access_rules set ${tx(changes)} where id = ${id} returning *`)
-  );
-  if (!row) throw notFound(`No rule ${id}.`);
-  return c.json({ rule: rule(row) });
-});
-
-app.delete("/rules/:ruleId", async (c) => {
-  const id = validate(ruleIdSchema, c.req.param("ruleId"), "rule id");
-  const [row] = await asUser(c.get("claims"), (tx) =>
-    tx<{ id: string }[]>`
-      delete from public.model_access_rules where id = ${id} returning id`);
-  if (!row) throw notFound(`No rule ${id}.`);
-  return c.body(null, 204);
-});
-app.all("/rules/:ruleId", onlyAllow("PATCH", "DELETE"));
-
 const deprecateSchema = z.strictObject({
   replacement_model_id: modelIdSchema.nullable().default(null),
   sunset_at: z.iso.datetime({ offset: true }).nullable().default(null),
 });
 
-// Deprecation (public.deprecate_models): listed until the sunset, then unavailable; users whose
-// default model becomes unavailable move to the replacement (or their tier's default).
-app.post("/:modelId/deprecate", async (c) => {
-  const id = modelIdParam(c);
-  const body = validate(deprecateSchema, await readJson(c, { emptyAs: {} }), "body");
-  const row = await asUser(c.get("claims"), async (tx) => {
-    const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
-      select public.deprecate_models(
-        array[${id}]::text[], ${body.replacement_model_id}, ${body.sunset_at}::timestamptz
-      ) as result`;
-    if (result.success === false) {
-      if (result.error === "unknown_models") throw notFound(`No model "${id}".`);
-      const status = result.error === "invalid_status" ? 409 : 400;
-      throw new HttpError(
-        status,
-        status === 409 ? "conflict" : "invalid_request",
-        String(result.message),
-      );
-    }
-    const [model] = await selectModels(tx, [id]);
-    return model;
+/** Runs `fn` as the admin making the request: RLS, the functions and the audit trigger see who. */
+function asAdmin<T>(c: AppContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return asUser(depsOf(c).sql, c.get("claims"), fn);
+}
+
+export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
+  const app = createApp("admin-models", deps, {
+    notFoundHint:
+      "Model ids go percent-encoded in one path segment: /admin-models/openai%2Fgpt-4o.",
   });
-  return c.json({ model: adminModel(row) });
-});
-app.all("/:modelId/deprecate", onlyAllow("POST"));
+  app.use(requireAdmin);
 
-app.get("/:modelId", async (c) => {
-  const id = modelIdParam(c);
-  const [row] = await asUser(c.get("claims"), (tx) => selectModels(tx, [id]));
-  if (!row) throw notFound(`No model "${id}".`);
-  return c.json({ model: adminModel(row) });
-});
+  app.get("/", async (c) => {
+    const query = validate(listQuerySchema, c.req.query(), "query");
+    const page = await asAdmin(c, async (tx) => {
+      const where = tx`
+        where true
+        ${query.status ? tx`and m.status = ${query.status}` : tx``}
+        ${query.tier ? tx`and ${tierCondition(tx, query.tier)}` : tx``}
+        ${query.provider ? tx`and starts_with(m.model_id, ${`${query.provider}/`})` : tx``}
+        ${query.output_modality ? outputCondition(tx, query.output_modality) : tx``}
+        ${
+        query.q
+          ? tx`and (m.model_id ilike ${containsPattern(query.q)}
+                    or m.model_name ilike ${containsPattern(query.q)})`
+          : tx``
+      }`;
+      const [[{ total }], rows] = await Promise.all([
+        tx<
+          { total: number }[]
+        >`select count(*)::integer as total from public.model_access as m ${where}`,
+        tx<ModelRow[]>`
+          select ${modelColumns(tx)} from public.model_access as m ${where}
+           order by m.model_id
+           limit ${query.limit} offset ${query.offset}`,
+      ]);
+      return { total, rows };
+    });
+    const nextOffset = query.offset + page.rows.length;
+    c.header("X-Total-Count", String(page.total));
+    return c.json({
+      models: page.rows.map(adminModel),
+      total: page.total,
+      limit: query.limit,
+      offset: query.offset,
+      next_offset: nextOffset < page.total && page.rows.length > 0 ? nextOffset : null,
+    });
+  });
 
-app.patch("/:modelId", async (c) => {
-  const id = modelIdParam(c);
-  const changes = validate(changesSchema, await readJson(c), "body");
-  const { rows: [row] } = await asUser(c.get("claims"), (tx) => updateModels(tx, [id], changes));
-  return c.json({ model: adminModel(row) });
-});
-app.all("/:modelId", onlyAllow("GET", "PATCH"));
+  app.patch("/", async (c) => {
+    const body = validate(bulkSchema, await readJson(c), "body");
+    const ids = [...new Set(body.model_ids)];
+    const { updated, unchanged, rows } = await asAdmin(
+      c,
+      (tx) => updateModels(tx, ids, body.changes),
+    );
+    return c.json({ updated, unchanged, models: rows.map(adminModel) });
+  });
+  app.all("/", onlyAllow("GET", "PATCH"));
 
-export default app;
+  app.post("/sync", async (c) => {
+    const query = validate(syncQuerySchema, c.req.query(), "query");
+    const { env } = depsOf(c);
+    const cooldown = env.ADMIN_SYNC_COOLDOWN_SECONDS;
+    await asAdmin(c, async (tx) => {
+      if (query.dry_run || query.force || cooldown === 0) return;
+      const [last] = await tx<{ age_seconds: number }[]>`
+        select extract(epoch from now() - started_at)::float8 as age_seconds
+          from public.model_sync_log
+         where triggered_by = 'admin'
+         order by started_at desc
+         limit 1`;
+      if (last && last.age_seconds < cooldown) {
+        const retryAfter = Math.max(1, Math.ceil(cooldown - last.age_seconds));
+        throw new HttpError(
+          429,
+          "rate_limited",
+          `A manual sync ran ${
+            Math.floor(last.age_seconds)
+          } s ago; wait ${retryAfter} s or add ?force=true.`,
+          {
+            headers: { "Retry-After": String(retryAfter) },
+            details: { retry_after_seconds: retryAfter },
+          },
+        );
+      }
+    });
+    const result = await syncCatalog({
+      env,
+      triggeredBy: "admin",
+      force: query.force,
+      dryRun: query.dry_run,
+      run: (fn) => asAdmin(c, fn),
+      log: c.get("log"),
+    });
+    return c.json(result);
+  });
+  app.all("/sync", onlyAllow("POST"));
+
+  app.get("/sync-log", async (c) => {
+    const query = validate(syncLogQuerySchema, c.req.query(), "query");
+    const runs = await asAdmin(c, (tx) =>
+      tx<Record<string, unknown>[]>`
+        select * from public.model_sync_log
+         order by started_at desc, id desc
+         limit ${query.limit}`);
+    return c.json({
+      runs: runs.map((run) => ({
+        ...run,
+        id: Number(run.id),
+        duration_ms: run.duration_ms === null ? null : Number(run.duration_ms),
+      })),
+    });
+  });
+  app.all("/sync-log", onlyAllow("GET"));
+
+  // Sync health for monitoring (public.get_sync_health): last success and its age, the last run,
+  // consecutive failures since the last success, and the pg_cron job's state.
+  app.get("/health", async (c) => {
+    const [{ health }] = await asAdmin(
+      c,
+      (tx) => tx<{ health: Record<string, unknown> }[]>`select public.get_sync_health() as health`,
+    );
+    return c.json({ health });
+  });
+  app.all("/health", onlyAllow("GET"));
+
+  // The price timeline (public.model_price_history): one entry per observed change, newest first.
+  app.get("/:modelId/prices", async (c) => {
+    const id = modelIdParam(c);
+    const result = await asAdmin(c, async (tx) => {
+      const [known] = await tx`select 1 from public.model_access where model_id = ${id}`;
+      if (!known) return null;
+      return await tx<PriceRow[]>`
+        select h.effective_from, h.sync_log_id, h.prompt_price, h.completion_price,
+               h.request_price, h.image_price, h.web_search_price, h.internal_reasoning_price,
+               h.input_cache_read_price, h.input_cache_write_price, h.pricing
+          from public.model_price_history as h
+         where h.model_id = ${id}
+         order by h.effective_from desc, h.id desc`;
+    });
+    if (!result) throw notFound(`No model "${id}".`);
+    return c.json({
+      model_id: id,
+      prices: result.map((row) => ({
+        effective_from: row.effective_from,
+        prompt: row.prompt_price,
+        completion: row.completion_price,
+        request: row.request_price,
+        image: row.image_price,
+        web_search: row.web_search_price,
+        internal_reasoning: row.internal_reasoning_price,
+        input_cache_read: row.input_cache_read_price,
+        input_cache_write: row.input_cache_write_price,
+        upstream: row.pricing,
+        sync_log_id: row.sync_log_id === null ? null : Number(row.sync_log_id),
+      })),
+    });
+  });
+  app.all("/:modelId/prices", onlyAllow("GET"));
+
+  // The change feed (public.model_change_digests): one digest per sync that changed something.
+  app.get("/changes", async (c) => {
+    const query = validate(syncLogQuerySchema, c.req.query(), "query");
+    const digests = await asAdmin(c, (tx) =>
+      tx<Record<string, unknown>[]>`
+        select id, sync_log_id, created_at, models_added, models_inactivated, models_reactivated,
+               price_changes, rule_access_changes, digest, webhook_status, webhook_request_id,
+               webhook_error
+          from public.model_change_digests
+         order by created_at desc, id desc
+         limit ${query.limit}`);
+    return c.json({
+      digests: digests.map((d) => ({
+        ...d,
+        id: Number(d.id),
+        sync_log_id: Number(d.sync_log_id),
+        webhook_request_id: d.webhook_request_id === null ? null : Number(d.webhook_request_id),
+      })),
+    });
+  });
+  app.all("/changes", onlyAllow("GET"));
+
+  app.get("/rules", async (c) => {
+    const rules = await asAdmin(c, (tx) =>
+      tx<Record<string, unknown>[]>`
+        select * from public.model_access_rules order by priority, id`);
+    return c.json({ rules: rules.map(rule) });
+  });
+
+  app.post("/rules", async (c) => {
+    const body = validate(newRuleSchema, await readJson(c), "body");
+    const [row] = await writeRule(() =>
+      asAdmin(c, (tx) =>
+        tx<Record<string, unknown>[]>`
+          insert into public.model_access_rules ${tx(body)} returning *`)
+    );
+    return c.json({ rule: rule(row) }, 201);
+  });
+  app.all("/rules", onlyAllow("GET", "POST"));
+
+  app.post("/rules/apply", async (c) => {
+    const [{ result }] = await asAdmin(
+      c,
+      (tx) =>
+        tx<{ result: Record<string, unknown> }[]>`
+          select public.apply_model_access_rules() as result`,
+    );
+    return c.json({ updated: result.updated_count, changes: result.changes });
+  });
+  app.all("/rules/apply", onlyAllow("POST"));
+
+  app.patch("/rules/:ruleId", async (c) => {
+    const id = validate(ruleIdSchema, c.req.param("ruleId"), "rule id");
+    const changes = validate(ruleChangesSchema, await readJson(c), "body");
+    const [row] = await writeRule(() =>
+      asAdmin(c, (tx) =>
+        tx<Record<string, unknown>[]>`
+          update public.model_access_rules set ${tx(changes)} where id = ${id} returning *`)
+    );
+    if (!row) throw notFound(`No rule ${id}.`);
+    return c.json({ rule: rule(row) });
+  });
+
+  app.delete("/rules/:ruleId", async (c) => {
+    const id = validate(ruleIdSchema, c.req.param("ruleId"), "rule id");
+    const [row] = await asAdmin(c, (tx) =>
+      tx<{ id: string }[]>`
+        delete from public.model_access_rules where id = ${id} returning id`);
+    if (!row) throw notFound(`No rule ${id}.`);
+    return c.body(null, 204);
+  });
+  app.all("/rules/:ruleId", onlyAllow("PATCH", "DELETE"));
+
+  // Deprecation (public.deprecate_models): listed until the sunset, then unavailable; users whose
+  // default model becomes unavailable move to the replacement (or their tier's default).
+  app.post("/:modelId/deprecate", async (c) => {
+    const id = modelIdParam(c);
+    const body = validate(deprecateSchema, await readJson(c, { emptyAs: {} }), "body");
+    const row = await asAdmin(c, async (tx) => {
+      const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
+        select public.deprecate_models(
+          array[${id}]::text[], ${body.replacement_model_id}, ${body.sunset_at}::timestamptz
+        ) as result`;
+      if (result.success === false) {
+        if (result.error === "unknown_models") throw notFound(`No model "${id}".`);
+        const status = result.error === "invalid_status" ? 409 : 400;
+        throw new HttpError(
+          status,
+          status === 409 ? "conflict" : "invalid_request",
+          String(result.message),
+        );
+      }
+      const [model] = await selectModels(tx, [id]);
+      return model;
+    });
+    return c.json({ model: adminModel(row) });
+  });
+  app.all("/:modelId/deprecate", onlyAllow("POST"));
+
+  app.get("/:modelId", async (c) => {
+    const id = modelIdParam(c);
+    const [row] = await asAdmin(c, (tx) => selectModels(tx, [id]));
+    if (!row) throw notFound(`No model "${id}".`);
+    return c.json({ model: adminModel(row) });
+  });
+
+  app.patch("/:modelId", async (c) => {
+    const id = modelIdParam(c);
+    const changes = validate(changesSchema, await readJson(c), "body");
+    const { rows: [row] } = await asAdmin(c, (tx) => updateModels(tx, [id], changes));
+    return c.json({ model: adminModel(row) });
+  });
+  app.all("/:modelId", onlyAllow("GET", "PATCH"));
+
+  return app;
+}

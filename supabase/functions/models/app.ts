@@ -16,12 +16,22 @@
 // A filtered list is cut from the same cached rows, its rendering kept beside the full one.
 // POST /functions/v1/models/consume { "model_id" }: public.consume_model_quota as the caller;
 // 200 when allowed, 429 (Retry-After) when a quota is used up, 403 when the model is not allowed.
+import type { Hono } from "hono";
 import { z } from "zod";
 import { requireUser, type UserClaims } from "../_shared/auth.ts";
-import { asUser, queryAsUser } from "../_shared/db.ts";
+import { asUser, queryAsUser, type Sql } from "../_shared/db.ts";
+import type { AppDeps } from "../_shared/deps.ts";
 import { etagOf, matchesIfNoneMatch } from "../_shared/etag.ts";
 import { HttpError } from "../_shared/errors.ts";
-import { cachedBodyResponse, createApp, onlyAllow, readJson, validate } from "../_shared/http.ts";
+import {
+  type AppEnv,
+  cachedBodyResponse,
+  createApp,
+  depsOf,
+  onlyAllow,
+  readJson,
+  validate,
+} from "../_shared/http.ts";
 import {
   outputModalities,
   type OutputModality,
@@ -153,12 +163,6 @@ const usageKeySql = `
     from (${keySql}) as k
    cross join private.quota_periods() as q`;
 
-/** The latest list read of each tier. */
-const listsByTier = new Map<string, TierList>();
-
-/** Reads of a tier's list under way, by tier and version, shared by concurrent requests. */
-const listReads = new Map<string, Promise<{ tier: string; list: TierList }>>();
-
 /**
  * The earliest sunset among `rows` (the list changes then), else never. The database listed only
  * models whose sunset is after its now(), which is what a cached list is checked against.
@@ -222,68 +226,6 @@ function enhancedModel(row: AllowedModelRow, usage: ReturnType<typeof modelUsage
   };
 }
 
-/**
- * The list of the key's tier: the cached one when it was read at the key's version and no listed
- * sunset has passed by the key's clock, else read afresh (one read per tier and version at a
- * time: a cold cache under load would otherwise read and render per request).
- */
-async function listFor(claims: UserClaims, key: ListKey) {
-  const cached = listsByTier.get(key.tier);
-  if (cached?.version === key.version && key.now.getTime() < cached.expiresAt) {
-    return { tier: key.tier, list: cached };
-  }
-  const readKey = `${key.tier}:${key.version}`;
-  const pending = listReads.get(readKey);
-  if (pending) {
-    // Read with another caller's claims: theirs is the same list only while their tier is ours.
-    const shared = await pending;
-    if (shared.tier === key.tier) return shared;
-  }
-  const read = readList(claims);
-  listReads.set(readKey, read);
-  try {
-    return await read;
-  } finally {
-    if (listReads.get(readKey) === read) listReads.delete(readKey);
-  }
-}
-
-/** Reads and renders the caller's tier's list and keeps it unless a newer version is kept. */
-async function readList(claims: UserClaims) {
-  const [rows] = await queryAsUser<[KeyAndListRow[]]>(claims, keyAndListSql);
-  const key = rows[0];
-  const models = rows.filter((row): row is KeyAndListRow & AllowedModelRow =>
-    row.model_id !== null
-  );
-  const list: TierList = {
-    version: key.version,
-    expiresAt: earliestSunset(models),
-    rows: models,
-    legacy: await render(models.map((row) => row.model_id)),
-    filteredLegacy: new Map(),
-  };
-  const kept = listsByTier.get(key.tier);
-  if (kept === undefined || BigInt(kept.version) <= BigInt(list.version)) {
-    listsByTier.set(key.tier, list);
-  }
-  return { tier: key.tier, list };
-}
-
-async function legacyList(claims: UserClaims, modality: OutputModality | undefined) {
-  const [[key]] = await queryAsUser<[ListKey[]]>(claims, keySql);
-  const { tier, list } = await listFor(claims, key);
-  if (modality === undefined) return { tier, list: list.legacy };
-  let filtered = list.filteredLegacy.get(modality);
-  if (!filtered) {
-    filtered = render(
-      list.rows.filter((row) => producesOutput(row.output_modalities, modality))
-        .map((row) => row.model_id),
-    );
-    list.filteredLegacy.set(modality, filtered);
-  }
-  return { tier, list: await filtered };
-}
-
 const fragment = (row: AllowedModelRow, usage: ReturnType<typeof modelUsage>) =>
   JSON.stringify(enhancedModel(row, usage));
 
@@ -337,32 +279,107 @@ function filteredTemplate(
 }
 
 /**
- * The enhanced list with the caller's usage: the tier's template, with the fragments of the
- * limited models the caller used in the current periods rendered again with their counters.
+ * The lists one app has rendered, its render cache: each tier's latest list, and the reads under
+ * way. Every request still makes its round trip on `sql` for the key; only the rendering is kept.
  */
-async function enhancedList(claims: UserClaims, modality: OutputModality | undefined) {
-  const [[key]] = await queryAsUser<[UsageKeyRow[]]>(claims, usageKeySql);
-  const counts: [modelId: string, period: string, count: number][] = JSON.parse(key.usage);
-  const { tier, list } = await listFor(claims, key);
-  const template = await enhancedTemplate(list, key);
-  const filtered = modality === undefined ? undefined : await filteredTemplate(template, modality);
-  const used = new Map<number, { day: number; month: number }>();
-  for (const [modelId, period, count] of counts) {
-    const index = template.limited.get(modelId);
-    if (index === undefined || count === 0) continue;
-    const entry = used.get(index) ?? { day: 0, month: 0 };
-    if (period === "day") entry.day = count;
-    else entry.month = count;
-    used.set(index, entry);
+class TierLists {
+  /** The latest list read of each tier. */
+  private readonly byTier = new Map<string, TierList>();
+  /** Reads of a tier's list under way, by tier and version, shared by concurrent requests. */
+  private readonly reads = new Map<string, Promise<{ tier: string; list: TierList }>>();
+
+  async legacy(sql: Sql, claims: UserClaims, modality: OutputModality | undefined) {
+    const [[key]] = await queryAsUser<[ListKey[]]>(sql, claims, keySql);
+    const { tier, list } = await this.listFor(sql, claims, key);
+    if (modality === undefined) return { tier, list: list.legacy };
+    let filtered = list.filteredLegacy.get(modality);
+    if (!filtered) {
+      filtered = render(
+        list.rows.filter((row) => producesOutput(row.output_modalities, modality))
+          .map((row) => row.model_id),
+      );
+      list.filteredLegacy.set(modality, filtered);
+    }
+    return { tier, list: await filtered };
   }
-  if (used.size === 0) return { tier, list: (filtered ?? template).unused };
-  const fragments = [...template.fragments];
-  for (const [index, { day, month }] of used) {
-    const row = template.rows[index];
-    fragments[index] = fragment(row, modelUsage(row, key, day, month));
+
+  /**
+   * The enhanced list with the caller's usage: the tier's template, with the fragments of the
+   * limited models the caller used in the current periods rendered again with their counters.
+   */
+  async enhanced(sql: Sql, claims: UserClaims, modality: OutputModality | undefined) {
+    const [[key]] = await queryAsUser<[UsageKeyRow[]]>(sql, claims, usageKeySql);
+    const counts: [modelId: string, period: string, count: number][] = JSON.parse(key.usage);
+    const { tier, list } = await this.listFor(sql, claims, key);
+    const template = await enhancedTemplate(list, key);
+    const filtered = modality === undefined
+      ? undefined
+      : await filteredTemplate(template, modality);
+    const used = new Map<number, { day: number; month: number }>();
+    for (const [modelId, period, count] of counts) {
+      const index = template.limited.get(modelId);
+      if (index === undefined || count === 0) continue;
+      const entry = used.get(index) ?? { day: 0, month: 0 };
+      if (period === "day") entry.day = count;
+      else entry.month = count;
+      used.set(index, entry);
+    }
+    if (used.size === 0) return { tier, list: (filtered ?? template).unused };
+    const fragments = [...template.fragments];
+    for (const [index, { day, month }] of used) {
+      const row = template.rows[index];
+      fragments[index] = fragment(row, modelUsage(row, key, day, month));
+    }
+    const listed = filtered ? filtered.indices.map((i) => fragments[i]) : fragments;
+    return { tier, list: await render(listed, true) };
   }
-  const listed = filtered ? filtered.indices.map((i) => fragments[i]) : fragments;
-  return { tier, list: await render(listed, true) };
+
+  /**
+   * The list of the key's tier: the cached one when it was read at the key's version and no
+   * listed sunset has passed by the key's clock, else read afresh (one read per tier and version
+   * at a time: a cold cache under load would otherwise read and render per request).
+   */
+  private async listFor(sql: Sql, claims: UserClaims, key: ListKey) {
+    const cached = this.byTier.get(key.tier);
+    if (cached?.version === key.version && key.now.getTime() < cached.expiresAt) {
+      return { tier: key.tier, list: cached };
+    }
+    const readKey = `${key.tier}:${key.version}`;
+    const pending = this.reads.get(readKey);
+    if (pending) {
+      // Read with another caller's claims: theirs is the same list only while their tier is ours.
+      const shared = await pending;
+      if (shared.tier === key.tier) return shared;
+    }
+    const read = this.read(sql, claims);
+    this.reads.set(readKey, read);
+    try {
+      return await read;
+    } finally {
+      if (this.reads.get(readKey) === read) this.reads.delete(readKey);
+    }
+  }
+
+  /** Reads and renders the caller's tier's list and keeps it unless a newer version is kept. */
+  private async read(sql: Sql, claims: UserClaims) {
+    const [rows] = await queryAsUser<[KeyAndListRow[]]>(sql, claims, keyAndListSql);
+    const key = rows[0];
+    const models = rows.filter((row): row is KeyAndListRow & AllowedModelRow =>
+      row.model_id !== null
+    );
+    const list: TierList = {
+      version: key.version,
+      expiresAt: earliestSunset(models),
+      rows: models,
+      legacy: await render(models.map((row) => row.model_id)),
+      filteredLegacy: new Map(),
+    };
+    const kept = this.byTier.get(key.tier);
+    if (kept === undefined || BigInt(kept.version) <= BigInt(list.version)) {
+      this.byTier.set(key.tier, list);
+    }
+    return { tier: key.tier, list };
+  }
 }
 
 function parseEnhanced(values: string[] | undefined): boolean {
@@ -384,30 +401,6 @@ function parseOutputModality(values: string[] | undefined): OutputModality | und
   );
 }
 
-const app = createApp("models");
-
-app.get("/", requireUser, async (c) => {
-  const enhanced = parseEnhanced(c.req.queries("enhanced"));
-  const modality = parseOutputModality(c.req.queries("output_modality"));
-  const { tier, list } = enhanced
-    ? await enhancedList(c.get("claims"), modality)
-    : await legacyList(c.get("claims"), modality);
-  const headers = {
-    "Content-Type": "application/json; charset=utf-8",
-    "Cache-Control": "private",
-    Vary: "Authorization",
-    ETag: list.etag,
-    "X-Enhanced-Mode": String(enhanced),
-    "X-Models-Count": String(list.count),
-    "X-User-Tier": tier,
-  };
-  if (matchesIfNoneMatch(c.req.header("if-none-match"), list.etag)) {
-    return new Response(null, { status: 304, headers });
-  }
-  return cachedBodyResponse(list, headers);
-});
-app.all("/", onlyAllow("GET"));
-
 const consumeSchema = z.strictObject({ model_id: modelIdSchema });
 
 /** What public.consume_model_quota answers. */
@@ -419,32 +412,62 @@ interface QuotaDecision {
   monthly: PeriodUsage | null;
 }
 
-/** Whole seconds until `resetsAt`, at least 1. */
-function secondsUntil(resetsAt: string): number {
-  return Math.max(1, Math.ceil((Date.parse(resetsAt) - Date.now()) / 1000));
+/** Whole seconds from `now` until `resetsAt`, at least 1. */
+function secondsUntil(resetsAt: string, now: number): number {
+  return Math.max(1, Math.ceil((Date.parse(resetsAt) - now) / 1000));
 }
 
-app.post("/consume", requireUser, async (c) => {
-  const { model_id } = validate(consumeSchema, await readJson(c), "body");
-  const [{ result }] = await asUser(
-    c.get("claims"),
-    (tx) =>
-      tx<{ result: QuotaDecision }[]>`
-      select public.consume_model_quota(${model_id}) as result`,
-  );
-  if (result.allowed) return c.json(result);
-  if (result.reason === "not_allowed") {
-    throw new HttpError(403, "forbidden", "Your subscription tier does not include this model.", {
-      details: result,
-    });
-  }
-  const blocking = result.reason === "monthly_limit_reached" ? result.monthly! : result.daily!;
-  const period = result.reason === "monthly_limit_reached" ? "monthly" : "daily";
-  throw new HttpError(429, "quota_exceeded", `The ${period} quota of this model is used up.`, {
-    details: result,
-    headers: { "Retry-After": String(secondsUntil(blocking.resets_at)) },
-  });
-});
-app.all("/consume", onlyAllow("POST"));
+export function createModelsApp(deps: AppDeps): Hono<AppEnv> {
+  const lists = new TierLists();
+  const app = createApp("models", deps);
 
-export default app;
+  app.get("/", requireUser, async (c) => {
+    const enhanced = parseEnhanced(c.req.queries("enhanced"));
+    const modality = parseOutputModality(c.req.queries("output_modality"));
+    const { sql } = depsOf(c);
+    const { tier, list } = enhanced
+      ? await lists.enhanced(sql, c.get("claims"), modality)
+      : await lists.legacy(sql, c.get("claims"), modality);
+    const headers = {
+      "Content-Type": "application/json; charset=utf-8",
+      "Cache-Control": "private",
+      Vary: "Authorization",
+      ETag: list.etag,
+      "X-Enhanced-Mode": String(enhanced),
+      "X-Models-Count": String(list.count),
+      "X-User-Tier": tier,
+    };
+    if (matchesIfNoneMatch(c.req.header("if-none-match"), list.etag)) {
+      return new Response(null, { status: 304, headers });
+    }
+    return cachedBodyResponse(list, headers);
+  });
+  app.all("/", onlyAllow("GET"));
+
+  app.post("/consume", requireUser, async (c) => {
+    const { model_id } = validate(consumeSchema, await readJson(c), "body");
+    const { sql, now } = depsOf(c);
+    const [{ result }] = await asUser(
+      sql,
+      c.get("claims"),
+      (tx) =>
+        tx<{ result: QuotaDecision }[]>`
+        select public.consume_model_quota(${model_id}) as result`,
+    );
+    if (result.allowed) return c.json(result);
+    if (result.reason === "not_allowed") {
+      throw new HttpError(403, "forbidden", "Your subscription tier does not include this model.", {
+        details: result,
+      });
+    }
+    const blocking = result.reason === "monthly_limit_reached" ? result.monthly! : result.daily!;
+    const period = result.reason === "monthly_limit_reached" ? "monthly" : "daily";
+    throw new HttpError(429, "quota_exceeded", `The ${period} quota of this model is used up.`, {
+      details: result,
+      headers: { "Retry-After": String(secondsUntil(blocking.resets_at, now())) },
+    });
+  });
+  app.all("/consume", onlyAllow("POST"));
+
+  return app;
+}

@@ -4,7 +4,7 @@
 -- the admin flag working.
 begin;
 \ir ../../tests/database/_helpers.psql
-select plan(25);
+select plan(26);
 
 select tests.act_as_operator();
 insert into public.model_access (model_id, model_name, status, is_free, is_pro, is_enterprise)
@@ -88,10 +88,18 @@ select is(
   'the sync job is unscheduled'
 );
 select is(
-  (select count(*)::int from supabase_migrations.schema_migrations
-   where version between '20261124000300' and '20261125000100'),
-  0,
-  'the catalog migrations are no longer recorded as applied'
+  (select array_agg(c.oid::regclass::text order by c.oid::regclass::text)
+   from pg_class as c
+   where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace)
+     and c.relkind in ('r', 'p', 'v', 'm', 'f', 'S', 'c')),
+  array['profiles'],
+  'no table, view, sequence or composite type remains in public and private but profiles'
+);
+-- Every catalog migration, whatever its domain, is no longer recorded as applied.
+select is(
+  (select array_agg(version::text order by version) from supabase_migrations.schema_migrations),
+  array['20261124000100', '20261124000200'],
+  'only the private schema and profiles migrations remain recorded as applied'
 );
 
 -- What remains still works.

@@ -1,6 +1,7 @@
--- Model lifecycle: status `deprecated` with deprecated_at / sunset_at / replacement_model_id,
--- public.deprecate_models, and private.repoint_default_models, which moves users whose
--- default_model became unavailable to the replacement or to their tier's default.
+-- Model lifecycle: the behaviour of status `deprecated` (its columns deprecated_at, sunset_at,
+-- replacement_model_id and deprecation_source are in public.model_access), public.deprecate_models,
+-- and private.repoint_default_models, which moves users whose default_model became unavailable to
+-- the replacement or to their tier's default.
 --
 -- Why: upstream announces retirements (`expiration_date`) and admins retire models too. A
 -- deprecated model stays listed and callable until its sunset, then it is unavailable
@@ -9,47 +10,6 @@
 -- they can no longer use: whenever access changes (any update of status, tier flags or sunset),
 -- and at each sync after a sunset passed, their default is re-pointed and the change is written to
 -- their activity log.
-
--- The catalog ---------------------------------------------------------------------------------
-
-alter table public.model_access
-  add column deprecated_at timestamptz,
-  add column sunset_at timestamptz,
-  add column replacement_model_id text,
-  add column deprecation_source text,
-  add constraint model_access_replacement_model_id_fkey foreign key (replacement_model_id)
-    references public.model_access (model_id) on delete set null,
-  add constraint model_access_replacement_not_self check (replacement_model_id <> model_id),
-  add constraint model_access_deprecation_source_check
-    check (deprecation_source in ('upstream', 'admin'));
-
-alter table public.model_access drop constraint model_access_status_check;
-alter table public.model_access add constraint model_access_status_check
-  check (status in ('new', 'active', 'deprecated', 'inactive', 'disabled'));
-alter table public.model_access drop constraint model_access_status_before_inactive_check;
-alter table public.model_access add constraint model_access_status_before_inactive_check check (
-  status_before_inactive is null
-  or (status = 'inactive' and status_before_inactive in ('new', 'active', 'deprecated'))
-);
-
-comment on column public.model_access.status is
-  'new (synced, not yet reviewed) | active (offered to users) | deprecated (offered until '
-  'sunset_at, then unavailable; see replacement_model_id) | inactive (missing upstream; set and '
-  'cleared by the sync only) | disabled (withdrawn by an admin; the sync never changes it).';
-comment on column public.model_access.status_before_inactive is
-  'The status (new, active or deprecated) an inactive model returns to when it is listed upstream '
-  'again.';
-comment on column public.model_access.deprecated_at is 'When the model was deprecated.';
-comment on column public.model_access.sunset_at is
-  'When a deprecated model stops being available (upstream expiration_date, or set by an admin); '
-  'null = no date yet.';
-comment on column public.model_access.replacement_model_id is
-  'The model users are moved to when this one becomes unavailable (set by deprecate_models).';
-comment on column public.model_access.deprecation_source is
-  'upstream (expiration_date; the sync sets and clears it) | admin (deprecate_models; the sync '
-  'leaves it alone).';
-
-create index model_access_replacement_model_id_idx on public.model_access (replacement_model_id);
 
 -- Leaving `deprecated` (an admin sets active, new or disabled) clears the deprecation.
 create function private.clear_model_deprecation()
@@ -80,41 +40,6 @@ create trigger clear_model_deprecation
   when (old.status = 'deprecated' and new.status not in ('deprecated', 'inactive'))
   execute function private.clear_model_deprecation();
 
--- The rule of who may use what: deprecated models count until their sunset. --------------------
-
-create or replace view private.tier_models
-with (security_invoker = true)
-as
-select
-  t.tier,
-  m.model_id
-from (values ('free'), ('pro'), ('enterprise')) as t (tier)
-cross join public.model_access as m
-where (
-    m.status = 'active'
-    or (m.status = 'deprecated' and (m.sunset_at is null or m.sunset_at > now()))
-  )
-  and (
-    m.is_free
-    or (m.is_pro and t.tier in ('pro', 'enterprise'))
-    or (m.is_enterprise and t.tier = 'enterprise')
-  );
-
-comment on view private.tier_models is
-  'THE rule of who may use what: one row per (tier, model_id) such that users of that tier may '
-  'list and call the model (active, or deprecated before its sunset_at; and flagged for the tier: '
-  'free sees is_free; pro is_free or is_pro; enterprise any flag). Read by '
-  'get_user_allowed_models_v2, can_use_model, consume_model_quota, the default-model check and '
-  'repoint_default_models; add any further condition here and nowhere else.';
-
--- Users read deprecated models too (the list shows them until their sunset).
-drop policy "Users can read active models; admins can read all" on public.model_access;
-create policy "Users can read active models; admins can read all"
-  on public.model_access
-  for select
-  to authenticated
-  using (status in ('active', 'deprecated') or (select private.is_admin()));
-
 -- Re-pointing default models ------------------------------------------------------------------
 
 -- Security definer: it moves other users' defaults and writes their activity log, which no API
@@ -128,6 +53,11 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- A function's SET options hold for everything it runs, triggers included: called under the sync,
+-- which turns nested loops and merge joins off for its own statement, re-pointing would look up a
+-- few users' models with hash joins over the whole catalog. It plans with the server's defaults.
+set enable_nestloop = on
+set enable_mergejoin = on
 as $$
 declare
   v_count integer;
@@ -391,82 +321,3 @@ revoke execute on function public.deprecate_models(text[], text, timestamptz)
   from public, anon, authenticated, service_role;
 grant execute on function public.deprecate_models(text[], text, timestamptz)
   to authenticated, service_role;
-
--- The user's list shows deprecation (columns added: the function is recreated). -----------------
-
-drop function public.get_user_allowed_models_v2(uuid);
-
-create function public.get_user_allowed_models_v2(user_uuid uuid default null)
-returns table (
-  model_id text,
-  model_name text,
-  model_description text,
-  context_length integer,
-  prompt_price numeric,
-  completion_price numeric,
-  modality text,
-  input_modalities text[],
-  output_modalities text[],
-  supported_parameters text[],
-  daily_limit integer,
-  monthly_limit integer,
-  created_timestamp bigint,
-  deprecated_at timestamptz,
-  sunset_at timestamptz,
-  replacement_model_id text
-)
-language plpgsql
-stable
-security invoker
-set search_path = ''
-as $$
-declare
-  v_user_id uuid := coalesce(get_user_allowed_models_v2.user_uuid, (select auth.uid()));
-  v_tier text;
-begin
-  if current_user in ('anon', 'authenticated')
-    and v_user_id is distinct from (select auth.uid()) then
-    raise exception using
-      errcode = '42501',
-      message = 'permission denied: users can only list their own models';
-  end if;
-
-  v_tier := private.user_tier(v_user_id);
-
-  return query
-  select
-    m.model_id,
-    m.model_name,
-    m.model_description,
-    m.context_length,
-    m.prompt_price,
-    m.completion_price,
-    m.modality,
-    m.input_modalities,
-    m.output_modalities,
-    m.supported_parameters,
-    m.daily_limit,
-    m.monthly_limit,
-    m.created_timestamp,
-    case when m.status = 'deprecated' then m.deprecated_at end,
-    case when m.status = 'deprecated' then m.sunset_at end,
-    case when m.status = 'deprecated' then m.replacement_model_id end
-  from public.model_access as m
-  join private.tier_models as a on a.model_id = m.model_id and a.tier = v_tier
-  order by
-    case when m.is_free then 0 when m.is_pro then 1 else 2 end,
-    m.model_name,
-    m.model_id;
-end;
-$$;
-
-comment on function public.get_user_allowed_models_v2(uuid) is
-  'The models the user''s tier may use (private.tier_models), free first, then pro, then '
-  'enterprise, then by name and id; deprecated models carry deprecated_at, sunset_at and '
-  'replacement_model_id (null otherwise). user_uuid defaults to the caller; a user asking about '
-  'anyone else gets 42501; the service role may ask about anyone. Unknown users (no profile) get '
-  'the free tier. A model is listed exactly when can_use_model is true for it.';
-
-revoke execute on function public.get_user_allowed_models_v2(uuid)
-  from public, anon, authenticated, service_role;
-grant execute on function public.get_user_allowed_models_v2(uuid) to authenticated, service_role;
