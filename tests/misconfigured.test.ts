@@ -48,6 +48,13 @@ for (
       "JWT_SECRET",
     ],
     [
+      "the CLI's public JWT secret on a host named like a loopback address",
+      { ...valid, SUPABASE_URL: "http://127.0.0.1.nip.io:54321" },
+      "models",
+      "GET",
+      "JWT_SECRET",
+    ],
+    [
       "a JWKS that is not JSON",
       { ...valid, SUPABASE_JWKS: "{keys" },
       "models",

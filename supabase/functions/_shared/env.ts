@@ -98,19 +98,23 @@ export type Env = z.infer<typeof envSchema>;
 /** The Supabase CLI's local JWT secret: it is public, so anyone could sign tokens with it. */
 export const localJwtSecret = "super-secret-jwt-token-with-at-least-32-characters-long";
 
+/** This machine: localhost, [::1] or 127.0.0.0/8 (the URL parser has normalised IPv4 forms such
+ * as 127.1 or 0x7f.0.0.1 to dotted decimal, so a name like 127.0.0.1.example.com is not one). */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
 /** Plain http: only to this machine, where no one on the way can change the catalog. */
 function isAllowedCatalogUrl(url: string): boolean {
   const { protocol, hostname } = new URL(url);
-  if (protocol !== "http:") return true;
-  // The URL parser has normalised IPv4 forms (127.1, 0x7f.0.0.1) to dotted decimal.
-  return hostname === "localhost" || hostname === "[::1]" ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+  return protocol !== "http:" || isLoopbackHost(hostname);
 }
 
 /** A local stack's URL: a loopback host, or `kong` (the gateway on the Supabase CLI's network). */
 function isLocalStack(url: string): boolean {
   const host = new URL(url).hostname;
-  return host === "localhost" || host === "kong" || host === "[::1]" || /^127\./.test(host);
+  return host === "kong" || isLoopbackHost(host);
 }
 
 /** The environment parsed from `vars` (e.g. `Deno.env.toObject()`), or why it is not valid. */
