@@ -146,7 +146,7 @@ grant execute on function private.same_upstream_record(jsonb, jsonb) to authenti
 
 -- The tiers a model in a given state reaches, as a bit mask (free 1, pro 2, enterprise 4), for the
 -- integrity gate, which must judge states not yet written. It restates private.tier_models for one
--- row; 380-sync-gate-tier-mask.test.sql checks that the two agree on every state.
+-- row: a change to either must be made to both.
 create function private.model_tier_mask(
   status text,
   is_free boolean,
