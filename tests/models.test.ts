@@ -399,7 +399,7 @@ stackTest(
       assert.equal(profile.default_model, mine, "the choice was never rewritten");
     } finally {
       await teardown(users);
-    await deleteUsers(neighbour);
+      await deleteUsers(neighbour);
     }
   },
 );

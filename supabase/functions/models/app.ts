@@ -6,6 +6,7 @@
 //                                       deprecation: null | { deprecated_at, sunset_at,
 //                                                             replacement_model_id } }],
 //                          "default_model": { chosen, resolved, reason } }
+//   ?output_modality=image: either list, only the models whose output modalities include it.
 // Conditional requests: ETag (a hash of the body) and If-None-Match → 304.
 // Every request makes one round trip, one statement: the caller's tier, the catalog version
 // (private.catalog_version, moved by every committed catalog change) and the database's clock,
@@ -14,6 +15,7 @@
 // their earliest sunset; only a request that finds no such list reads the catalog, in a second
 // statement. No tier, counter or default is kept between requests, so a committed change is seen
 // by the next request on every isolate.
+// A filtered list is cut from the same cached rows, its rendering kept beside the full one.
 // POST /functions/v1/models/consume { "model_id" }: public.consume_model_quota as the caller;
 // 200 when allowed, 429 (Retry-After) when a quota is used up, 403 when the model is not allowed.
 import type { Hono } from "hono";
@@ -32,6 +34,12 @@ import {
   readJson,
   validate,
 } from "../_shared/http.ts";
+import {
+  outputModalities,
+  type OutputModality,
+  outputModalitySchema,
+  producesOutput,
+} from "../_shared/modality.ts";
 import { modelIdSchema } from "../_shared/model_id.ts";
 
 interface AllowedModelRow {
@@ -96,6 +104,14 @@ interface EnhancedTemplate {
   limited: Map<string, number>;
   /** The body, up to its default model, of a caller who has used none of the limited models. */
   unused: Rendered;
+  /** The same per output modality filter, rendered on first request. */
+  filtered: Map<OutputModality, Promise<FilteredTemplate>>;
+}
+
+interface FilteredTemplate {
+  /** Index in the template's `rows` of each model the filter keeps, in list order. */
+  indices: number[];
+  unused: Rendered;
 }
 
 interface TierList {
@@ -105,6 +121,8 @@ interface TierList {
   expiresAt: number;
   rows: AllowedModelRow[];
   legacy: Rendered;
+  /** The legacy list per output modality filter, rendered on first request. */
+  filteredLegacy: Map<OutputModality, Promise<Rendered>>;
   /** Per quota periods; a promise, so that concurrent first requests render it once. */
   enhanced?: { periods: string; template: Promise<EnhancedTemplate> };
 }
@@ -269,7 +287,24 @@ async function renderTemplate(
     fragments,
     limited,
     unused: { body, etag: await etagOf(body), count: fragments.length },
+    filtered: new Map(),
   };
+}
+
+function filteredTemplate(
+  template: EnhancedTemplate,
+  modality: OutputModality,
+): Promise<FilteredTemplate> {
+  let filtered = template.filtered.get(modality);
+  if (!filtered) {
+    const indices = template.rows.flatMap((row, i) =>
+      producesOutput(row.output_modalities, modality) ? [i] : []
+    );
+    filtered = render(indices.map((i) => template.fragments[i]), true)
+      .then((unused) => ({ indices, unused }));
+    template.filtered.set(modality, filtered);
+  }
+  return filtered;
 }
 
 /**
@@ -282,10 +317,24 @@ class TierLists {
   /** Reads of a tier's list under way, by tier and version, shared by concurrent requests. */
   private readonly reads = new Map<string, Promise<{ tier: string; list: TierList }>>();
 
-  async legacy(sql: Sql, claims: UserClaims): Promise<Reply> {
+  async legacy(
+    sql: Sql,
+    claims: UserClaims,
+    modality: OutputModality | undefined,
+  ): Promise<Reply> {
     const [[key]] = await queryAsUser<[ListKey[]]>(sql, claims, keySql);
     const { tier, list } = await this.listFor(sql, claims, key);
-    return { tier, list: list.legacy, etag: list.legacy.etag };
+    if (modality === undefined) return { tier, list: list.legacy, etag: list.legacy.etag };
+    let filtered = list.filteredLegacy.get(modality);
+    if (!filtered) {
+      filtered = render(
+        list.rows.filter((row) => producesOutput(row.output_modalities, modality))
+          .map((row) => row.model_id),
+      );
+      list.filteredLegacy.set(modality, filtered);
+    }
+    const rendered = await filtered;
+    return { tier, list: rendered, etag: rendered.etag };
   }
 
   /**
@@ -293,11 +342,18 @@ class TierLists {
    * fragments of the limited models the caller used in the current periods rendered again with
    * their counters.
    */
-  async enhanced(sql: Sql, claims: UserClaims): Promise<Reply> {
+  async enhanced(
+    sql: Sql,
+    claims: UserClaims,
+    modality: OutputModality | undefined,
+  ): Promise<Reply> {
     const [[key]] = await queryAsUser<[UsageKeyRow[]]>(sql, claims, usageKeySql);
     const counts: [modelId: string, period: string, count: number][] = JSON.parse(key.usage);
     const { tier, list } = await this.listFor(sql, claims, key);
     const template = await enhancedTemplate(list, key);
+    const filtered = modality === undefined
+      ? undefined
+      : await filteredTemplate(template, modality);
     const used = new Map<number, { day: number; month: number }>();
     for (const [modelId, period, count] of counts) {
       const index = template.limited.get(modelId);
@@ -307,13 +363,16 @@ class TierLists {
       else entry.month = count;
       used.set(index, entry);
     }
-    if (used.size === 0) return enhancedBody(tier, template.unused, key.default_model);
+    if (used.size === 0) {
+      return enhancedBody(tier, (filtered ?? template).unused, key.default_model);
+    }
     const fragments = [...template.fragments];
     for (const [index, { day, month }] of used) {
       const row = template.rows[index];
       fragments[index] = fragment(row, modelUsage(row, key, day, month));
     }
-    return enhancedBody(tier, await render(fragments, true), key.default_model);
+    const listed = filtered ? filtered.indices.map((i) => fragments[i]) : fragments;
+    return enhancedBody(tier, await render(listed, true), key.default_model);
   }
 
   /**
@@ -354,6 +413,7 @@ class TierLists {
       expiresAt: earliestSunset(models),
       rows: models,
       legacy: await render(models.map((row) => row.model_id)),
+      filteredLegacy: new Map(),
     };
     const kept = this.byTier.get(key.tier);
     if (kept === undefined || BigInt(kept.version) <= BigInt(list.version)) {
@@ -369,6 +429,17 @@ function parseEnhanced(values: string[] | undefined): boolean {
     return values[0] === "true";
   }
   throw new HttpError(400, "invalid_request", "`enhanced` must be `true` or `false`.");
+}
+
+function parseOutputModality(values: string[] | undefined): OutputModality | undefined {
+  if (values === undefined) return undefined;
+  const parsed = values.length === 1 ? outputModalitySchema.safeParse(values[0]) : undefined;
+  if (parsed?.success) return parsed.data;
+  throw new HttpError(
+    400,
+    "invalid_request",
+    `\`output_modality\` must be one of ${outputModalities.join(", ")}.`,
+  );
 }
 
 const consumeSchema = z.strictObject({ model_id: modelIdSchema });
@@ -393,10 +464,11 @@ export function createModelsApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/", requireUser, async (c) => {
     const enhanced = parseEnhanced(c.req.queries("enhanced"));
+    const modality = parseOutputModality(c.req.queries("output_modality"));
     const { sql } = depsOf(c);
     const { tier, list, etag, tail } = enhanced
-      ? await lists.enhanced(sql, c.get("claims"))
-      : await lists.legacy(sql, c.get("claims"));
+      ? await lists.enhanced(sql, c.get("claims"), modality)
+      : await lists.legacy(sql, c.get("claims"), modality);
     const headers = {
       "Content-Type": "application/json; charset=utf-8",
       "Cache-Control": "private",
