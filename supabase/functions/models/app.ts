@@ -5,6 +5,7 @@
 //                                       usage: null | { daily: {...}, monthly: {...} },
 //                                       deprecation: null | { deprecated_at, sunset_at,
 //                                                             replacement_model_id } }] }
+//   ?output_modality=image: either list, only the models whose output modalities include it.
 // Conditional requests: ETag (a hash of the body) and If-None-Match → 304.
 // Every request makes one round trip, one statement: the caller's tier, the catalog version
 // (private.catalog_version, moved by every committed catalog change) and the database's clock,
@@ -12,6 +13,7 @@
 // and version (and, for the enhanced list, the quota periods) until their earliest sunset; only a
 // request that finds no such list reads the catalog, in a second statement. No tier or counter is
 // kept between requests, so a committed change is seen by the next request on every isolate.
+// A filtered list is cut from the same cached rows, its rendering kept beside the full one.
 // POST /functions/v1/models/consume { "model_id" }: public.consume_model_quota as the caller;
 // 200 when allowed, 429 (Retry-After) when a quota is used up, 403 when the model is not allowed.
 import type { Hono } from "hono";
@@ -30,6 +32,12 @@ import {
   readJson,
   validate,
 } from "../_shared/http.ts";
+import {
+  outputModalities,
+  type OutputModality,
+  outputModalitySchema,
+  producesOutput,
+} from "../_shared/modality.ts";
 import { modelIdSchema } from "../_shared/model_id.ts";
 
 interface AllowedModelRow {
@@ -94,6 +102,14 @@ interface EnhancedTemplate {
   limited: Map<string, number>;
   /** The body of a caller who has used none of the limited models in these periods. */
   unused: Rendered;
+  /** The same per output modality filter, rendered on first request. */
+  filtered: Map<OutputModality, Promise<FilteredTemplate>>;
+}
+
+interface FilteredTemplate {
+  /** Index in the template's `rows` of each model the filter keeps, in list order. */
+  indices: number[];
+  unused: Rendered;
 }
 
 interface TierList {
@@ -103,6 +119,8 @@ interface TierList {
   expiresAt: number;
   rows: AllowedModelRow[];
   legacy: Rendered;
+  /** The legacy list per output modality filter, rendered on first request. */
+  filteredLegacy: Map<OutputModality, Promise<Rendered>>;
   /** Per quota periods; a promise, so that concurrent first requests render it once. */
   enhanced?: { periods: string; template: Promise<EnhancedTemplate> };
 }
@@ -240,7 +258,24 @@ async function renderTemplate(
     fragments,
     limited,
     unused: { body, etag: await etagOf(body), count: fragments.length },
+    filtered: new Map(),
   };
+}
+
+function filteredTemplate(
+  template: EnhancedTemplate,
+  modality: OutputModality,
+): Promise<FilteredTemplate> {
+  let filtered = template.filtered.get(modality);
+  if (!filtered) {
+    const indices = template.rows.flatMap((row, i) =>
+      producesOutput(row.output_modalities, modality) ? [i] : []
+    );
+    filtered = render(indices.map((i) => template.fragments[i]), true)
+      .then((unused) => ({ indices, unused }));
+    template.filtered.set(modality, filtered);
+  }
+  return filtered;
 }
 
 /**
@@ -253,21 +288,33 @@ class TierLists {
   /** Reads of a tier's list under way, by tier and version, shared by concurrent requests. */
   private readonly reads = new Map<string, Promise<{ tier: string; list: TierList }>>();
 
-  async legacy(sql: Sql, claims: UserClaims) {
+  async legacy(sql: Sql, claims: UserClaims, modality: OutputModality | undefined) {
     const [[key]] = await queryAsUser<[ListKey[]]>(sql, claims, keySql);
     const { tier, list } = await this.listFor(sql, claims, key);
-    return { tier, list: list.legacy };
+    if (modality === undefined) return { tier, list: list.legacy };
+    let filtered = list.filteredLegacy.get(modality);
+    if (!filtered) {
+      filtered = render(
+        list.rows.filter((row) => producesOutput(row.output_modalities, modality))
+          .map((row) => row.model_id),
+      );
+      list.filteredLegacy.set(modality, filtered);
+    }
+    return { tier, list: await filtered };
   }
 
   /**
    * The enhanced list with the caller's usage: the tier's template, with the fragments of the
    * limited models the caller used in the current periods rendered again with their counters.
    */
-  async enhanced(sql: Sql, claims: UserClaims) {
+  async enhanced(sql: Sql, claims: UserClaims, modality: OutputModality | undefined) {
     const [[key]] = await queryAsUser<[UsageKeyRow[]]>(sql, claims, usageKeySql);
     const counts: [modelId: string, period: string, count: number][] = JSON.parse(key.usage);
     const { tier, list } = await this.listFor(sql, claims, key);
     const template = await enhancedTemplate(list, key);
+    const filtered = modality === undefined
+      ? undefined
+      : await filteredTemplate(template, modality);
     const used = new Map<number, { day: number; month: number }>();
     for (const [modelId, period, count] of counts) {
       const index = template.limited.get(modelId);
@@ -277,13 +324,14 @@ class TierLists {
       else entry.month = count;
       used.set(index, entry);
     }
-    if (used.size === 0) return { tier, list: template.unused };
+    if (used.size === 0) return { tier, list: (filtered ?? template).unused };
     const fragments = [...template.fragments];
     for (const [index, { day, month }] of used) {
       const row = template.rows[index];
       fragments[index] = fragment(row, modelUsage(row, key, day, month));
     }
-    return { tier, list: await render(fragments, true) };
+    const listed = filtered ? filtered.indices.map((i) => fragments[i]) : fragments;
+    return { tier, list: await render(listed, true) };
   }
 
   /**
@@ -324,6 +372,7 @@ class TierLists {
       expiresAt: earliestSunset(models),
       rows: models,
       legacy: await render(models.map((row) => row.model_id)),
+      filteredLegacy: new Map(),
     };
     const kept = this.byTier.get(key.tier);
     if (kept === undefined || BigInt(kept.version) <= BigInt(list.version)) {
@@ -339,6 +388,17 @@ function parseEnhanced(values: string[] | undefined): boolean {
     return values[0] === "true";
   }
   throw new HttpError(400, "invalid_request", "`enhanced` must be `true` or `false`.");
+}
+
+function parseOutputModality(values: string[] | undefined): OutputModality | undefined {
+  if (values === undefined) return undefined;
+  const parsed = values.length === 1 ? outputModalitySchema.safeParse(values[0]) : undefined;
+  if (parsed?.success) return parsed.data;
+  throw new HttpError(
+    400,
+    "invalid_request",
+    `\`output_modality\` must be one of ${outputModalities.join(", ")}.`,
+  );
 }
 
 const consumeSchema = z.strictObject({ model_id: modelIdSchema });
@@ -363,10 +423,11 @@ export function createModelsApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/", requireUser, async (c) => {
     const enhanced = parseEnhanced(c.req.queries("enhanced"));
+    const modality = parseOutputModality(c.req.queries("output_modality"));
     const { sql } = depsOf(c);
     const { tier, list } = enhanced
-      ? await lists.enhanced(sql, c.get("claims"))
-      : await lists.legacy(sql, c.get("claims"));
+      ? await lists.enhanced(sql, c.get("claims"), modality)
+      : await lists.legacy(sql, c.get("claims"), modality);
     const headers = {
       "Content-Type": "application/json; charset=utf-8",
       "Cache-Control": "private",
