@@ -12,12 +12,15 @@
 -- catalog row, and a reader can follow each step alone. An invalid record is skipped and counted
 -- with its reason. An integrity gate refuses empty or suspiciously truncated catalogs and runs that
 -- would take many models from users or offer many without review; every override is recorded.
--- Any failure after a run began leaves it `failed` with its cause. The functions are security
--- invoker: admins run them with their own rights (RLS lets admins write the catalog and the log),
--- the service role (cron) with its own; anybody else gets a permission error.
+-- Any failure after a run began leaves it `failed` with its cause. The sync runs in security
+-- definer functions in `private`, behind public entry points of the same names: the sync log and
+-- the price history are written by nobody else, so no API role may write them. Each first checks
+-- that the request comes from an admin, the service role or an operator; anybody else gets a
+-- permission error.
 
 -- The checks every sync entry point makes first: the caller may manage the catalog, and says
--- who triggered the run. Invoker, so that can_manage_catalog sees the caller's role.
+-- who triggered the run. can_manage_catalog checks the request's role, which the definer
+-- functions calling this do not change.
 create function private.check_sync_caller(fn text, action text, triggered_by text)
 returns void
 language plpgsql
@@ -49,8 +52,9 @@ revoke execute on function private.check_sync_caller(text, text, text)
   from public, anon, authenticated, service_role;
 grant execute on function private.check_sync_caller(text, text, text) to authenticated, service_role;
 
--- Who asked for an override, for the run's row: the admin's user id, else the database role
--- (service_role for sync-models and cron). Invoker, so that current_user is the caller.
+-- Who asked for an override, for the run's row: the admin's user id, else the request's database
+-- role (service_role for sync-models and cron), which current_user would hide inside the
+-- sync's definer function.
 create function private.sync_caller_name()
 returns text
 language sql
@@ -58,12 +62,12 @@ stable
 security invoker
 set search_path = ''
 as $$
-  select coalesce((select auth.uid())::text, current_user::text);
+  select coalesce((select auth.uid())::text, private.request_role());
 $$;
 
 comment on function private.sync_caller_name() is
-  'The admin''s auth.uid() as text, or the calling database role (service_role for cron and '
-  'sync-models): who asked for a sync''s override (model_sync_log.forced_by).';
+  'The admin''s auth.uid() as text, or the request''s database role (private.request_role): who '
+  'asked for a sync''s override (model_sync_log.forced_by).';
 
 revoke execute on function private.sync_caller_name() from public, anon, authenticated, service_role;
 grant execute on function private.sync_caller_name() to authenticated, service_role;
@@ -341,7 +345,7 @@ revoke execute on function private.parse_catalog_records(jsonb, integer[])
   from public, anon, authenticated, service_role;
 grant execute on function private.parse_catalog_records(jsonb, integer[]) to authenticated, service_role;
 
-create function public.sync_openrouter_models(
+create function private.sync_openrouter_models(
   models_data jsonb,
   triggered_by text default 'manual',
   force boolean default false,
@@ -353,7 +357,7 @@ create function public.sync_openrouter_models(
 returns jsonb
 language plpgsql
 volatile
-security invoker
+security definer
 set search_path = ''
 -- JIT compiling these statements costs far more than running them.
 set jit = off
@@ -741,6 +745,8 @@ begin
     -- decision by hand.
     if v_apply and v_refusal is null then
       perform set_config('model_access.applying_rules', 'on', true);
+      -- The audit trigger records the step's access changes as this run's.
+      perform set_config('model_access.sync_log_id', coalesce(v_log_id::text, ''), true);
 
       insert into public.model_access as m (
         model_id, canonical_slug, hugging_face_id, model_name, model_description, context_length,
@@ -827,6 +833,7 @@ begin
       v_rows_written := v_rows_written + v_rows;
 
       perform set_config('model_access.applying_rules', 'off', true);
+      perform set_config('model_access.sync_log_id', '', true);
     end if;
 
     -- Step 8, record: the counts per class, the skipped records with their reasons, the digest of
@@ -996,18 +1003,6 @@ begin
       into v_preview;
     end if;
 
-    -- A deprecated model's sunset passing changes no row, so no trigger re-points the defaults
-    -- it leaves unavailable: the first sync after the sunset does.
-    if v_apply and v_refusal is null and exists (
-      select 1
-      from public.model_access as m
-      where m.status = 'deprecated'
-        and m.sunset_at <= v_started_at
-        and m.sunset_at > coalesce(v_last_completed_sync_at, '-infinity')
-    ) then
-      perform private.repoint_default_models();
-    end if;
-
     -- The steps' tables go with the step that made them: a later call in the same transaction,
     -- perhaps by another role, makes its own.
     drop table sync_records, sync_models, sync_parsed, sync_writes, sync_vanishing,
@@ -1147,7 +1142,7 @@ begin
 end;
 $$;
 
-comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric) is
+comment on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric) is
   'Applies an OpenRouter catalog (the `data` array of GET /api/v1/models) to model_access in named '
   'steps (stage, classify, parse, access, vanishing, gate, apply, record): adds new models, '
   'rewrites only rows whose upstream data changed, marks models missing upstream inactive and '
@@ -1164,12 +1159,48 @@ comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean,
   'after the run began ends it failed. Serialized by an advisory lock. sync_log_id completes a run '
   'begun by begin_sync_run. Admins and the service role only.';
 
+revoke execute on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)
+  from public, anon, authenticated, service_role;
+grant execute on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)
+  to authenticated, service_role;
+
+-- The Data API entry point. Invoker: the definer function checks who calls.
+create function public.sync_openrouter_models(
+  models_data jsonb,
+  triggered_by text default 'manual',
+  force boolean default false,
+  dry_run boolean default false,
+  max_inactive_share numeric default null,
+  sync_log_id bigint default null,
+  max_new_visible_share numeric default null
+)
+returns jsonb
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.sync_openrouter_models(
+    sync_openrouter_models.models_data,
+    sync_openrouter_models.triggered_by,
+    sync_openrouter_models.force,
+    sync_openrouter_models.dry_run,
+    sync_openrouter_models.max_inactive_share,
+    sync_openrouter_models.sync_log_id,
+    sync_openrouter_models.max_new_visible_share
+  );
+$$;
+
+comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric) is
+  'Applies an OpenRouter catalog to model_access and records the run (private.sync_openrouter_models '
+  'describes it). Admins and the service role only.';
+
 revoke execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)
   from public, anon, authenticated, service_role;
 grant execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)
   to authenticated, service_role;
 
-create function public.log_sync_failure(
+create function private.log_sync_failure(
   triggered_by text,
   error_message text,
   error_details jsonb default null,
@@ -1178,7 +1209,7 @@ create function public.log_sync_failure(
 returns bigint
 language plpgsql
 volatile
-security invoker
+security definer
 set search_path = ''
 as $$
 declare
@@ -1222,10 +1253,39 @@ begin
 end;
 $$;
 
-comment on function public.log_sync_failure(text, text, jsonb, bigint) is
+comment on function private.log_sync_failure(text, text, jsonb, bigint) is
   'Records a failed sync attempt that never reached sync_openrouter_models (e.g. the upstream fetch '
   'failed): fails the run sync_log_id in place when given and still running, else adds a failed '
   'row; returns the model_sync_log id. Admins and the service role only.';
+
+revoke execute on function private.log_sync_failure(text, text, jsonb, bigint)
+  from public, anon, authenticated, service_role;
+grant execute on function private.log_sync_failure(text, text, jsonb, bigint) to authenticated, service_role;
+
+-- The Data API entry point. Invoker: the definer function checks who calls.
+create function public.log_sync_failure(
+  triggered_by text,
+  error_message text,
+  error_details jsonb default null,
+  sync_log_id bigint default null
+)
+returns bigint
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.log_sync_failure(
+    log_sync_failure.triggered_by,
+    log_sync_failure.error_message,
+    log_sync_failure.error_details,
+    log_sync_failure.sync_log_id
+  );
+$$;
+
+comment on function public.log_sync_failure(text, text, jsonb, bigint) is
+  'Records a failed sync attempt (private.log_sync_failure describes it); returns the '
+  'model_sync_log id. Admins and the service role only.';
 
 revoke execute on function public.log_sync_failure(text, text, jsonb, bigint)
   from public, anon, authenticated, service_role;
@@ -1234,14 +1294,14 @@ grant execute on function public.log_sync_failure(text, text, jsonb, bigint) to 
 -- Begun before the catalog is fetched and committed on its own, so that a run that dies later
 -- (the function killed at its wall-clock limit, a lost connection) still leaves a row; the next
 -- run marks such rows failed as stale.
-create function public.begin_sync_run(
+create function private.begin_sync_run(
   triggered_by text,
   stale_after interval default interval '15 minutes'
 )
 returns bigint
 language plpgsql
 volatile
-security invoker
+security definer
 set search_path = ''
 as $$
 declare
@@ -1270,10 +1330,32 @@ begin
 end;
 $$;
 
-comment on function public.begin_sync_run(text, interval) is
+comment on function private.begin_sync_run(text, interval) is
   'Starts a sync run: marks runs still `running` after stale_after as failed (stale), adds a '
   '`running` row and returns its id, to pass to sync_openrouter_models(sync_log_id => ...) or '
   'log_sync_failure. Call it in its own transaction. Admins and the service role only.';
+
+revoke execute on function private.begin_sync_run(text, interval)
+  from public, anon, authenticated, service_role;
+grant execute on function private.begin_sync_run(text, interval) to authenticated, service_role;
+
+-- The Data API entry point. Invoker: the definer function checks who calls.
+create function public.begin_sync_run(
+  triggered_by text,
+  stale_after interval default interval '15 minutes'
+)
+returns bigint
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.begin_sync_run(begin_sync_run.triggered_by, begin_sync_run.stale_after);
+$$;
+
+comment on function public.begin_sync_run(text, interval) is
+  'Starts a sync run and returns its model_sync_log id (private.begin_sync_run describes it). Call '
+  'it in its own transaction. Admins and the service role only.';
 
 revoke execute on function public.begin_sync_run(text, interval)
   from public, anon, authenticated, service_role;
