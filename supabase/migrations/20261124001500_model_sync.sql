@@ -7,8 +7,8 @@
 --
 -- Why: the catalog must follow upstream without ever losing admin decisions or rewriting rows for
 -- nothing, and no upstream record may break a run. The sync is a few set-based steps, each a
--- statement of its own over temporary tables (stage, classify, parse, access, vanishing, gate,
--- apply, record), so that it scales to large catalogs, a run with no upstream change writes no
+-- statement of its own over temporary tables (stage, classify, parse, access, vanishing, offered,
+-- apply, gate, record), so that it scales to large catalogs, a run with no upstream change writes no
 -- catalog row, and a reader can follow each step alone. An invalid record is skipped and counted
 -- with its reason. An integrity gate refuses empty or suspiciously truncated catalogs and runs that
 -- would take many models from users or offer many without review; every override is recorded.
@@ -147,48 +147,6 @@ comment on function private.same_upstream_record(jsonb, jsonb) is
 revoke execute on function private.same_upstream_record(jsonb, jsonb)
   from public, anon, authenticated, service_role;
 grant execute on function private.same_upstream_record(jsonb, jsonb) to authenticated, service_role;
-
--- The tiers a model in a given state reaches, as a bit mask (free 1, pro 2, enterprise 4), for the
--- integrity gate, which must judge states not yet written. It restates private.tier_models for one
--- row: a change to either must be made to both.
-create function private.model_tier_mask(
-  status text,
-  is_free boolean,
-  is_pro boolean,
-  is_enterprise boolean,
-  sunset_at timestamptz,
-  at timestamptz
-)
-returns integer
-language sql
-immutable
-security invoker
-set search_path = ''
-as $$
-  select case
-    when not (
-      model_tier_mask.status = 'active'
-      or (
-        model_tier_mask.status = 'deprecated'
-        and (model_tier_mask.sunset_at is null or model_tier_mask.sunset_at > model_tier_mask.at)
-      )
-    ) then 0
-    when model_tier_mask.is_free then 7
-    when model_tier_mask.is_pro then 6
-    when model_tier_mask.is_enterprise then 4
-    else 0
-  end;
-$$;
-
-comment on function private.model_tier_mask(text, boolean, boolean, boolean, timestamptz, timestamptz) is
-  'Tiers (free 1, pro 2, enterprise 4) that a model with this status, tier flags and sunset_at '
-  'reaches at `at`: private.tier_models for a state not yet written. The integrity gate counts a '
-  'model as leaving a tier when its mask loses a bit.';
-
-revoke execute on function private.model_tier_mask(text, boolean, boolean, boolean, timestamptz, timestamptz)
-  from public, anon, authenticated, service_role;
-grant execute on function private.model_tier_mask(text, boolean, boolean, boolean, timestamptz, timestamptz)
-  to authenticated, service_role;
 
 -- The one parser of upstream records: what a valid catalog record is, and its typed columns.
 -- Set-based (one call per run with every position to parse), because a function that cannot be
@@ -392,7 +350,6 @@ declare
   v_rows_written bigint := 0;
   v_rows bigint;
   v_duration_ms numeric;
-  v_digest jsonb;
   v_preview jsonb;
   v_error_state text;
   v_error_message text;
@@ -513,6 +470,45 @@ begin
     into v_last_completed_sync_at
     from public.model_sync_log as l
     where l.sync_status = 'completed';
+
+    -- The steps' tables as plpgsql_check (supabase db lint) should see them: it cannot see tables
+    -- made at run time. These pragmas do nothing when the function runs.
+    perform 'PRAGMA:TABLE: sync_records (ord integer, model_id text, id_problem text, hash bigint)';
+    perform 'PRAGMA:TABLE: sync_models (model_id text, ord integer, record_count bigint, '
+      'existing_id bigint, change text, problem text, rules_manage boolean, old_status text, '
+      'old_is_free boolean, old_is_pro boolean, old_is_enterprise boolean, old_sunset_at '
+      'timestamptz, old_deprecated_at timestamptz, old_deprecation_source text, '
+      'old_status_before_inactive text)';
+    perform 'PRAGMA:TABLE: sync_parsed (model_id text, existing_id bigint, change text, '
+      'rules_manage boolean, old_status text, old_is_free boolean, old_is_pro boolean, '
+      'old_is_enterprise boolean, old_sunset_at timestamptz, old_deprecated_at timestamptz, '
+      'old_deprecation_source text, old_status_before_inactive text, old_pricing jsonb, ord '
+      'integer, problem text, canonical_slug text, hugging_face_id text, model_name text, '
+      'model_description text, context_length integer, created_timestamp bigint, modality '
+      'text, input_modalities text[], output_modalities text[], tokenizer text, prompt_price '
+      'numeric, completion_price numeric, request_price numeric, image_price numeric, '
+      'web_search_price numeric, internal_reasoning_price numeric, input_cache_read_price '
+      'numeric, input_cache_write_price numeric, max_completion_tokens integer, is_moderated '
+      'boolean, supported_parameters text[], expires_at timestamptz, price_changed boolean)';
+    perform 'PRAGMA:TABLE: sync_writes (model_id text, existing_id bigint, change text, '
+      'rules_manage boolean, old_status text, old_is_free boolean, old_is_pro boolean, '
+      'old_is_enterprise boolean, old_sunset_at timestamptz, old_deprecated_at timestamptz, '
+      'old_deprecation_source text, old_status_before_inactive text, old_pricing jsonb, ord '
+      'integer, problem text, canonical_slug text, hugging_face_id text, model_name text, '
+      'model_description text, context_length integer, created_timestamp bigint, modality '
+      'text, input_modalities text[], output_modalities text[], tokenizer text, prompt_price '
+      'numeric, completion_price numeric, request_price numeric, image_price numeric, '
+      'web_search_price numeric, internal_reasoning_price numeric, input_cache_read_price '
+      'numeric, input_cache_write_price numeric, max_completion_tokens integer, is_moderated '
+      'boolean, supported_parameters text[], expires_at timestamptz, price_changed boolean, '
+      'rule text, new_status text, new_is_free boolean, new_is_pro boolean, new_is_enterprise '
+      'boolean, new_deprecated_at timestamptz, new_sunset_at timestamptz, '
+      'new_deprecation_source text)';
+    perform 'PRAGMA:TABLE: sync_vanishing (id bigint, model_id text, status text, is_free boolean, '
+      'is_pro boolean, is_enterprise boolean, sunset_at timestamptz, new_status text)';
+    perform 'PRAGMA:TABLE: sync_offered_before (tier text, model_id text)';
+    perform 'PRAGMA:TABLE: sync_rule_changes (model_id text, rule text, status text, is_free '
+      'boolean, is_pro boolean, is_enterprise boolean, is_new boolean)';
 
     -- Temporary tables, dropped at the end of this block, or with its work if it fails.
     -- Step 1, stage: every record's position, its id if it is a usable one, and its hash. Nothing
@@ -671,172 +667,188 @@ begin
         where k.skipped ->> 'id' = m.model_id
       );
 
-    -- Step 6, gate: what users would lose (models leaving a tier they were offered in: missing
-    -- upstream, sunset by a past expiration_date, demoted by the rules), what would vanish from
-    -- the catalog, and what would be offered without review (new models the rules make visible).
+    -- Step 6, offered: what the catalog lists and offers now, and the tiers that each model this
+    -- run would write or mark missing is offered in. The gate compares these with the state the
+    -- apply writes, through private.tier_models (the one rule of who may use what), so that it
+    -- never judges a state by a rule of its own.
+    create temporary table sync_offered_before on commit drop as
+    select t.tier, t.model_id
+    from private.tier_models as t
+    where t.model_id in (
+      select w.model_id from sync_writes as w where w.existing_id is not null
+      union all
+      select v.model_id from sync_vanishing as v
+    );
+
     select jsonb_build_object(
       'valid', (select count(*) from sync_models as s where s.change <> 'skipped'),
       'listed',
         (select count(*) from public.model_access as m where m.upstream_removed_at is null),
       'visible', (select count(distinct t.model_id) from private.tier_models as t),
-      'vanishing', (select count(*) from sync_vanishing),
-      'leaving_vanished', (
-        select count(*) from sync_vanishing as v
-        where private.model_tier_mask(
-          v.status, v.is_free, v.is_pro, v.is_enterprise, v.sunset_at, v_started_at
-        ) <> 0
-      ),
-      'leaving_sunset', (
-        select count(*) from sync_writes as w
-        where w.existing_id is not null
-          and private.model_tier_mask(
-            w.old_status, w.old_is_free, w.old_is_pro, w.old_is_enterprise, w.old_sunset_at,
-            v_started_at
-          ) <> 0
-          and w.new_status = 'deprecated' and w.new_sunset_at <= v_started_at
-      ),
-      'leaving_demoted', (
-        select count(*) from sync_writes as w
-        where w.existing_id is not null
-          and not (w.new_status = 'deprecated' and w.new_sunset_at <= v_started_at)
-          and private.model_tier_mask(
-            w.old_status, w.old_is_free, w.old_is_pro, w.old_is_enterprise, w.old_sunset_at,
-            v_started_at
-          ) & ~private.model_tier_mask(
-            w.new_status, w.new_is_free, w.new_is_pro, w.new_is_enterprise, w.new_sunset_at,
-            v_started_at
-          ) <> 0
-      ),
-      'newly_visible', (
-        select count(*) from sync_writes as w
-        where w.existing_id is null
-          and private.model_tier_mask(
-            w.new_status, w.new_is_free, w.new_is_pro, w.new_is_enterprise, w.new_sunset_at,
-            v_started_at
-          ) <> 0
-      )
+      'vanishing', (select count(*) from sync_vanishing)
     )
     into v_gate;
-    v_gate := v_gate || jsonb_build_object(
-      'leaving',
-        (v_gate ->> 'leaving_vanished')::bigint + (v_gate ->> 'leaving_sunset')::bigint
-          + (v_gate ->> 'leaving_demoted')::bigint
-    );
 
-    v_refusal := case
-      when (v_gate ->> 'valid')::bigint = 0 then 'empty_catalog'
-      when sync_openrouter_models.force then null
-      when (v_gate ->> 'vanishing')::bigint > c_gate_min_models
-        and (v_gate ->> 'vanishing')::bigint > (v_gate ->> 'listed')::bigint * v_max_inactive_share
-        then 'integrity_gate'
-      when (v_gate ->> 'leaving')::bigint > c_gate_min_models
-        and (v_gate ->> 'leaving')::bigint > (v_gate ->> 'visible')::bigint * v_max_inactive_share
-        then 'integrity_gate'
-      -- Not on a project's first sync: its whole catalog is new, and the rules are its review.
-      when v_last_completed_sync_at is not null
-        and (v_gate ->> 'newly_visible')::bigint > c_gate_min_models
-        and (v_gate ->> 'newly_visible')::bigint
-          > (v_gate ->> 'valid')::bigint * v_max_new_visible_share
-        then 'integrity_gate'
-    end;
+    -- Step 7, apply: write what changed, and nothing else; then the gate judges what was written.
+    -- A block of its own so that a refused run and a dry run undo their writes (audit entries and
+    -- pending triggers with them): they raise SU001 at the end, caught below. The status and flag
+    -- writes are the rules' and the sync's own: the trigger mark_access_admin_managed must not
+    -- take them for a decision by hand.
+    if (v_gate ->> 'valid')::bigint = 0 then
+      v_refusal := 'empty_catalog';
+    else
+      begin
+        perform set_config('model_access.applying_rules', 'on', true);
+        -- The audit trigger records the step's access changes as this run's.
+        perform set_config('model_access.sync_log_id', coalesce(v_log_id::text, ''), true);
 
-    -- Step 7, apply: write what changed, and nothing else. The status and flag writes are the
-    -- rules' and the sync's own: the trigger mark_access_admin_managed must not take them for a
-    -- decision by hand.
-    if v_apply and v_refusal is null then
-      perform set_config('model_access.applying_rules', 'on', true);
-      -- The audit trigger records the step's access changes as this run's.
-      perform set_config('model_access.sync_log_id', coalesce(v_log_id::text, ''), true);
+        insert into public.model_access as m (
+          model_id, canonical_slug, hugging_face_id, model_name, model_description, context_length,
+          created_timestamp, modality, input_modalities, output_modalities, tokenizer,
+          prompt_price, completion_price, request_price, image_price, web_search_price,
+          internal_reasoning_price, input_cache_read_price, input_cache_write_price,
+          max_completion_tokens, is_moderated, supported_parameters, openrouter_data,
+          last_synced_at, openrouter_last_seen, status, is_free, is_pro, is_enterprise,
+          deprecated_at, sunset_at, deprecation_source
+        )
+        select
+          w.model_id, w.canonical_slug, w.hugging_face_id, w.model_name, w.model_description,
+          w.context_length, w.created_timestamp, w.modality, w.input_modalities,
+          w.output_modalities, w.tokenizer, w.prompt_price, w.completion_price, w.request_price,
+          w.image_price, w.web_search_price, w.internal_reasoning_price, w.input_cache_read_price,
+          w.input_cache_write_price, w.max_completion_tokens, w.is_moderated,
+          w.supported_parameters, v_models -> w.ord, v_started_at, v_started_at,
+          w.new_status, w.new_is_free, w.new_is_pro, w.new_is_enterprise, w.new_deprecated_at,
+          w.new_sunset_at, w.new_deprecation_source
+        from sync_writes as w
+        on conflict (model_id) do update
+        set
+          canonical_slug = excluded.canonical_slug,
+          hugging_face_id = excluded.hugging_face_id,
+          model_name = excluded.model_name,
+          model_description = excluded.model_description,
+          context_length = excluded.context_length,
+          created_timestamp = excluded.created_timestamp,
+          modality = excluded.modality,
+          input_modalities = excluded.input_modalities,
+          output_modalities = excluded.output_modalities,
+          tokenizer = excluded.tokenizer,
+          prompt_price = excluded.prompt_price,
+          completion_price = excluded.completion_price,
+          request_price = excluded.request_price,
+          image_price = excluded.image_price,
+          web_search_price = excluded.web_search_price,
+          internal_reasoning_price = excluded.internal_reasoning_price,
+          input_cache_read_price = excluded.input_cache_read_price,
+          input_cache_write_price = excluded.input_cache_write_price,
+          max_completion_tokens = excluded.max_completion_tokens,
+          is_moderated = excluded.is_moderated,
+          supported_parameters = excluded.supported_parameters,
+          openrouter_data = excluded.openrouter_data,
+          status = excluded.status,
+          is_free = excluded.is_free,
+          is_pro = excluded.is_pro,
+          is_enterprise = excluded.is_enterprise,
+          deprecated_at = excluded.deprecated_at,
+          sunset_at = excluded.sunset_at,
+          deprecation_source = excluded.deprecation_source,
+          status_before_inactive = null,
+          upstream_removed_at = null,
+          last_synced_at = excluded.last_synced_at,
+          openrouter_last_seen = excluded.openrouter_last_seen;
+        get diagnostics v_rows = row_count;
+        v_rows_written := v_rows_written + v_rows;
 
-      insert into public.model_access as m (
-        model_id, canonical_slug, hugging_face_id, model_name, model_description, context_length,
-        created_timestamp, modality, input_modalities, output_modalities, tokenizer,
-        prompt_price, completion_price, request_price, image_price, web_search_price,
-        internal_reasoning_price, input_cache_read_price, input_cache_write_price,
-        max_completion_tokens, is_moderated, supported_parameters, openrouter_data,
-        last_synced_at, openrouter_last_seen, status, is_free, is_pro, is_enterprise,
-        deprecated_at, sunset_at, deprecation_source
-      )
-      select
-        w.model_id, w.canonical_slug, w.hugging_face_id, w.model_name, w.model_description,
-        w.context_length, w.created_timestamp, w.modality, w.input_modalities,
-        w.output_modalities, w.tokenizer, w.prompt_price, w.completion_price, w.request_price,
-        w.image_price, w.web_search_price, w.internal_reasoning_price, w.input_cache_read_price,
-        w.input_cache_write_price, w.max_completion_tokens, w.is_moderated,
-        w.supported_parameters, v_models -> w.ord, v_started_at, v_started_at,
-        w.new_status, w.new_is_free, w.new_is_pro, w.new_is_enterprise, w.new_deprecated_at,
-        w.new_sunset_at, w.new_deprecation_source
-      from sync_writes as w
-      on conflict (model_id) do update
-      set
-        canonical_slug = excluded.canonical_slug,
-        hugging_face_id = excluded.hugging_face_id,
-        model_name = excluded.model_name,
-        model_description = excluded.model_description,
-        context_length = excluded.context_length,
-        created_timestamp = excluded.created_timestamp,
-        modality = excluded.modality,
-        input_modalities = excluded.input_modalities,
-        output_modalities = excluded.output_modalities,
-        tokenizer = excluded.tokenizer,
-        prompt_price = excluded.prompt_price,
-        completion_price = excluded.completion_price,
-        request_price = excluded.request_price,
-        image_price = excluded.image_price,
-        web_search_price = excluded.web_search_price,
-        internal_reasoning_price = excluded.internal_reasoning_price,
-        input_cache_read_price = excluded.input_cache_read_price,
-        input_cache_write_price = excluded.input_cache_write_price,
-        max_completion_tokens = excluded.max_completion_tokens,
-        is_moderated = excluded.is_moderated,
-        supported_parameters = excluded.supported_parameters,
-        openrouter_data = excluded.openrouter_data,
-        status = excluded.status,
-        is_free = excluded.is_free,
-        is_pro = excluded.is_pro,
-        is_enterprise = excluded.is_enterprise,
-        deprecated_at = excluded.deprecated_at,
-        sunset_at = excluded.sunset_at,
-        deprecation_source = excluded.deprecation_source,
-        status_before_inactive = null,
-        upstream_removed_at = null,
-        last_synced_at = excluded.last_synced_at,
-        openrouter_last_seen = excluded.openrouter_last_seen;
-      get diagnostics v_rows = row_count;
-      v_rows_written := v_rows_written + v_rows;
+        -- Missing upstream: new/active/deprecated become inactive (remembering their status);
+        -- disabled stay.
+        update public.model_access as m
+        set
+          status = v.new_status,
+          status_before_inactive = case when v.new_status = 'inactive' then m.status end,
+          upstream_removed_at = v_started_at,
+          last_synced_at = v_started_at,
+          openrouter_last_seen = greatest(m.openrouter_last_seen, v_last_completed_sync_at)
+        from sync_vanishing as v
+        where m.id = v.id;
+        get diagnostics v_rows = row_count;
+        v_rows_written := v_rows_written + v_rows;
 
-      -- Price history: the written rows whose pricing is new or changed, as stored.
-      insert into public.model_price_history (
-        model_id, effective_from, sync_log_id, prompt_price, completion_price, request_price,
-        image_price, web_search_price, internal_reasoning_price, input_cache_read_price,
-        input_cache_write_price, pricing
-      )
-      select
-        w.model_id, v_started_at, v_log_id, w.prompt_price, w.completion_price, w.request_price,
-        w.image_price, w.web_search_price, w.internal_reasoning_price, w.input_cache_read_price,
-        w.input_cache_write_price, v_models -> w.ord -> 'pricing'
-      from sync_writes as w
-      where w.price_changed;
+        perform set_config('model_access.applying_rules', 'off', true);
+        perform set_config('model_access.sync_log_id', '', true);
 
-      -- Missing upstream: new/active/deprecated become inactive (remembering their status);
-      -- disabled stay.
-      update public.model_access as m
-      set
-        status = v.new_status,
-        status_before_inactive = case when v.new_status = 'inactive' then m.status end,
-        upstream_removed_at = v_started_at,
-        last_synced_at = v_started_at,
-        openrouter_last_seen = greatest(m.openrouter_last_seen, v_last_completed_sync_at)
-      from sync_vanishing as v
-      where m.id = v.id;
-      get diagnostics v_rows = row_count;
-      v_rows_written := v_rows_written + v_rows;
+        -- Step 8, gate: what users would lose (models that left a tier they were offered in:
+        -- missing upstream, sunset by a past expiration_date, or else demoted by the rules), what
+        -- would vanish from the catalog, and what is offered without review (new models the rules
+        -- made visible).
+        select v_gate || jsonb_build_object(
+          'leaving', count(*),
+          'leaving_vanished', count(*) filter (where g.vanished),
+          'leaving_sunset', count(*) filter (where not g.vanished and g.sunset),
+          'leaving_demoted', count(*) filter (where not g.vanished and not g.sunset),
+          'newly_visible', (
+            select count(distinct t.model_id)
+            from private.tier_models as t
+            join sync_writes as w on w.model_id = t.model_id
+            where w.existing_id is null
+          )
+        )
+        into v_gate
+        from (
+          select
+            exists (select 1 from sync_vanishing as v where v.model_id = b.model_id) as vanished,
+            exists (
+              select 1 from sync_writes as w
+              where w.model_id = b.model_id and w.new_sunset_at <= now()
+            ) as sunset
+          from (
+            select distinct b.model_id
+            from sync_offered_before as b
+            where not exists (
+              select 1 from private.tier_models as t
+              where t.tier = b.tier and t.model_id = b.model_id
+            )
+          ) as b
+        ) as g;
 
-      perform set_config('model_access.applying_rules', 'off', true);
-      perform set_config('model_access.sync_log_id', '', true);
+        v_refusal := case
+          when sync_openrouter_models.force then null
+          when (v_gate ->> 'vanishing')::bigint > c_gate_min_models
+            and (v_gate ->> 'vanishing')::bigint
+              > (v_gate ->> 'listed')::bigint * v_max_inactive_share
+            then 'integrity_gate'
+          when (v_gate ->> 'leaving')::bigint > c_gate_min_models
+            and (v_gate ->> 'leaving')::bigint
+              > (v_gate ->> 'visible')::bigint * v_max_inactive_share
+            then 'integrity_gate'
+          -- Not on a project's first sync: its whole catalog is new, and the rules are its review.
+          when v_last_completed_sync_at is not null
+            and (v_gate ->> 'newly_visible')::bigint > c_gate_min_models
+            and (v_gate ->> 'newly_visible')::bigint
+              > (v_gate ->> 'valid')::bigint * v_max_new_visible_share
+            then 'integrity_gate'
+        end;
+        if v_refusal is not null or not v_apply then
+          raise exception using errcode = 'SU001', message = 'sync: undo the apply';
+        end if;
+
+        -- Price history: the written rows whose pricing is new or changed, as stored.
+        insert into public.model_price_history (
+          model_id, effective_from, sync_log_id, prompt_price, completion_price, request_price,
+          image_price, web_search_price, internal_reasoning_price, input_cache_read_price,
+          input_cache_write_price, pricing
+        )
+        select
+          w.model_id, v_started_at, v_log_id, w.prompt_price, w.completion_price, w.request_price,
+          w.image_price, w.web_search_price, w.internal_reasoning_price, w.input_cache_read_price,
+          w.input_cache_write_price, v_models -> w.ord -> 'pricing'
+        from sync_writes as w
+        where w.price_changed;
+      exception when sqlstate 'SU001' then
+        v_rows_written := 0;
+      end;
     end if;
 
-    -- Step 8, record: the counts per class, the skipped records with their reasons, the digest of
+    -- Step 9, record: the counts per class, the skipped records with their reasons, the digest of
     -- what changed (its webhook too), and the run's row.
     select jsonb_build_object(
       'total_processed', count(*) filter (where s.change <> 'skipped'),
@@ -1006,7 +1018,7 @@ begin
     -- The steps' tables go with the step that made them: a later call in the same transaction,
     -- perhaps by another role, makes its own.
     drop table sync_records, sync_models, sync_parsed, sync_writes, sync_vanishing,
-      sync_rule_changes;
+      sync_offered_before, sync_rule_changes;
   exception when others or query_canceled then
     -- query_canceled (a statement_timeout, a cancelled request) is not among `others`: caught too,
     -- so that a cancelled run ends failed rather than running.
@@ -1144,7 +1156,7 @@ $$;
 
 comment on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric) is
   'Applies an OpenRouter catalog (the `data` array of GET /api/v1/models) to model_access in named '
-  'steps (stage, classify, parse, access, vanishing, gate, apply, record): adds new models, '
+  'steps (stage, classify, parse, access, vanishing, offered, apply, gate, record): adds new models, '
   'rewrites only rows whose upstream data changed, marks models missing upstream inactive and '
   'restores returning ones. Records refused by private.parse_catalog_records are skipped and '
   'counted with their reason; their stored rows stay as they are. Applies model_access_rules to '
@@ -1152,10 +1164,11 @@ comment on function private.sync_openrouter_models(jsonb, text, boolean, boolean
   'that an upstream expiration_date deprecates an active model. The integrity gate refuses an '
   'empty catalog, and, unless force, a run in which more than max_inactive_share (standard 0.2) '
   'of the listed models would vanish or of the offered models would leave a tier (vanished, sunset '
-  'by a past expiration_date, demoted by rules), or more than max_new_visible_share (0.2) of the '
+  'by a past expiration_date, demoted by rules; judged by private.tier_models on the written state, '
+  'undone when refused), or more than max_new_visible_share (0.2) of the '
   'received models would be new and offered without review (not on a first sync); each also needs '
   'more than ten models. Any override is recorded on the run (forced, overrides, forced_by). '
-  'dry_run => true writes nothing (no log row) and returns the ids and price changes. Any error '
+  'dry_run => true leaves nothing written (its writes are undone; no log row) and returns the ids and price changes. Any error '
   'after the run began ends it failed. Serialized by an advisory lock. sync_log_id completes a run '
   'begun by begin_sync_run. Admins and the service role only.';
 

@@ -107,7 +107,6 @@ drop function if exists private.check_sync_caller(text, text, text);
 drop function if exists private.parse_catalog_records(jsonb, integer[]);
 drop function if exists private.same_upstream_record(jsonb, jsonb);
 drop function if exists private.same_unordered(jsonb, jsonb);
-drop function if exists private.model_tier_mask(text, boolean, boolean, boolean, timestamptz, timestamptz);
 drop function if exists private.sync_caller_name();
 drop function if exists private.sync_duration_ms(timestamptz);
 
