@@ -289,6 +289,8 @@ as $$
         end as day
       ) as d
     ) as v
+    -- offset 0: each record's problem is found once, not once per column that asks for it.
+    offset 0
   ) as c
 $$;
 
