@@ -1,14 +1,15 @@
 -- User preferences: public.update_user_preferences, the public.user_activity log it writes through
 -- private.log_user_activity (with its retention, private.prune_user_activity),
 -- private.jsonb_deep_merge, the size limit of the ui and session preferences, and a trigger that
--- keeps profiles.default_model within the user's tier.
+-- admits as a new profiles.default_model only a model the user's tier may use.
 --
--- Why: users change their own UI, session and model preferences, and nothing else. The default
--- model must be one their tier may use, whichever way it is written (this function or a direct
--- Data API update), so a trigger enforces it too. Preference changes are logged in an activity
--- table that users can read but not write. Any signed-in user can write both, as often as they
--- like: the preferences have a size limit and the log a bounded history, so that no user can
--- fill the database.
+-- Why: users change their own UI, session and model preferences, and nothing else. A default
+-- model they choose must be one their tier may use, whichever way it is written (this function or
+-- a direct Data API update), so a trigger enforces it too. Once chosen it is never rewritten: when
+-- it becomes unavailable, public.get_my_default_model (model lifecycle) resolves what to use
+-- instead. Preference changes are logged in an activity table that users can read but not write.
+-- Any signed-in user can write both, as often as they like: the preferences have a size limit and
+-- the log a bounded history, so that no user can fill the database.
 
 create table public.user_activity (
   id bigint generated always as identity primary key,

@@ -25,11 +25,11 @@
 -- first_matching_rules and its type rule_subject, tier_models, user_tier, quota_periods,
 -- consume_model_quota, log_user_activity, prune_user_activity, jsonb_deep_merge,
 -- preferences_size_limit with the profiles constraints that call it, check_profile_default_model
--- with its trigger, model_access_rule_problem, check_model_access_rule, invoke_sync_models, sync_job_status, mark_access_admin_managed, clear_model_deprecation,
--- repoint_default_models with its triggers, also the one on profiles, record_change_digest,
--- catalog_version and bump_catalog_version) and the pg_cron jobs sync-openrouter-models and
--- prune-user-activity. Export
--- those tables first if you need them. The pg_cron and pg_net extensions and the Vault secrets
+-- with its trigger, model_access_rule_problem, check_model_access_rule, invoke_sync_models,
+-- sync_job_status, mark_access_admin_managed, clear_model_deprecation, resolve_default_model,
+-- record_change_digest, catalog_version and bump_catalog_version) and the pg_cron jobs
+-- sync-openrouter-models and prune-user-activity. Export those tables first if you need them. The
+-- pg_cron and pg_net extensions and the Vault secrets
 -- project_url and sync_models_secret are left in place (other jobs may use them).
 --
 -- The migration history rows of 20261124000300 to 20261124001500 are deleted, so that a later
@@ -79,14 +79,14 @@ alter table public.profiles
   drop constraint if exists profiles_ui_preferences_within_size_limit,
   drop constraint if exists profiles_session_preferences_within_size_limit;
 drop function if exists private.preferences_size_limit();
-drop trigger if exists repoint_default_model_after_tier_change on public.profiles;
-drop function if exists private.repoint_default_model_after_tier_change();
 
 drop function if exists public.consume_model_quota(text, uuid);
 drop function if exists private.consume_model_quota(uuid, text);
 drop function if exists public.can_use_model(text, uuid);
 drop function if exists public.get_user_allowed_models_v2(uuid);
 drop function if exists public.get_my_tier();
+drop function if exists public.get_my_default_model();
+drop function if exists private.resolve_default_model(text, text);
 drop function if exists private.user_tier(uuid);
 drop function if exists private.quota_periods();
 
@@ -108,6 +108,9 @@ drop function if exists public.update_models_access(text[], jsonb);
 drop function if exists public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint);
 drop function if exists public.log_sync_failure(text, text, jsonb, bigint);
 drop function if exists public.begin_sync_run(text, interval);
+drop function if exists private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint);
+drop function if exists private.log_sync_failure(text, text, jsonb, bigint);
+drop function if exists private.begin_sync_run(text, interval);
 drop function if exists private.check_sync_caller(text, text, text);
 
 drop function if exists public.update_user_preferences(uuid, text, jsonb);
@@ -137,8 +140,6 @@ drop function if exists private.can_manage_catalog();
 drop function if exists private.mark_access_admin_managed();
 drop function if exists private.check_model_access_rule();
 drop function if exists private.clear_model_deprecation();
-drop function if exists private.repoint_default_models_after_access_change();
-drop function if exists private.repoint_default_models(uuid[]);
 drop function if exists private.record_change_digest(bigint, jsonb);
 drop function if exists private.bump_catalog_version();
 

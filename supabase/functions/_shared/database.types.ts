@@ -27,14 +27,14 @@ isOneToOne: false
                   ]
                 },"model_access_audit": {
                   Row: {
-                    "actor_role": string,"actor_user_id": string | null,"changed_at": string,"id": number,"model_access_id": number,"model_id": string,"new_values": Json | null,"old_values": Json | null,"operation": string
+                    "actor_role": string,"actor_user_id": string | null,"changed_at": string,"id": number,"model_access_id": number,"model_id": string,"new_values": Json | null,"old_values": Json | null,"operation": string,"sync_log_id": number | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "actor_role": string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"model_access_id": number,"model_id": string,"new_values"?: Json | null,"old_values"?: Json | null,"operation": string
+                    "actor_role": string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"model_access_id": number,"model_id": string,"new_values"?: Json | null,"old_values"?: Json | null,"operation": string,"sync_log_id"?: number | null
                   }
                   Update: {
-                    "actor_role"?: string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"model_access_id"?: number,"model_id"?: string,"new_values"?: Json | null,"old_values"?: Json | null,"operation"?: string
+                    "actor_role"?: string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"model_access_id"?: number,"model_id"?: string,"new_values"?: Json | null,"old_values"?: Json | null,"operation"?: string,"sync_log_id"?: number | null
                   }
                   Relationships: [
                     
@@ -163,6 +163,11 @@ isOneToOne: false
                            },
 "deprecate_models":
 { Args: { "model_ids": (string)[],"replacement_model_id"?: string,"sunset_at"?: string }; Returns: Json
+                           },
+"get_my_default_model":
+{ Args: Record<PropertyKey, never>; Returns: {
+              "chosen": string,"reason": string,"resolved": string
+            }[]
                            },
 "get_my_tier":
 { Args: Record<PropertyKey, never>; Returns: string

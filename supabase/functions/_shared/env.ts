@@ -4,6 +4,7 @@
 // error.
 import { z } from "zod";
 import { HttpError } from "./errors.ts";
+import { catalogScopeSchema } from "./modality.ts";
 
 /** Unset and empty mean the same: the default. */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -45,9 +46,27 @@ const envSchema = z.object({
   JWT_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
   /** Shared secret pg_cron sends to sync-models as a bearer token. */
   CRON_SECRET: optional(z.string().min(16, "must be at least 16 characters")),
-  OPENROUTER_MODELS_URL: optional(z.url({ protocol: /^(https?|file)$/ })).transform((v) =>
-    v ?? "https://openrouter.ai/api/v1/models"
-  ),
+  /**
+   * https:, or for local development a file: URL or http: on a loopback host. It carries no
+   * `output_modalities`: OPENROUTER_OUTPUT_MODALITIES is the one place for the scope.
+   */
+  OPENROUTER_MODELS_URL: optional(z.url({ protocol: /^(https?|file)$/ }))
+    .transform((v) => v ?? "https://openrouter.ai/api/v1/models")
+    .refine(
+      isAllowedCatalogUrl,
+      "must be https:, file:, or http: on a loopback host (127.0.0.0/8, localhost, [::1])",
+    )
+    .refine(
+      (url) => !new URL(url).searchParams.has("output_modalities"),
+      "must not carry output_modalities; set OPENROUTER_OUTPUT_MODALITIES",
+    ),
+  /**
+   * The catalog the sync asks for (`output_modalities`): `text` is upstream's own default, kept
+   * explicit so that a change of that default cannot remove models; `all` is the whole catalog.
+   */
+  OPENROUTER_OUTPUT_MODALITIES: optional(catalogScopeSchema).transform((v) => v ?? "text"),
+  /** Largest catalog page accepted, in bytes after decompression; larger fails the sync. */
+  OPENROUTER_MAX_BODY_BYTES: int(1024, 1_000_000_000, 20_000_000),
   OPENROUTER_API_KEY: optional(z.string()),
   /** Per-attempt time limit for one upstream request (connect, headers and body). */
   OPENROUTER_TIMEOUT_MS: int(100, 120_000, 20_000),
@@ -79,10 +98,23 @@ export type Env = z.infer<typeof envSchema>;
 /** The Supabase CLI's local JWT secret: it is public, so anyone could sign tokens with it. */
 export const localJwtSecret = "super-secret-jwt-token-with-at-least-32-characters-long";
 
+/** This machine: localhost, [::1] or 127.0.0.0/8 (the URL parser has normalised IPv4 forms such
+ * as 127.1 or 0x7f.0.0.1 to dotted decimal, so a name like 127.0.0.1.example.com is not one). */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** Plain http: only to this machine, where no one on the way can change the catalog. */
+function isAllowedCatalogUrl(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol !== "http:" || isLoopbackHost(hostname);
+}
+
 /** A local stack's URL: a loopback host, or `kong` (the gateway on the Supabase CLI's network). */
 function isLocalStack(url: string): boolean {
   const host = new URL(url).hostname;
-  return host === "localhost" || host === "kong" || host === "[::1]" || /^127\./.test(host);
+  return host === "kong" || isLoopbackHost(host);
 }
 
 /** The environment parsed from `vars` (e.g. `Deno.env.toObject()`), or why it is not valid. */

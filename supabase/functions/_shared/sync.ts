@@ -49,7 +49,9 @@ export async function syncCatalog(options: SyncOptions): Promise<SyncResult> {
   try {
     catalog = await fetchCatalog({
       url: env.OPENROUTER_MODELS_URL,
+      outputModalities: env.OPENROUTER_OUTPUT_MODALITIES,
       apiKey: env.OPENROUTER_API_KEY,
+      maxBodyBytes: env.OPENROUTER_MAX_BODY_BYTES,
       timeoutMs: env.OPENROUTER_TIMEOUT_MS,
       maxRetries: env.OPENROUTER_MAX_RETRIES,
       retryBaseMs: env.OPENROUTER_RETRY_BASE_MS,

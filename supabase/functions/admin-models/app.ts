@@ -1,6 +1,7 @@
 // /functions/v1/admin-models: catalog management for admins (profiles.is_admin). Every operation
 // runs as the admin user, so the database's RLS, function checks and audit trigger see who it is.
-//   GET    /admin-models                 list with filters, paging and total count
+//   GET    /admin-models                 list with filters (status, tier, provider, q,
+//                                        output_modality), paging and total count
 //   PATCH  /admin-models                 bulk change { model_ids, changes }, all or nothing
 //   POST   /admin-models/sync            manual sync (?dry_run=true, ?force=true)
 //   GET    /admin-models/sync-log        recent sync runs, newest first
@@ -31,6 +32,7 @@ import {
   readJson,
   validate,
 } from "../_shared/http.ts";
+import { outputModalitySchema } from "../_shared/modality.ts";
 import { modelIdSchema } from "../_shared/model_id.ts";
 import { syncCatalog } from "../_shared/sync.ts";
 
@@ -45,6 +47,7 @@ const listQuerySchema = z.strictObject({
   q: z.string().min(1).max(200).optional(),
   provider: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._~-]*$/, "must be a provider id").max(100)
     .optional(),
+  output_modality: outputModalitySchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
@@ -214,6 +217,9 @@ const tierCondition = (tx: Tx, tier: (typeof tiers)[number]) => {
       return tx`(m.is_free or m.is_pro or m.is_enterprise)`;
   }
 };
+
+const outputCondition = (tx: Tx, modality: string) =>
+  tx`and ${modality} = any(m.output_modalities)`;
 
 /** Applies changes to models through the database function, all or nothing; 404 on unknown ids. */
 async function updateModels(tx: Tx, ids: string[], changes: Changes) {
@@ -394,6 +400,7 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
         ${query.status ? tx`and m.status = ${query.status}` : tx``}
         ${query.tier ? tx`and ${tierCondition(tx, query.tier)}` : tx``}
         ${query.provider ? tx`and starts_with(m.model_id, ${`${query.provider}/`})` : tx``}
+        ${query.output_modality ? outputCondition(tx, query.output_modality) : tx``}
         ${
         query.q
           ? tx`and (m.model_id ilike ${containsPattern(query.q)}

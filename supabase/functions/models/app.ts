@@ -4,14 +4,18 @@
 //   ?enhanced=true:      { "models": [{ id, name, description, context_length, pricing, ...,
 //                                       usage: null | { daily: {...}, monthly: {...} },
 //                                       deprecation: null | { deprecated_at, sunset_at,
-//                                                             replacement_model_id } }] }
+//                                                             replacement_model_id } }],
+//                          "default_model": { chosen, resolved, reason } }
+//   ?output_modality=image: either list, only the models whose output modalities include it.
 // Conditional requests: ETag (a hash of the body) and If-None-Match → 304.
 // Every request makes one round trip, one statement: the caller's tier, the catalog version
 // (private.catalog_version, moved by every committed catalog change) and the database's clock,
-// and for the enhanced list the caller's counters. The rendered lists stay in memory keyed by tier
-// and version (and, for the enhanced list, the quota periods) until their earliest sunset; only a
-// request that finds no such list reads the catalog, in a second statement. No tier or counter is
-// kept between requests, so a committed change is seen by the next request on every isolate.
+// and for the enhanced list the caller's counters and resolved default model. The rendered lists
+// stay in memory keyed by tier and version (and, for the enhanced list, the quota periods) until
+// their earliest sunset; only a request that finds no such list reads the catalog, in a second
+// statement. No tier, counter or default is kept between requests, so a committed change is seen
+// by the next request on every isolate.
+// A filtered list is cut from the same cached rows, its rendering kept beside the full one.
 // POST /functions/v1/models/consume { "model_id" }: public.consume_model_quota as the caller;
 // 200 when allowed, 429 (Retry-After) when a quota is used up, 403 when the model is not allowed.
 import type { Hono } from "hono";
@@ -30,6 +34,12 @@ import {
   readJson,
   validate,
 } from "../_shared/http.ts";
+import {
+  outputModalities,
+  type OutputModality,
+  outputModalitySchema,
+  producesOutput,
+} from "../_shared/modality.ts";
 import { modelIdSchema } from "../_shared/model_id.ts";
 
 interface AllowedModelRow {
@@ -92,7 +102,15 @@ interface EnhancedTemplate {
   fragments: string[];
   /** Index in `rows` of each model with a daily or monthly limit. */
   limited: Map<string, number>;
-  /** The body of a caller who has used none of the limited models in these periods. */
+  /** The body, up to its default model, of a caller who has used none of the limited models. */
+  unused: Rendered;
+  /** The same per output modality filter, rendered on first request. */
+  filtered: Map<OutputModality, Promise<FilteredTemplate>>;
+}
+
+interface FilteredTemplate {
+  /** Index in the template's `rows` of each model the filter keeps, in list order. */
+  indices: number[];
   unused: Rendered;
 }
 
@@ -103,6 +121,8 @@ interface TierList {
   expiresAt: number;
   rows: AllowedModelRow[];
   legacy: Rendered;
+  /** The legacy list per output modality filter, rendered on first request. */
+  filteredLegacy: Map<OutputModality, Promise<Rendered>>;
   /** Per quota periods; a promise, so that concurrent first requests render it once. */
   enhanced?: { periods: string; template: Promise<EnhancedTemplate> };
 }
@@ -128,12 +148,15 @@ type KeyAndListRow = ListKey & (AllowedModelRow | { [K in keyof AllowedModelRow]
 interface UsageKeyRow extends ListKey, Periods {
   /** JSON text: [[model_id, "day" | "month", request_count], ...] for the current periods. */
   usage: string;
+  /** JSON text: public.get_my_default_model() as { chosen, resolved, reason }. */
+  default_model: string;
 }
 
 /**
  * For the enhanced list, the same key plus, in the same statement and snapshot, the quota
- * periods (private.quota_periods: the same UTC day and month consume_model_quota counts in) and
- * the caller's counters for them: two short range scans of model_usage's primary key.
+ * periods (private.quota_periods: the same UTC day and month consume_model_quota counts in), the
+ * caller's counters for them (two short range scans of model_usage's primary key) and the
+ * caller's default model as the database resolves it.
  */
 const usageKeySql = `
   select k.tier, k.version, k.now, q.day_resets_at, q.month_resets_at,
@@ -141,7 +164,8 @@ const usageKeySql = `
             from public.model_usage as u
            where u.user_id = (select auth.uid())
              and ((u.period = 'day' and u.period_start = q.day_start)
-               or (u.period = 'month' and u.period_start = q.month_start)))::text as usage
+               or (u.period = 'month' and u.period_start = q.month_start)))::text as usage,
+         (select row_to_json(d) from public.get_my_default_model() as d)::text as default_model
     from (${keySql}) as k
    cross join private.quota_periods() as q`;
 
@@ -160,7 +184,10 @@ function earliestSunset(rows: AllowedModelRow[]): number {
 
 const encoder = new TextEncoder();
 
-/** A `{ models }` body from the models, or from their JSON `fragments` when `asFragments`. */
+/**
+ * A `{ models }` body from the models, or from their JSON `fragments` when `asFragments`: then
+ * the enhanced body up to its `default_model` (see enhancedBody).
+ */
 async function render(models: unknown[], asFragments = false): Promise<Rendered> {
   const body = asFragments
     ? joinFragments(models as string[])
@@ -211,7 +238,27 @@ function enhancedModel(row: AllowedModelRow, usage: ReturnType<typeof modelUsage
 const fragment = (row: AllowedModelRow, usage: ReturnType<typeof modelUsage>) =>
   JSON.stringify(enhancedModel(row, usage));
 
-const joinFragments = (fragments: string[]) => encoder.encode(`{"models":[${fragments}]}`);
+const joinFragments = (fragments: string[]) =>
+  encoder.encode(`{"models":[${fragments}],"default_model":`);
+
+/** What a request answers: a kept rendering and, for the enhanced list, the caller's own tail. */
+interface Reply {
+  tier: string;
+  list: Rendered;
+  etag: string;
+  tail?: string;
+}
+
+/**
+ * The enhanced body: the tier's rendering (which ends with `"default_model":`) and the caller's
+ * default model after it. The default is per user, the rendering per tier, so the default is
+ * sent as a tail rather than rendered into a copy; the ETag hashes the rendering's ETag with the
+ * tail, so it changes exactly when either does.
+ */
+async function enhancedBody(tier: string, list: Rendered, defaultModel: string): Promise<Reply> {
+  const tail = `${defaultModel}}`;
+  return { tier, list, tail, etag: await etagOf(encoder.encode(list.etag + tail)) };
+}
 
 const periodsKey = (periods: Periods) => `${periods.day_resets_at}|${periods.month_resets_at}`;
 
@@ -240,7 +287,24 @@ async function renderTemplate(
     fragments,
     limited,
     unused: { body, etag: await etagOf(body), count: fragments.length },
+    filtered: new Map(),
   };
+}
+
+function filteredTemplate(
+  template: EnhancedTemplate,
+  modality: OutputModality,
+): Promise<FilteredTemplate> {
+  let filtered = template.filtered.get(modality);
+  if (!filtered) {
+    const indices = template.rows.flatMap((row, i) =>
+      producesOutput(row.output_modalities, modality) ? [i] : []
+    );
+    filtered = render(indices.map((i) => template.fragments[i]), true)
+      .then((unused) => ({ indices, unused }));
+    template.filtered.set(modality, filtered);
+  }
+  return filtered;
 }
 
 /**
@@ -253,21 +317,43 @@ class TierLists {
   /** Reads of a tier's list under way, by tier and version, shared by concurrent requests. */
   private readonly reads = new Map<string, Promise<{ tier: string; list: TierList }>>();
 
-  async legacy(sql: Sql, claims: UserClaims) {
+  async legacy(
+    sql: Sql,
+    claims: UserClaims,
+    modality: OutputModality | undefined,
+  ): Promise<Reply> {
     const [[key]] = await queryAsUser<[ListKey[]]>(sql, claims, keySql);
     const { tier, list } = await this.listFor(sql, claims, key);
-    return { tier, list: list.legacy };
+    if (modality === undefined) return { tier, list: list.legacy, etag: list.legacy.etag };
+    let filtered = list.filteredLegacy.get(modality);
+    if (!filtered) {
+      filtered = render(
+        list.rows.filter((row) => producesOutput(row.output_modalities, modality))
+          .map((row) => row.model_id),
+      );
+      list.filteredLegacy.set(modality, filtered);
+    }
+    const rendered = await filtered;
+    return { tier, list: rendered, etag: rendered.etag };
   }
 
   /**
-   * The enhanced list with the caller's usage: the tier's template, with the fragments of the
-   * limited models the caller used in the current periods rendered again with their counters.
+   * The enhanced list with the caller's usage and default model: the tier's template, with the
+   * fragments of the limited models the caller used in the current periods rendered again with
+   * their counters.
    */
-  async enhanced(sql: Sql, claims: UserClaims) {
+  async enhanced(
+    sql: Sql,
+    claims: UserClaims,
+    modality: OutputModality | undefined,
+  ): Promise<Reply> {
     const [[key]] = await queryAsUser<[UsageKeyRow[]]>(sql, claims, usageKeySql);
     const counts: [modelId: string, period: string, count: number][] = JSON.parse(key.usage);
     const { tier, list } = await this.listFor(sql, claims, key);
     const template = await enhancedTemplate(list, key);
+    const filtered = modality === undefined
+      ? undefined
+      : await filteredTemplate(template, modality);
     const used = new Map<number, { day: number; month: number }>();
     for (const [modelId, period, count] of counts) {
       const index = template.limited.get(modelId);
@@ -277,13 +363,16 @@ class TierLists {
       else entry.month = count;
       used.set(index, entry);
     }
-    if (used.size === 0) return { tier, list: template.unused };
+    if (used.size === 0) {
+      return enhancedBody(tier, (filtered ?? template).unused, key.default_model);
+    }
     const fragments = [...template.fragments];
     for (const [index, { day, month }] of used) {
       const row = template.rows[index];
       fragments[index] = fragment(row, modelUsage(row, key, day, month));
     }
-    return { tier, list: await render(fragments, true) };
+    const listed = filtered ? filtered.indices.map((i) => fragments[i]) : fragments;
+    return enhancedBody(tier, await render(listed, true), key.default_model);
   }
 
   /**
@@ -324,6 +413,7 @@ class TierLists {
       expiresAt: earliestSunset(models),
       rows: models,
       legacy: await render(models.map((row) => row.model_id)),
+      filteredLegacy: new Map(),
     };
     const kept = this.byTier.get(key.tier);
     if (kept === undefined || BigInt(kept.version) <= BigInt(list.version)) {
@@ -339,6 +429,17 @@ function parseEnhanced(values: string[] | undefined): boolean {
     return values[0] === "true";
   }
   throw new HttpError(400, "invalid_request", "`enhanced` must be `true` or `false`.");
+}
+
+function parseOutputModality(values: string[] | undefined): OutputModality | undefined {
+  if (values === undefined) return undefined;
+  const parsed = values.length === 1 ? outputModalitySchema.safeParse(values[0]) : undefined;
+  if (parsed?.success) return parsed.data;
+  throw new HttpError(
+    400,
+    "invalid_request",
+    `\`output_modality\` must be one of ${outputModalities.join(", ")}.`,
+  );
 }
 
 const consumeSchema = z.strictObject({ model_id: modelIdSchema });
@@ -363,23 +464,24 @@ export function createModelsApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/", requireUser, async (c) => {
     const enhanced = parseEnhanced(c.req.queries("enhanced"));
+    const modality = parseOutputModality(c.req.queries("output_modality"));
     const { sql } = depsOf(c);
-    const { tier, list } = enhanced
-      ? await lists.enhanced(sql, c.get("claims"))
-      : await lists.legacy(sql, c.get("claims"));
+    const { tier, list, etag, tail } = enhanced
+      ? await lists.enhanced(sql, c.get("claims"), modality)
+      : await lists.legacy(sql, c.get("claims"), modality);
     const headers = {
       "Content-Type": "application/json; charset=utf-8",
       "Cache-Control": "private",
       Vary: "Authorization",
-      ETag: list.etag,
+      ETag: etag,
       "X-Enhanced-Mode": String(enhanced),
       "X-Models-Count": String(list.count),
       "X-User-Tier": tier,
     };
-    if (matchesIfNoneMatch(c.req.header("if-none-match"), list.etag)) {
+    if (matchesIfNoneMatch(c.req.header("if-none-match"), etag)) {
       return new Response(null, { status: 304, headers });
     }
-    return cachedBodyResponse(list, headers);
+    return cachedBodyResponse(list, headers, tail);
   });
   app.all("/", onlyAllow("GET"));
 
