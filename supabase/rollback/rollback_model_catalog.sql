@@ -22,7 +22,8 @@
 -- rules), model_price_history, model_change_digests, every catalog, sync, admin, rule,
 -- user-model, preference and quota function, the private helpers only they use
 -- (can_manage_catalog, record_model_access_audit, set_model_access_updated_at,
--- first_matching_rules and its type rule_subject, tier_models, user_tier, quota_periods,
+-- first_matching_rules and its type rule_subject, tier_models, tier_offered_models, the domain
+-- model_status, user_tier, quota_periods,
 -- consume_model_quota, log_user_activity, jsonb_deep_merge, check_profile_default_model with its
 -- trigger, invoke_sync_models, sync_job_status, mark_access_admin_managed, clear_model_deprecation,
 -- repoint_default_models with its triggers, also the one on profiles, record_change_digest,
@@ -112,6 +113,7 @@ drop function if exists private.jsonb_deep_merge(jsonb, jsonb);
 -- deferred to commit), and a table with pending trigger events cannot be dropped: run it now.
 set constraints all immediate;
 drop view if exists private.tier_models;
+drop view if exists private.tier_offered_models;
 drop table if exists private.catalog_version;
 drop table if exists public.model_usage;
 drop table if exists public.model_price_history;
@@ -120,6 +122,7 @@ drop table if exists public.model_access_rules;
 drop table if exists public.model_access_audit;
 drop table if exists public.model_sync_log;
 drop table if exists public.model_access;
+drop domain if exists public.model_status;
 drop table if exists public.user_activity;
 
 -- 5. Helpers used only by the objects above.
