@@ -89,8 +89,9 @@ comment on column public.profiles.subscription_tier is
   'One of public.subscription_tiers (free | pro | enterprise): decides which models of public.model_access the user may use. '
   'Not writable by the user.';
 comment on column public.profiles.default_model is
-  'OpenRouter model id used when a request names none; must be a model the tier may use when a '
-  'user changes it.';
+  'OpenRouter model id the user chose for requests that name none; must be a model the tier may '
+  'use when a user changes it, and is kept as chosen: public.get_my_default_model resolves what '
+  'to use while it is unavailable.';
 comment on column public.profiles.temperature is 'Default sampling temperature, 0 to 2.';
 comment on column public.profiles.system_prompt is 'Default system prompt (at most 20000 characters).';
 comment on column public.profiles.ui_preferences is

@@ -11,8 +11,7 @@
 -- present in `openrouter_data`).
 --
 -- The table's other triggers sit with their domains: the audit trail (model_access_audit), the
--- tiering rules (mark_access_admin_managed) and the lifecycle (clear_model_deprecation and the
--- re-pointing of default models).
+-- tiering rules (mark_access_admin_managed) and the lifecycle (clear_model_deprecation).
 
 -- The statuses a model can have, in one place: the column has this type, and functions that take
 -- a status (the admin list's filter) take this type, so the database refuses any other value.

@@ -55,7 +55,7 @@ comment on view private.tier_models is
   'list and call the model (active, or deprecated before its sunset_at; and offered to the tier '
   'by private.tier_offered_models, the hierarchy). Read by '
   'get_user_allowed_models_v2, can_use_model, consume_model_quota, the default-model check and '
-  'repoint_default_models; add any further condition here and nowhere else.';
+  'resolve_default_model; add any further condition here and nowhere else.';
 comment on column private.tier_models.tier is 'A tier of public.subscription_tiers.';
 
 revoke all on table private.tier_models from public, anon, authenticated, service_role;

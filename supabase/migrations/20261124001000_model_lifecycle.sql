@@ -1,15 +1,15 @@
 -- Model lifecycle: the behaviour of status `deprecated` (its columns deprecated_at, sunset_at,
 -- replacement_model_id and deprecation_source are in public.model_access), public.deprecate_models,
--- and private.repoint_default_models, which moves users whose default_model became unavailable to
--- the replacement or to their tier's default.
+-- and private.resolve_default_model with public.get_my_default_model: which model a user should
+-- use when the one they chose is unavailable.
 --
 -- Why: upstream announces retirements (`expiration_date`) and admins retire models too. A
 -- deprecated model stays listed and callable until its sunset, then it is unavailable
 -- (private.tier_models, the single rule of who may list and call a model, says so at read time,
 -- so no job has to flip it at the right second). Users must not be stranded with a default model
--- they can no longer use: whenever access changes (any update of status, tier flags or sunset),
--- and at each sync after a sunset passed, their default is re-pointed and the change is written to
--- their activity log.
+-- they can no longer use, nor lose their choice to a model that is gone only for a while (a day
+-- missing upstream, a disabled model enabled again, a tier downgrade undone): their choice is kept
+-- as they made it, and what to use instead is resolved when it is read, at read time too.
 
 -- Leaving `deprecated` (an admin sets active, new or disabled) clears the deprecation.
 create function private.clear_model_deprecation()
@@ -40,162 +40,96 @@ create trigger clear_model_deprecation
   when (old.status = 'deprecated' and new.status not in ('deprecated', 'inactive'))
   execute function private.clear_model_deprecation();
 
--- Re-pointing default models ------------------------------------------------------------------
+-- Resolving default models --------------------------------------------------------------------
 
--- Security definer: it moves other users' defaults and writes their activity log, which no API
--- role may do directly. It only ever replaces a default that is unavailable to its user's tier,
--- with a model that is available, so calling it can never take anything away from anyone. The
--- log entries have the shape private.log_user_activity writes; they are inserted in one statement
--- here because that function logs one entry and only for the caller's own user.
-create function private.repoint_default_models(user_ids uuid[] default null)
-returns integer
+-- Security definer: a chosen model its user's tier no longer lists (disabled, gone upstream) is on
+-- a catalog row that RLS hides from users, and so is its replacement_model_id. It answers only
+-- with models the tier may use (private.tier_models), which any user of the tier can list anyway.
+create function private.resolve_default_model(chosen text, tier text)
+returns table (resolved text, reason text)
 language plpgsql
-volatile
+stable
 security definer
 set search_path = ''
--- A function's SET options hold for everything it runs, triggers included: called under the sync,
--- which turns nested loops and merge joins off for its own statement, re-pointing would look up a
--- few users' models with hash joins over the whole catalog. It plans with the server's defaults.
-set enable_nestloop = on
-set enable_mergejoin = on
 as $$
 declare
-  v_count integer;
-begin
-  with
-  tier_defaults as (
-    -- A tier's default: the first model of its list (get_user_allowed_models_v2's order).
-    select distinct on (a.tier) a.tier, a.model_id
-    from private.tier_models as a
-    join public.model_access as m on m.model_id = a.model_id
-    order by
-      a.tier,
-      case when m.is_free then 0 when m.is_pro then 1 else 2 end,
-      m.model_name,
-      m.model_id
-  ),
-  stranded as (
-    select p.id, p.default_model, p.subscription_tier as tier
-    from public.profiles as p
-    where (repoint_default_models.user_ids is null or p.id = any (repoint_default_models.user_ids))
-      and not exists (
-        select 1
-        from private.tier_models as a
-        where a.tier = p.subscription_tier and a.model_id = p.default_model
-      )
-  ),
-  chosen as (
-    select
-      s.id,
-      s.default_model as old_model,
-      coalesce(r.model_id, d.model_id) as new_model,
-      case when r.model_id is not null then 'replacement' else 'tier_default' end as via,
-      case
-        when m.model_id is null then 'unknown_model'
-        when m.status = 'deprecated' then 'sunset'
-        when m.status = 'active' then 'not_in_tier'
-        else m.status
-      end as reason
-    from stranded as s
-    left join public.model_access as m on m.model_id = s.default_model
-    left join private.tier_models as r on r.tier = s.tier and r.model_id = m.replacement_model_id
-    left join tier_defaults as d on d.tier = s.tier
-  ),
-  moved as (
-    update public.profiles as p
-    set default_model = c.new_model
-    from chosen as c
-    where p.id = c.id
-      and c.new_model is not null
-    returning p.id, c.old_model, c.new_model, c.via, c.reason
-  ),
-  logged as (
-    insert into public.user_activity (user_id, activity_type, details)
-    select
-      mv.id,
-      'default_model_replaced',
-      jsonb_build_object(
-        'from', mv.old_model, 'to', mv.new_model, 'via', mv.via, 'reason', mv.reason
-      )
-    from moved as mv
-    returning 1
-  )
-  select count(*) into v_count from logged;
-  return v_count;
-end;
-$$;
-
-comment on function private.repoint_default_models(uuid[]) is
-  'Moves every user (or those in user_ids) whose default_model their tier may not use '
-  '(private.tier_models: inactive, disabled, deprecated past sunset, not flagged for the tier, '
-  'unknown) to the model''s replacement_model_id when their tier may use it, else to their tier''s '
-  'first listed model, and logs default_model_replaced {from, to, via, reason} in their activity. '
-  'Users whose tier has no model keep their default. Returns how many were moved.';
-
-revoke execute on function private.repoint_default_models(uuid[])
-  from public, anon, authenticated, service_role;
--- The sync (security invoker) calls it after a sunset has passed.
-grant execute on function private.repoint_default_models(uuid[]) to authenticated, service_role;
-
--- Definer for the same reason as repoint_default_models, which it calls.
-create function private.repoint_default_models_after_access_change()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
+  v_resolved text;
 begin
   if exists (
     select 1
-    from old_rows as o
-    join new_rows as n on n.id = o.id
-    where (o.status, o.is_free, o.is_pro, o.is_enterprise, o.sunset_at)
-      is distinct from (n.status, n.is_free, n.is_pro, n.is_enterprise, n.sunset_at)
+    from private.tier_models as a
+    where a.tier = resolve_default_model.tier and a.model_id = resolve_default_model.chosen
   ) then
-    perform private.repoint_default_models();
+    return query select resolve_default_model.chosen, 'chosen'::text;
+    return;
   end if;
-  return null;
+
+  select a.model_id
+  into v_resolved
+  from public.model_access as m
+  join private.tier_models as a
+    on a.model_id = m.replacement_model_id and a.tier = resolve_default_model.tier
+  where m.model_id = resolve_default_model.chosen;
+  if v_resolved is not null then
+    return query select v_resolved, 'replacement'::text;
+    return;
+  end if;
+
+  -- The tier's default is the first model of its list: get_user_allowed_models_v2's order.
+  select a.model_id
+  into v_resolved
+  from private.tier_models as a
+  join public.model_access as m on m.model_id = a.model_id
+  where a.tier = resolve_default_model.tier
+  order by
+    case when m.is_free then 0 when m.is_pro then 1 else 2 end,
+    m.model_name,
+    m.model_id
+  limit 1;
+  return query
+  select v_resolved, case when v_resolved is null then 'none' else 'tier_default' end;
 end;
 $$;
 
-comment on function private.repoint_default_models_after_access_change() is
-  'Statement-level AFTER UPDATE trigger on model_access: when a statement changed any status, '
-  'tier flag or sunset, re-points the default models that became unavailable.';
+comment on function private.resolve_default_model(text, text) is
+  'THE rule of which model a user of tier should use when they chose chosen: chosen while the '
+  'tier may use it (private.tier_models); else its replacement_model_id when the tier may use '
+  'that; else the tier''s first listed model; else none. Returns one row {resolved, reason: '
+  'chosen | replacement | tier_default | none}. Reads the choice, never writes it: when the model '
+  'comes back, it resolves to it again.';
 
-revoke execute on function private.repoint_default_models_after_access_change()
+revoke execute on function private.resolve_default_model(text, text)
   from public, anon, authenticated, service_role;
+-- get_my_default_model (security invoker) calls it as the user; operators may resolve anyone's.
+grant execute on function private.resolve_default_model(text, text) to authenticated, service_role;
 
-create trigger repoint_default_models_after_access_change
-  after update on public.model_access
-  referencing old table as old_rows new table as new_rows
-  for each statement
-  execute function private.repoint_default_models_after_access_change();
-
--- Definer for the same reason as repoint_default_models, which it calls.
-create function private.repoint_default_model_after_tier_change()
-returns trigger
+-- Invoker: the caller reads their own profile through RLS.
+create function public.get_my_default_model()
+returns table (chosen text, resolved text, reason text)
 language plpgsql
-security definer
+stable
+security invoker
 set search_path = ''
 as $$
+declare
+  v_chosen text := (
+    select p.default_model from public.profiles as p where p.id = (select auth.uid())
+  );
 begin
-  perform private.repoint_default_models(array[new.id]);
-  return null;
+  return query
+  select v_chosen, r.resolved, r.reason
+  from private.resolve_default_model(v_chosen, private.user_tier((select auth.uid()))) as r;
 end;
 $$;
 
-comment on function private.repoint_default_model_after_tier_change() is
-  'AFTER UPDATE OF subscription_tier trigger on profiles: a user whose new tier may not use their '
-  'default model is moved to their tier''s default.';
+comment on function public.get_my_default_model() is
+  'The caller''s default model: chosen (profiles.default_model, as they set it; null without a '
+  'profile), resolved (the model to use now: private.resolve_default_model) and reason (chosen | '
+  'replacement | tier_default | none). Signed-in users only.';
 
-revoke execute on function private.repoint_default_model_after_tier_change()
+revoke execute on function public.get_my_default_model()
   from public, anon, authenticated, service_role;
-
-create trigger repoint_default_model_after_tier_change
-  after update of subscription_tier on public.profiles
-  for each row
-  when (old.subscription_tier is distinct from new.subscription_tier)
-  execute function private.repoint_default_model_after_tier_change();
+grant execute on function public.get_my_default_model() to authenticated;
 
 -- Deprecating by hand -------------------------------------------------------------------------
 
@@ -280,8 +214,7 @@ begin
     );
   end if;
 
-  -- The status change makes the models admin-managed (trigger mark_access_admin_managed); the
-  -- statement trigger re-points the defaults this makes unavailable (a sunset in the past).
+  -- The status change makes the models admin-managed (trigger mark_access_admin_managed).
   update public.model_access as m
   set
     status = 'deprecated',
@@ -311,8 +244,8 @@ $$;
 
 comment on function public.deprecate_models(text[], text, timestamptz) is
   'Admin: deprecates active (or re-deprecates deprecated) models: status deprecated, sunset_at '
-  '(null = no date yet; in the past = unavailable now) and replacement_model_id, where users whose '
-  'default model becomes unavailable are moved. Makes the models admin-managed. Setting the status '
+  '(null = no date yet; in the past = unavailable now) and replacement_model_id, what users who '
+  'chose the model resolve to once it is unavailable. Makes the models admin-managed. Setting the status '
   'back to active (update_models_access) undoes it. Returns {success, models} or {success: false, '
   'error: invalid_model_ids | unknown_models | invalid_replacement | invalid_status, message}. '
   'Admins and the service role only.';

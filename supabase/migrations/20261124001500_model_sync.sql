@@ -792,18 +792,6 @@ begin
       );
     end if;
 
-    -- A deprecated model's sunset passing changes no row, so no trigger re-points the defaults
-    -- it leaves unavailable: the first sync after the sunset does.
-    if v_apply and exists (
-      select 1
-      from public.model_access as m
-      where m.status = 'deprecated'
-        and m.sunset_at <= v_started_at
-        and m.sunset_at > coalesce(v_last_completed_sync_at, '-infinity')
-    ) then
-      perform private.repoint_default_models();
-    end if;
-
     if v_apply then
       update public.model_sync_log as l
       set

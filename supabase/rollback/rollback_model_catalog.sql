@@ -26,9 +26,8 @@
 -- model_status, user_tier, quota_periods,
 -- consume_model_quota, log_user_activity, jsonb_deep_merge, check_profile_default_model with its
 -- trigger, invoke_sync_models, sync_job_status, mark_access_admin_managed, clear_model_deprecation,
--- repoint_default_models with its triggers, also the one on profiles, record_change_digest,
--- catalog_version and bump_catalog_version) and the pg_cron job sync-openrouter-models. Export
--- those tables first if you need them. The pg_cron and pg_net extensions and the Vault secrets
+-- resolve_default_model, record_change_digest, catalog_version and bump_catalog_version) and the
+-- pg_cron job sync-openrouter-models. Export those tables first if you need them. The pg_cron and pg_net extensions and the Vault secrets
 -- project_url and sync_models_secret are left in place (other jobs may use them).
 --
 -- The migration history rows of 20261124000300 to 20261124001500 are deleted, so that a later
@@ -74,14 +73,14 @@ where j.jobname = 'sync-openrouter-models';
 -- 3. Functions (before the tables and the view their signatures or bodies name).
 drop trigger if exists check_default_model on public.profiles;
 drop function if exists private.check_profile_default_model();
-drop trigger if exists repoint_default_model_after_tier_change on public.profiles;
-drop function if exists private.repoint_default_model_after_tier_change();
 
 drop function if exists public.consume_model_quota(text, uuid);
 drop function if exists private.consume_model_quota(uuid, text);
 drop function if exists public.can_use_model(text, uuid);
 drop function if exists public.get_user_allowed_models_v2(uuid);
 drop function if exists public.get_my_tier();
+drop function if exists public.get_my_default_model();
+drop function if exists private.resolve_default_model(text, text);
 drop function if exists private.user_tier(uuid);
 drop function if exists private.quota_periods();
 
@@ -131,8 +130,6 @@ drop function if exists private.set_model_access_updated_at();
 drop function if exists private.can_manage_catalog();
 drop function if exists private.mark_access_admin_managed();
 drop function if exists private.clear_model_deprecation();
-drop function if exists private.repoint_default_models_after_access_change();
-drop function if exists private.repoint_default_models(uuid[]);
 drop function if exists private.record_change_digest(bigint, jsonb);
 drop function if exists private.bump_catalog_version();
 

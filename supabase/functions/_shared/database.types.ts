@@ -184,6 +184,11 @@ isOneToOne: false
 "deprecate_models":
 { Args: { "model_ids": (string)[],"replacement_model_id"?: string,"sunset_at"?: string }; Returns: Json
                            },
+"get_my_default_model":
+{ Args: Record<PropertyKey, never>; Returns: {
+              "chosen": string,"reason": string,"resolved": string
+            }[]
+                           },
 "get_my_tier":
 { Args: Record<PropertyKey, never>; Returns: string
                            },

@@ -226,31 +226,35 @@ export function validate<T extends z.ZodType>(
 
 const streamFrom = 64 * 1024;
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /**
- * A 200 response with a body the caller keeps and serves again and again. Deno copies a byte body
- * into a fresh ArrayBuffer per response, which only garbage collection frees: under load that
- * garbage set the peak RSS. A string body or a stream chunk goes out without it. Small bodies go
- * as text, kept in `cached.text` (cheapest to send); large ones as a stream of their one chunk
- * (setting it up costs less than encoding their text).
+ * A 200 response with a body the caller keeps and serves again and again, followed by a short
+ * `tail` of this response's own. Deno copies a byte body into a fresh ArrayBuffer per response,
+ * which only garbage collection frees: under load that garbage set the peak RSS. A string body or
+ * a stream chunk goes out without it. Small bodies go as text, kept in `cached.text` (cheapest to
+ * send); large ones as a stream of their one chunk and the tail's (setting it up costs less than
+ * encoding their text).
  */
 export function cachedBodyResponse(
   cached: { body: Uint8Array; text?: string },
   headers: Record<string, string>,
+  tail = "",
 ): Response {
   if (cached.body.byteLength < streamFrom) {
     cached.text ??= decoder.decode(cached.body);
-    return new Response(cached.text, { status: 200, headers });
+    return new Response(cached.text + tail, { status: 200, headers });
   }
-  const body = cached.body;
+  const chunks = tail === "" ? [cached.body] : [cached.body, encoder.encode(tail)];
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(body);
+      for (const chunk of chunks) controller.enqueue(chunk);
       controller.close();
     },
   });
+  const length = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
   return new Response(stream, {
     status: 200,
-    headers: { ...headers, "Content-Length": String(body.byteLength) },
+    headers: { ...headers, "Content-Length": String(length) },
   });
 }

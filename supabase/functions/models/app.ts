@@ -4,15 +4,17 @@
 //   ?enhanced=true:      { "models": [{ id, name, description, context_length, pricing, ...,
 //                                       usage: null | { daily: {...}, monthly: {...} },
 //                                       deprecation: null | { deprecated_at, sunset_at,
-//                                                             replacement_model_id } }] }
+//                                                             replacement_model_id } }],
+//                          "default_model": { chosen, resolved, reason } }
 //   ?output_modality=image: either list, only the models whose output modalities include it.
 // Conditional requests: ETag (a hash of the body) and If-None-Match → 304.
 // Every request makes one round trip, one statement: the caller's tier, the catalog version
 // (private.catalog_version, moved by every committed catalog change) and the database's clock,
-// and for the enhanced list the caller's counters. The rendered lists stay in memory keyed by tier
-// and version (and, for the enhanced list, the quota periods) until their earliest sunset; only a
-// request that finds no such list reads the catalog, in a second statement. No tier or counter is
-// kept between requests, so a committed change is seen by the next request on every isolate.
+// and for the enhanced list the caller's counters and resolved default model. The rendered lists
+// stay in memory keyed by tier and version (and, for the enhanced list, the quota periods) until
+// their earliest sunset; only a request that finds no such list reads the catalog, in a second
+// statement. No tier, counter or default is kept between requests, so a committed change is seen
+// by the next request on every isolate.
 // A filtered list is cut from the same cached rows, its rendering kept beside the full one.
 // POST /functions/v1/models/consume { "model_id" }: public.consume_model_quota as the caller;
 // 200 when allowed, 429 (Retry-After) when a quota is used up, 403 when the model is not allowed.
@@ -88,7 +90,7 @@ interface EnhancedTemplate {
   fragments: string[];
   /** Index in `rows` of each model with a daily or monthly limit. */
   limited: Map<string, number>;
-  /** The body of a caller who has used none of the limited models in these periods. */
+  /** The body, up to its default model, of a caller who has used none of the limited models. */
   unused: Rendered;
   /** The same per output modality filter, rendered on first request. */
   filtered: Map<OutputModality, Promise<FilteredTemplate>>;
@@ -134,12 +136,15 @@ type KeyAndListRow = ListKey & (AllowedModelRow | { [K in keyof AllowedModelRow]
 interface UsageKeyRow extends ListKey, Periods {
   /** JSON text: [[model_id, "day" | "month", request_count], ...] for the current periods. */
   usage: string;
+  /** JSON text: public.get_my_default_model() as { chosen, resolved, reason }. */
+  default_model: string;
 }
 
 /**
  * For the enhanced list, the same key plus, in the same statement and snapshot, the quota
- * periods (private.quota_periods: the same UTC day and month consume_model_quota counts in) and
- * the caller's counters for them: two short range scans of model_usage's primary key.
+ * periods (private.quota_periods: the same UTC day and month consume_model_quota counts in), the
+ * caller's counters for them (two short range scans of model_usage's primary key) and the
+ * caller's default model as the database resolves it.
  */
 const usageKeySql = `
   select k.tier, k.version, k.now, q.day_resets_at, q.month_resets_at,
@@ -147,7 +152,8 @@ const usageKeySql = `
             from public.model_usage as u
            where u.user_id = (select auth.uid())
              and ((u.period = 'day' and u.period_start = q.day_start)
-               or (u.period = 'month' and u.period_start = q.month_start)))::text as usage
+               or (u.period = 'month' and u.period_start = q.month_start)))::text as usage,
+         (select row_to_json(d) from public.get_my_default_model() as d)::text as default_model
     from (${keySql}) as k
    cross join private.quota_periods() as q`;
 
@@ -166,7 +172,10 @@ function earliestSunset(rows: AllowedModelRow[]): number {
 
 const encoder = new TextEncoder();
 
-/** A `{ models }` body from the models, or from their JSON `fragments` when `asFragments`. */
+/**
+ * A `{ models }` body from the models, or from their JSON `fragments` when `asFragments`: then
+ * the enhanced body up to its `default_model` (see enhancedBody).
+ */
 async function render(models: unknown[], asFragments = false): Promise<Rendered> {
   const body = asFragments
     ? joinFragments(models as string[])
@@ -217,7 +226,27 @@ function enhancedModel(row: AllowedModelRow, usage: ReturnType<typeof modelUsage
 const fragment = (row: AllowedModelRow, usage: ReturnType<typeof modelUsage>) =>
   JSON.stringify(enhancedModel(row, usage));
 
-const joinFragments = (fragments: string[]) => encoder.encode(`{"models":[${fragments}]}`);
+const joinFragments = (fragments: string[]) =>
+  encoder.encode(`{"models":[${fragments}],"default_model":`);
+
+/** What a request answers: a kept rendering and, for the enhanced list, the caller's own tail. */
+interface Reply {
+  tier: string;
+  list: Rendered;
+  etag: string;
+  tail?: string;
+}
+
+/**
+ * The enhanced body: the tier's rendering (which ends with `"default_model":`) and the caller's
+ * default model after it. The default is per user, the rendering per tier, so the default is
+ * sent as a tail rather than rendered into a copy; the ETag hashes the rendering's ETag with the
+ * tail, so it changes exactly when either does.
+ */
+async function enhancedBody(tier: string, list: Rendered, defaultModel: string): Promise<Reply> {
+  const tail = `${defaultModel}}`;
+  return { tier, list, tail, etag: await etagOf(encoder.encode(list.etag + tail)) };
+}
 
 const periodsKey = (periods: Periods) => `${periods.day_resets_at}|${periods.month_resets_at}`;
 
@@ -276,10 +305,14 @@ class TierLists {
   /** Reads of a tier's list under way, by tier and version, shared by concurrent requests. */
   private readonly reads = new Map<string, Promise<{ tier: string; list: TierList }>>();
 
-  async legacy(sql: Sql, claims: UserClaims, modality: OutputModality | undefined) {
+  async legacy(
+    sql: Sql,
+    claims: UserClaims,
+    modality: OutputModality | undefined,
+  ): Promise<Reply> {
     const [[key]] = await queryAsUser<[ListKey[]]>(sql, claims, keySql);
     const { tier, list } = await this.listFor(sql, claims, key);
-    if (modality === undefined) return { tier, list: list.legacy };
+    if (modality === undefined) return { tier, list: list.legacy, etag: list.legacy.etag };
     let filtered = list.filteredLegacy.get(modality);
     if (!filtered) {
       filtered = render(
@@ -288,14 +321,20 @@ class TierLists {
       );
       list.filteredLegacy.set(modality, filtered);
     }
-    return { tier, list: await filtered };
+    const rendered = await filtered;
+    return { tier, list: rendered, etag: rendered.etag };
   }
 
   /**
-   * The enhanced list with the caller's usage: the tier's template, with the fragments of the
-   * limited models the caller used in the current periods rendered again with their counters.
+   * The enhanced list with the caller's usage and default model: the tier's template, with the
+   * fragments of the limited models the caller used in the current periods rendered again with
+   * their counters.
    */
-  async enhanced(sql: Sql, claims: UserClaims, modality: OutputModality | undefined) {
+  async enhanced(
+    sql: Sql,
+    claims: UserClaims,
+    modality: OutputModality | undefined,
+  ): Promise<Reply> {
     const [[key]] = await queryAsUser<[UsageKeyRow[]]>(sql, claims, usageKeySql);
     const counts: [modelId: string, period: string, count: number][] = JSON.parse(key.usage);
     const { tier, list } = await this.listFor(sql, claims, key);
@@ -312,14 +351,16 @@ class TierLists {
       else entry.month = count;
       used.set(index, entry);
     }
-    if (used.size === 0) return { tier, list: (filtered ?? template).unused };
+    if (used.size === 0) {
+      return enhancedBody(tier, (filtered ?? template).unused, key.default_model);
+    }
     const fragments = [...template.fragments];
     for (const [index, { day, month }] of used) {
       const row = template.rows[index];
       fragments[index] = fragment(row, modelUsage(row, key, day, month));
     }
     const listed = filtered ? filtered.indices.map((i) => fragments[i]) : fragments;
-    return { tier, list: await render(listed, true) };
+    return enhancedBody(tier, await render(listed, true), key.default_model);
   }
 
   /**
@@ -413,22 +454,22 @@ export function createModelsApp(deps: AppDeps): Hono<AppEnv> {
     const enhanced = parseEnhanced(c.req.queries("enhanced"));
     const modality = parseOutputModality(c.req.queries("output_modality"));
     const { sql } = depsOf(c);
-    const { tier, list } = enhanced
+    const { tier, list, etag, tail } = enhanced
       ? await lists.enhanced(sql, c.get("claims"), modality)
       : await lists.legacy(sql, c.get("claims"), modality);
     const headers = {
       "Content-Type": "application/json; charset=utf-8",
       "Cache-Control": "private",
       Vary: "Authorization",
-      ETag: list.etag,
+      ETag: etag,
       "X-Enhanced-Mode": String(enhanced),
       "X-Models-Count": String(list.count),
       "X-User-Tier": tier,
     };
-    if (matchesIfNoneMatch(c.req.header("if-none-match"), list.etag)) {
+    if (matchesIfNoneMatch(c.req.header("if-none-match"), etag)) {
       return new Response(null, { status: 304, headers });
     }
-    return cachedBodyResponse(list, headers);
+    return cachedBodyResponse(list, headers, tail);
   });
   app.all("/", onlyAllow("GET"));
 
