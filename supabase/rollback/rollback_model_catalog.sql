@@ -1,7 +1,7 @@
 -- Rolls back the model catalog to the hard-coded-list design: restores
 -- public.profiles.allowed_models and removes every object the catalog migrations
 -- (20261124000300 to 20261124001500) created. Keeps auth.users, public.profiles (all its rows and
--- columns), the private schema, private.is_admin(), private.set_updated_at() and the trigger that
+-- columns) and public.subscription_tiers (the tiers profiles name), the private schema, private.is_admin(), private.set_updated_at() and the trigger that
 -- creates profiles, i.e. what 20261124000100 and 20261124000200 created.
 --
 -- Run it in ONE transaction (see supabase/rollback/README.md):
@@ -98,6 +98,10 @@ drop function if exists public.update_model_tier_access(
   text, boolean, boolean, boolean, text, integer, integer
 );
 drop function if exists public.update_models_access(text[], jsonb);
+drop function if exists public.list_models_for_admin(
+  public.model_status, text, text, text, text, integer, integer
+);
+drop function if exists public.manual_sync_retry_after(integer);
 drop function if exists public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint);
 drop function if exists public.log_sync_failure(text, text, jsonb, bigint);
 drop function if exists public.begin_sync_run(text, interval);
