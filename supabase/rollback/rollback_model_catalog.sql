@@ -1,8 +1,9 @@
 -- Rolls back the model catalog to the hard-coded-list design: restores
 -- public.profiles.allowed_models and removes every object the catalog migrations
 -- (20261124000300 to 20261124001500) created. Keeps auth.users, public.profiles (all its rows and
--- columns) and public.subscription_tiers (the tiers profiles name), the private schema, private.is_admin(), private.set_updated_at() and the trigger that
--- creates profiles, i.e. what 20261124000100 and 20261124000200 created.
+-- columns) and public.subscription_tiers (the tiers profiles name), the private schema,
+-- private.is_admin(), private.set_updated_at() and the trigger that creates profiles, i.e. what
+-- 20261124000100 and 20261124000200 created.
 --
 -- Run it in ONE transaction (see supabase/rollback/README.md):
 --   psql "$DB_URL" --single-transaction -v ON_ERROR_STOP=1 -f supabase/rollback/rollback_model_catalog.sql
