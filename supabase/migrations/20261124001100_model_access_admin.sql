@@ -6,6 +6,30 @@
 -- to turn into a 400. Security invoker: admins write with their own rights (RLS on model_access),
 -- and the audit trigger records every change with the admin's JWT sub.
 
+-- Invoker: reads the catalog with the caller's rights.
+create function private.models_access_state(model_ids text[])
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select coalesce(jsonb_object_agg(m.model_id, jsonb_build_array(
+    m.status, m.status_before_inactive, m.is_free, m.is_pro, m.is_enterprise, m.daily_limit,
+    m.monthly_limit, m.access_managed_by
+  )), '{}'::jsonb)
+  from public.model_access as m
+  where m.model_id = any (models_access_state.model_ids);
+$$;
+
+comment on function private.models_access_state(text[]) is
+  'The access settings (status, status_before_inactive, tier flags, limits, access_managed_by) of '
+  'the models, by id: what update_models_access compares to count the models it changed.';
+
+revoke execute on function private.models_access_state(text[])
+  from public, anon, authenticated, service_role;
+grant execute on function private.models_access_state(text[]) to authenticated, service_role;
+
 create function public.update_models_access(model_ids text[], changes jsonb)
 returns jsonb
 language plpgsql
@@ -20,6 +44,9 @@ declare
   v_status text;
   v_updated_count integer;
   v_models jsonb;
+  v_hand_back boolean := update_models_access.changes ? 'access_managed_by';
+  v_access_before jsonb;
+  v_rules_result jsonb;
 begin
   if not private.can_manage_catalog() then
     raise exception using
@@ -46,13 +73,30 @@ begin
   select array_agg(k order by k)
   into v_unknown_fields
   from jsonb_object_keys(update_models_access.changes) as k
-  where k not in ('status', 'is_free', 'is_pro', 'is_enterprise', 'daily_limit', 'monthly_limit');
+  where k not in (
+    'status', 'is_free', 'is_pro', 'is_enterprise', 'daily_limit', 'monthly_limit',
+    'access_managed_by'
+  );
   if v_unknown_fields is not null then
     return jsonb_build_object(
       'success', false,
       'error', 'invalid_changes',
       'message', 'unknown fields: ' || array_to_string(v_unknown_fields, ', ')
-        || ' (allowed: status, is_free, is_pro, is_enterprise, daily_limit, monthly_limit)'
+        || ' (allowed: status, is_free, is_pro, is_enterprise, daily_limit, monthly_limit, '
+        || 'access_managed_by)'
+    );
+  end if;
+
+  -- Handing models back to the rules lets the rules decide status and flags: not both at once.
+  if v_hand_back and (
+    update_models_access.changes -> 'access_managed_by' is distinct from '"rules"'::jsonb
+    or update_models_access.changes ?| array['status', 'is_free', 'is_pro', 'is_enterprise']
+  ) then
+    return jsonb_build_object(
+      'success', false,
+      'error', 'invalid_changes',
+      'message', 'access_managed_by can only be "rules", which then decide status and tier flags: '
+        || 'do not set them too'
     );
   end if;
 
@@ -111,6 +155,10 @@ begin
     );
   end if;
 
+  if v_hand_back then
+    v_access_before := private.models_access_state(v_ids);
+  end if;
+
   -- One statement: all rows or none. A model that is gone upstream stays inactive when set to
   -- new/active, and gets that status back when it returns.
   with target as (
@@ -163,6 +211,19 @@ begin
   )
   select count(*) into v_updated_count from changed;
 
+  -- Back to the rules, which apply at once; a model counts as updated when any of its access
+  -- settings moved, by the limits above or by the rules.
+  if v_hand_back then
+    v_rules_result := public.hand_models_to_rules(v_ids);
+    if not (v_rules_result ->> 'success')::boolean then
+      return v_rules_result;
+    end if;
+    select count(*)
+    into v_updated_count
+    from jsonb_each(private.models_access_state(v_ids)) as a
+    where a.value is distinct from v_access_before -> a.key;
+  end if;
+
   select jsonb_agg(
     jsonb_build_object(
       'model_id', m.model_id,
@@ -191,7 +252,9 @@ $$;
 
 comment on function public.update_models_access(text[], jsonb) is
   'Admin: applies `changes` (any of status, is_free, is_pro, is_enterprise, daily_limit, '
-  'monthly_limit; a JSON null limit means unlimited) to every model in model_ids, all or nothing. '
+  'monthly_limit; a JSON null limit means unlimited; or access_managed_by: "rules" with limits '
+  'at most, which hands the models back to the rules, applied at once) to every model in '
+  'model_ids, all or nothing. '
   'Returns {success, updated_count, unchanged_count, models} or {success: false, error: '
   'invalid_model_ids | invalid_changes | invalid_status | invalid_limit | unknown_models, message, '
   'unknown_ids}. Rows whose values do not change are not written. Admins and the service role only.';

@@ -58,8 +58,8 @@ const limitValue = z.number().int().positive().max(2_147_483_647).nullable();
 
 /**
  * What an admin may change; `inactive` is the sync's to set and clear. Status or tier flags make
- * the model admin-managed; `access_managed_by: "rules"` hands it back to the tiering rules (and
- * cannot be combined with status or flags, which the rules then decide).
+ * the model admin-managed; `access_managed_by: "rules"` hands it back to the tiering rules
+ * (public.update_models_access refuses it beside status or flags, which the rules then decide).
  */
 const changesSchema = z.strictObject({
   is_free: z.boolean(),
@@ -70,13 +70,7 @@ const changesSchema = z.strictObject({
   monthly_limit: limitValue,
   access_managed_by: z.literal("rules"),
 }).partial()
-  .refine((changes) => Object.keys(changes).length > 0, "name at least one field")
-  .refine(
-    (changes) =>
-      changes.access_managed_by === undefined ||
-      ["status", "is_free", "is_pro", "is_enterprise"].every((key) => !(key in changes)),
-    'access_managed_by: "rules" hands status and tier flags to the rules; do not set them too',
-  );
+  .refine((changes) => Object.keys(changes).length > 0, "name at least one field");
 
 type Changes = z.infer<typeof changesSchema>;
 
@@ -205,41 +199,14 @@ function invalidFilter(error: unknown): never {
 
 /** Applies changes to models through the database function, all or nothing; 404 on unknown ids. */
 async function updateModels(tx: Tx, ids: string[], changes: Changes) {
-  const { access_managed_by: handBack, ...fields } = changes;
-  if (!handBack) {
-    const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
-      select public.update_models_access(${ids}::text[], ${tx.json(fields)}) as result`;
-    checkResult(result);
-    return {
-      updated: Number(result.updated_count),
-      unchanged: Number(result.unchanged_count),
-      rows: await selectModels(tx, ids),
-    };
-  }
-  // Back to the rules, which apply at once (public.hand_models_to_rules); limits may come along.
-  const before = await selectModels(tx, ids);
-  if (Object.keys(fields).length > 0) {
-    const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
-      select public.update_models_access(${ids}::text[], ${tx.json(fields)}) as result`;
-    checkResult(result);
-  }
   const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
-    select public.hand_models_to_rules(${ids}::text[]) as result`;
+    select public.update_models_access(${ids}::text[], ${tx.json(changes)}) as result`;
   checkResult(result);
-  const rows = await selectModels(tx, ids);
-  const access = (row: ModelRow) =>
-    JSON.stringify([
-      row.status,
-      row.status_before_inactive,
-      row.is_free,
-      row.is_pro,
-      row.is_enterprise,
-      row.daily_limit,
-      row.monthly_limit,
-      row.access_managed_by,
-    ]);
-  const updated = rows.filter((row, i) => access(row) !== access(before[i])).length;
-  return { updated, unchanged: ids.length - updated, rows };
+  return {
+    updated: Number(result.updated_count),
+    unchanged: Number(result.unchanged_count),
+    rows: await selectModels(tx, ids),
+  };
 }
 
 function checkResult(result: Record<string, unknown>) {
