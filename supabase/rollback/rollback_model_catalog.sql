@@ -24,7 +24,7 @@
 -- user-model, preference and quota function, the private helpers only they use
 -- (can_manage_catalog, record_model_access_audit, set_model_access_updated_at,
 -- first_matching_rules and its type rule_subject, tier_models, tier_offered_models, the domain
--- model_status, user_tier, quota_periods,
+-- model_status, models_access_state, user_tier, quota_periods,
 -- consume_model_quota, log_user_activity, jsonb_deep_merge, check_profile_default_model with its
 -- trigger, invoke_sync_models, sync_job_status, mark_access_admin_managed, clear_model_deprecation,
 -- resolve_default_model, record_change_digest, catalog_version and bump_catalog_version) and the
@@ -99,6 +99,7 @@ drop function if exists public.update_model_tier_access(
   text, boolean, boolean, boolean, text, integer, integer
 );
 drop function if exists public.update_models_access(text[], jsonb);
+drop function if exists private.models_access_state(text[]);
 drop function if exists public.list_models_for_admin(
   public.model_status, text, text, text, text, integer, integer
 );
