@@ -97,8 +97,8 @@ create table public.model_access (
 comment on table public.model_access is
   'The model catalog: one row per OpenRouter model. Upstream columns are written by '
   'sync_openrouter_models; status and tier flags by the tiering rules (model_access_rules, for '
-  'rule-managed models) or by admins (update_models_access), limits by admins, with every change '
-  'of access or limits recorded in model_access_audit.';
+  'rule-managed models) or by admins (update_models_access), limits by admins. Every write is '
+  'recorded in model_access_audit (the sync''s: changes of access and limits only).';
 comment on column public.model_access.model_id is 'OpenRouter model id (the upstream `id`), unique.';
 comment on column public.model_access.canonical_slug is
   'Upstream canonical_slug; absent in older catalogs and not unique (:free variants share it).';
@@ -179,8 +179,8 @@ create index model_access_replacement_model_id_idx on public.model_access (repla
 alter table public.model_access enable row level security;
 
 revoke all on table public.model_access from anon, authenticated, service_role;
--- Writes by authenticated are for admins only (policies below): admin-triggered syncs and admin
--- access changes run with the admin's own rights.
+-- Writes by authenticated are for admins only (policies below): admin access changes run with
+-- the admin's own rights, and every write is audited (model_access_audit).
 grant select, insert, update on table public.model_access to authenticated;
 grant select, insert, update, delete on table public.model_access to service_role;
 
@@ -235,7 +235,8 @@ create trigger set_updated_at
   for each row
   execute function private.set_model_access_updated_at();
 
--- Invoker: must see the caller's role (current_user), which a definer function would hide.
+-- The request's role rather than current_user, so that the check holds inside the sync's
+-- security definer functions too.
 create function private.can_manage_catalog()
 returns boolean
 language sql
@@ -243,7 +244,7 @@ stable
 security invoker
 set search_path = ''
 as $$
-  select current_user not in ('anon', 'authenticated') or (select private.is_admin());
+  select private.request_role() not in ('anon', 'authenticated') or (select private.is_admin());
 $$;
 
 comment on function private.can_manage_catalog() is

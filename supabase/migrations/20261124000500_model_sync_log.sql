@@ -3,7 +3,7 @@
 --
 -- Why: operators need to see that the daily sync ran, what it changed, and why it failed or was
 -- refused (integrity gate), so a failed run must leave a `failed` row rather than vanish with its
--- rolled-back work. Only admins and the service role can read it.
+-- rolled-back work. Only admins and the service role can read it, and only the sync writes it.
 
 create table public.model_sync_log (
   id bigint generated always as identity primary key,
@@ -34,8 +34,9 @@ create table public.model_sync_log (
 );
 
 comment on table public.model_sync_log is
-  'One row per catalog sync run: counts, status, error and wall-clock duration. Written by '
-  'sync_openrouter_models and log_sync_failure; readable by admins and the service role.';
+  'One row per catalog sync run: counts, status, error and wall-clock duration. Written only by '
+  'the sync (begin_sync_run, sync_openrouter_models, log_sync_failure); readable by admins and '
+  'the service role.';
 comment on column public.model_sync_log.sync_status is
   'running (in progress, or its transaction was lost) | completed | failed (error, refused by the '
   'integrity gate, or upstream fetch failed).';
@@ -68,26 +69,12 @@ create index model_sync_log_triggered_by_user_id_idx on public.model_sync_log (t
 alter table public.model_sync_log enable row level security;
 
 revoke all on table public.model_sync_log from anon, authenticated, service_role;
--- Writes by authenticated are for admins only (policies below): admin-triggered syncs log with the
--- admin's own rights.
-grant select, insert, update on table public.model_sync_log to authenticated;
-grant select, insert, update, delete on table public.model_sync_log to service_role;
+-- Read-only for every API role: only the sync's security definer functions (begin_sync_run,
+-- sync_openrouter_models, log_sync_failure) write runs, so that no admin can rewrite history.
+grant select on table public.model_sync_log to authenticated, service_role;
 
 create policy "Admins can read the sync log"
   on public.model_sync_log
   for select
   to authenticated
   using ((select private.is_admin()));
-
-create policy "Admins can add sync log entries"
-  on public.model_sync_log
-  for insert
-  to authenticated
-  with check ((select private.is_admin()));
-
-create policy "Admins can update sync log entries"
-  on public.model_sync_log
-  for update
-  to authenticated
-  using ((select private.is_admin()))
-  with check ((select private.is_admin()));

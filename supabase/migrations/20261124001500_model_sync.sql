@@ -8,12 +8,14 @@
 -- nothing. The sync is one set-based statement (parse, compare, upsert what changed, mark what
 -- vanished) so that it scales to large catalogs and a run with no upstream change writes no
 -- catalog row. An integrity gate refuses empty or suspiciously truncated catalogs, and every
--- failure leaves a `failed` log row. The functions are security invoker: admins run them with
--- their own rights (RLS lets admins write the catalog and the log), the service role (cron) with
--- its own; anybody else gets a permission error.
+-- failure leaves a `failed` log row. The sync runs in security definer functions in `private`,
+-- behind public entry points of the same names: the sync log and the price history are written
+-- by nobody else, so no API role may write them. Each first checks that the request comes from an
+-- admin, the service role or an operator; anybody else gets a permission error.
 
 -- The checks every sync entry point makes first: the caller may manage the catalog, and says
--- who triggered the run. Invoker, so that can_manage_catalog sees the caller's role.
+-- who triggered the run. can_manage_catalog checks the request's role, which the definer
+-- functions calling this do not change.
 create function private.check_sync_caller(fn text, action text, triggered_by text)
 returns void
 language plpgsql
@@ -45,7 +47,7 @@ revoke execute on function private.check_sync_caller(text, text, text)
   from public, anon, authenticated, service_role;
 grant execute on function private.check_sync_caller(text, text, text) to authenticated, service_role;
 
-create function public.sync_openrouter_models(
+create function private.sync_openrouter_models(
   models_data jsonb,
   triggered_by text default 'manual',
   force boolean default false,
@@ -56,7 +58,7 @@ create function public.sync_openrouter_models(
 returns jsonb
 language plpgsql
 volatile
-security invoker
+security definer
 set search_path = ''
 -- Planner settings, for catalogs of tens of thousands of models:
 -- * generic plans: a custom plan folds the payload into the plan as a constant and copies it
@@ -180,6 +182,8 @@ begin
     -- The statement's status and flag writes are the rules' and the sync's own: the trigger
     -- mark_access_admin_managed must not take them for a decision by hand.
     perform set_config('model_access.applying_rules', 'on', true);
+    -- The audit trigger records the statement's access changes as this run's.
+    perform set_config('model_access.sync_log_id', coalesce(v_log_id::text, ''), true);
 
     -- Each record is extracted once, by position (generate_series and `->`: jsonb_array_elements
     -- would materialize the records once more). Duplicate ids are settled by hash aggregation.
@@ -728,6 +732,7 @@ begin
     from decision as d;
 
     perform set_config('model_access.applying_rules', 'off', true);
+    perform set_config('model_access.sync_log_id', '', true);
 
     v_refusal := v_outcome ->> 'refusal';
     v_duration_ms := round(extract(epoch from clock_timestamp() - v_started_at) * 1000, 3);
@@ -870,7 +875,7 @@ begin
 end;
 $$;
 
-comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint) is
+comment on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint) is
   'Applies an OpenRouter catalog (the `data` array of GET /api/v1/models) to model_access in one '
   'set-based statement: adds new models, rewrites only rows whose upstream data changed, marks '
   'models missing upstream inactive and restores returning ones. Applies model_access_rules to new '
@@ -882,12 +887,46 @@ comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean,
   'Serialized by an advisory lock. sync_log_id completes a run begun by begin_sync_run. Admins '
   'and the service role only.';
 
+revoke execute on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)
+  from public, anon, authenticated, service_role;
+grant execute on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)
+  to authenticated, service_role;
+
+-- The Data API entry point. Invoker: the definer function checks who calls.
+create function public.sync_openrouter_models(
+  models_data jsonb,
+  triggered_by text default 'manual',
+  force boolean default false,
+  dry_run boolean default false,
+  max_inactive_share numeric default 0.2,
+  sync_log_id bigint default null
+)
+returns jsonb
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.sync_openrouter_models(
+    sync_openrouter_models.models_data,
+    sync_openrouter_models.triggered_by,
+    sync_openrouter_models.force,
+    sync_openrouter_models.dry_run,
+    sync_openrouter_models.max_inactive_share,
+    sync_openrouter_models.sync_log_id
+  );
+$$;
+
+comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint) is
+  'Applies an OpenRouter catalog to model_access and records the run (private.sync_openrouter_models '
+  'describes it). Admins and the service role only.';
+
 revoke execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)
   from public, anon, authenticated, service_role;
 grant execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)
   to authenticated, service_role;
 
-create function public.log_sync_failure(
+create function private.log_sync_failure(
   triggered_by text,
   error_message text,
   error_details jsonb default null,
@@ -896,7 +935,7 @@ create function public.log_sync_failure(
 returns bigint
 language plpgsql
 volatile
-security invoker
+security definer
 set search_path = ''
 as $$
 declare
@@ -940,10 +979,39 @@ begin
 end;
 $$;
 
-comment on function public.log_sync_failure(text, text, jsonb, bigint) is
+comment on function private.log_sync_failure(text, text, jsonb, bigint) is
   'Records a failed sync attempt that never reached sync_openrouter_models (e.g. the upstream fetch '
   'failed): fails the run sync_log_id in place when given and still running, else adds a failed '
   'row; returns the model_sync_log id. Admins and the service role only.';
+
+revoke execute on function private.log_sync_failure(text, text, jsonb, bigint)
+  from public, anon, authenticated, service_role;
+grant execute on function private.log_sync_failure(text, text, jsonb, bigint) to authenticated, service_role;
+
+-- The Data API entry point. Invoker: the definer function checks who calls.
+create function public.log_sync_failure(
+  triggered_by text,
+  error_message text,
+  error_details jsonb default null,
+  sync_log_id bigint default null
+)
+returns bigint
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.log_sync_failure(
+    log_sync_failure.triggered_by,
+    log_sync_failure.error_message,
+    log_sync_failure.error_details,
+    log_sync_failure.sync_log_id
+  );
+$$;
+
+comment on function public.log_sync_failure(text, text, jsonb, bigint) is
+  'Records a failed sync attempt (private.log_sync_failure describes it); returns the '
+  'model_sync_log id. Admins and the service role only.';
 
 revoke execute on function public.log_sync_failure(text, text, jsonb, bigint)
   from public, anon, authenticated, service_role;
@@ -952,14 +1020,14 @@ grant execute on function public.log_sync_failure(text, text, jsonb, bigint) to 
 -- Begun before the catalog is fetched and committed on its own, so that a run that dies later
 -- (the function killed at its wall-clock limit, a lost connection) still leaves a row; the next
 -- run marks such rows failed as stale.
-create function public.begin_sync_run(
+create function private.begin_sync_run(
   triggered_by text,
   stale_after interval default interval '15 minutes'
 )
 returns bigint
 language plpgsql
 volatile
-security invoker
+security definer
 set search_path = ''
 as $$
 declare
@@ -988,10 +1056,32 @@ begin
 end;
 $$;
 
-comment on function public.begin_sync_run(text, interval) is
+comment on function private.begin_sync_run(text, interval) is
   'Starts a sync run: marks runs still `running` after stale_after as failed (stale), adds a '
   '`running` row and returns its id, to pass to sync_openrouter_models(sync_log_id => ...) or '
   'log_sync_failure. Call it in its own transaction. Admins and the service role only.';
+
+revoke execute on function private.begin_sync_run(text, interval)
+  from public, anon, authenticated, service_role;
+grant execute on function private.begin_sync_run(text, interval) to authenticated, service_role;
+
+-- The Data API entry point. Invoker: the definer function checks who calls.
+create function public.begin_sync_run(
+  triggered_by text,
+  stale_after interval default interval '15 minutes'
+)
+returns bigint
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.begin_sync_run(begin_sync_run.triggered_by, begin_sync_run.stale_after);
+$$;
+
+comment on function public.begin_sync_run(text, interval) is
+  'Starts a sync run and returns its model_sync_log id (private.begin_sync_run describes it). Call '
+  'it in its own transaction. Admins and the service role only.';
 
 revoke execute on function public.begin_sync_run(text, interval)
   from public, anon, authenticated, service_role;

@@ -107,6 +107,9 @@ drop function if exists public.manual_sync_retry_after(integer);
 drop function if exists public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint);
 drop function if exists public.log_sync_failure(text, text, jsonb, bigint);
 drop function if exists public.begin_sync_run(text, interval);
+drop function if exists private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint);
+drop function if exists private.log_sync_failure(text, text, jsonb, bigint);
+drop function if exists private.begin_sync_run(text, interval);
 drop function if exists private.check_sync_caller(text, text, text);
 
 drop function if exists public.update_user_preferences(uuid, text, jsonb);

@@ -27,14 +27,14 @@ isOneToOne: false
                   ]
                 },"model_access_audit": {
                   Row: {
-                    "actor_role": string,"actor_user_id": string | null,"changed_at": string,"id": number,"model_access_id": number,"model_id": string,"new_values": Json | null,"old_values": Json | null,"operation": string
+                    "actor_role": string,"actor_user_id": string | null,"changed_at": string,"id": number,"model_access_id": number,"model_id": string,"new_values": Json | null,"old_values": Json | null,"operation": string,"sync_log_id": number | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "actor_role": string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"model_access_id": number,"model_id": string,"new_values"?: Json | null,"old_values"?: Json | null,"operation": string
+                    "actor_role": string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"model_access_id": number,"model_id": string,"new_values"?: Json | null,"old_values"?: Json | null,"operation": string,"sync_log_id"?: number | null
                   }
                   Update: {
-                    "actor_role"?: string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"model_access_id"?: number,"model_id"?: string,"new_values"?: Json | null,"old_values"?: Json | null,"operation"?: string
+                    "actor_role"?: string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"model_access_id"?: number,"model_id"?: string,"new_values"?: Json | null,"old_values"?: Json | null,"operation"?: string,"sync_log_id"?: number | null
                   }
                   Relationships: [
                     

@@ -82,8 +82,11 @@ select is(
        select 1 from pg_depend as d
        where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'
      )),
-  array['private.handle_auth_user_saved()', 'private.is_admin()', 'private.set_updated_at()'],
-  'only the profile functions remain in public and private'
+  array[
+    'private.handle_auth_user_saved()', 'private.is_admin()', 'private.request_role()',
+    'private.set_updated_at()'
+  ],
+  'only the foundation and profile functions remain in public and private'
 );
 select is(
   (select count(*)::int from cron.job where jobname = 'sync-openrouter-models'), 0,
