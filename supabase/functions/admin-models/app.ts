@@ -5,6 +5,7 @@
 //   PATCH  /admin-models                 bulk change { model_ids, changes }, all or nothing
 //   POST   /admin-models/sync            manual sync (?dry_run=true, ?force=true)
 //   GET    /admin-models/sync-log        recent sync runs, newest first
+//   GET    /admin-models/health          sync health for monitoring (public.get_sync_health)
 //   GET    /admin-models/changes         change digests of recent syncs, newest first
 //   GET    /admin-models/rules           tiering rules, by priority
 //   POST   /admin-models/rules           add a rule
