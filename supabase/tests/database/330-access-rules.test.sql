@@ -1,4 +1,4 @@
--- Tiering rules (issue 6 part 1): public.model_access_rules applied by the sync. Each rule kind
+-- Tiering rules: public.model_access_rules applied by the sync. Each rule kind
 -- (id LIKE, id regex, provider, `:free` variant, prompt and completion price ranges, context
 -- length, input and output modality), priority order and disabled rules; no match leaves a model
 -- new; the seeded default rule and the free -> paid demotion; manual override stickiness (admin
