@@ -360,7 +360,7 @@ stackTest(
             app.request("/admin-models", {
               method: "PATCH",
               headers: bearer(jwt),
-              body: JSON.stringify({ model_ids: [], changes: { status: "gone" } }),
+              body: JSON.stringify({ model_ids: [], changes: { status: 1 } }),
             })
           );
         await assertError(await change(user.id), 403, "forbidden");

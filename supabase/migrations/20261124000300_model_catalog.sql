@@ -13,6 +13,16 @@
 -- The table's other triggers sit with their domains: the audit trail (model_access_audit), the
 -- tiering rules (mark_access_admin_managed) and the lifecycle (clear_model_deprecation).
 
+-- The statuses a model can have, in one place: the column has this type, and functions that take
+-- a status (the admin list's filter) take this type, so the database refuses any other value.
+create domain public.model_status as text
+  constraint model_status_is_known
+    check (value in ('new', 'active', 'deprecated', 'inactive', 'disabled'));
+
+comment on domain public.model_status is
+  'A model''s status: new (awaiting review), active, deprecated (listed until its sunset), '
+  'inactive (gone upstream; set by the sync only) or disabled.';
+
 create table public.model_access (
   id bigint generated always as identity primary key,
   model_id text not null,
@@ -40,7 +50,7 @@ create table public.model_access (
   is_moderated boolean,
   supported_parameters text[],
   openrouter_data jsonb compression lz4 not null default '{}'::jsonb,
-  status text not null default 'new',
+  status public.model_status not null default 'new',
   status_before_inactive text,
   upstream_removed_at timestamptz,
   is_free boolean not null default false,
@@ -62,8 +72,6 @@ create table public.model_access (
   openrouter_data_hash bigint generated always as (jsonb_hash_extended(openrouter_data, 0)) stored,
   constraint model_access_model_id_key unique (model_id),
   constraint model_access_model_id_not_blank check (btrim(model_id) <> ''),
-  constraint model_access_status_check
-    check (status in ('new', 'active', 'deprecated', 'inactive', 'disabled')),
   constraint model_access_inactive_only_when_removed_upstream check (
     case status
       when 'inactive' then upstream_removed_at is not null

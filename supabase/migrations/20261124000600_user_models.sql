@@ -9,6 +9,32 @@
 
 -- The rule ----------------------------------------------------------------------------------------
 
+-- The tier hierarchy: which tiers a model's flags offer it to, whatever its status (the admin
+-- list's tier filter). The hierarchy itself is data, in public.subscription_tiers. It carries the
+-- status and sunset so that tier_models, built on it, stays one scan of the catalog.
+create view private.tier_offered_models
+with (security_invoker = true)
+as
+select
+  t.tier,
+  m.model_id,
+  m.status,
+  m.sunset_at
+from public.subscription_tiers as t
+cross join public.model_access as m
+where m.is_free
+  or (m.is_pro and t.sees_pro_models)
+  or (m.is_enterprise and t.sees_enterprise_models);
+
+comment on view private.tier_offered_models is
+  'THE tier hierarchy: one row per (tier, model_id) such that the model''s flags offer it to the '
+  'tier (public.subscription_tiers: every tier sees is_free; sees_pro_models adds is_pro; '
+  'sees_enterprise_models adds is_enterprise), whatever the model''s status. private.tier_models '
+  'adds whether it may be used now; the admin list filters by tier with it.';
+
+revoke all on table private.tier_offered_models from public, anon, authenticated, service_role;
+grant select on table private.tier_offered_models to authenticated, service_role;
+
 -- A view rather than a boolean function: the planner inlines it, so the list filters the catalog
 -- in one scan and can_use_model is one index lookup (a SQL function with `set search_path`, which
 -- the advisors require, is never inlined). Security invoker: callers see the catalog through
@@ -18,27 +44,19 @@ create view private.tier_models
 with (security_invoker = true)
 as
 select
-  t.tier,
-  m.model_id
-from (values ('free'), ('pro'), ('enterprise')) as t (tier)
-cross join public.model_access as m
-where (
-    m.status = 'active'
-    or (m.status = 'deprecated' and (m.sunset_at is null or m.sunset_at > now()))
-  )
-  and (
-    m.is_free
-    or (m.is_pro and t.tier in ('pro', 'enterprise'))
-    or (m.is_enterprise and t.tier = 'enterprise')
-  );
+  o.tier,
+  o.model_id
+from private.tier_offered_models as o
+where o.status = 'active'
+  or (o.status = 'deprecated' and (o.sunset_at is null or o.sunset_at > now()));
 
 comment on view private.tier_models is
   'THE rule of who may use what: one row per (tier, model_id) such that users of that tier may '
-  'list and call the model (active, or deprecated before its sunset_at; and flagged for the tier: '
-  'free sees is_free; pro is_free or is_pro; enterprise any flag). Read by '
+  'list and call the model (active, or deprecated before its sunset_at; and offered to the tier '
+  'by private.tier_offered_models, the hierarchy). Read by '
   'get_user_allowed_models_v2, can_use_model, consume_model_quota, the default-model check and '
   'resolve_default_model; add any further condition here and nowhere else.';
-comment on column private.tier_models.tier is 'free | pro | enterprise.';
+comment on column private.tier_models.tier is 'A tier of public.subscription_tiers.';
 
 revoke all on table private.tier_models from public, anon, authenticated, service_role;
 grant select on table private.tier_models to authenticated, service_role;

@@ -5,6 +5,7 @@
 //   PATCH  /admin-models                 bulk change { model_ids, changes }, all or nothing
 //   POST   /admin-models/sync            manual sync (?dry_run=true, ?force=true)
 //   GET    /admin-models/sync-log        recent sync runs, newest first
+//   GET    /admin-models/health          sync health for monitoring (public.get_sync_health)
 //   GET    /admin-models/changes         change digests of recent syncs, newest first
 //   GET    /admin-models/rules           tiering rules, by priority
 //   POST   /admin-models/rules           add a rule
@@ -34,16 +35,18 @@ import {
 } from "../_shared/http.ts";
 import { outputModalitySchema } from "../_shared/modality.ts";
 import { modelIdSchema } from "../_shared/model_id.ts";
+import type { Tables } from "../_shared/database.types.ts";
+import type { AsRead, FunctionRow } from "../_shared/rows.ts";
 import { syncCatalog } from "../_shared/sync.ts";
 
-const tiers = ["free", "pro", "enterprise"] as const;
-const statuses = ["new", "active", "deprecated", "inactive", "disabled"] as const;
+/** A status or tier: which values exist is the database's to say (public.model_status, public.subscription_tiers). */
+const databaseValue = z.string().min(1).max(100);
 
 const booleanParam = z.enum(["true", "false"]).transform((v) => v === "true");
 
 const listQuerySchema = z.strictObject({
-  status: z.enum(statuses).optional(),
-  tier: z.enum(tiers).optional(),
+  status: databaseValue.optional(),
+  tier: databaseValue.optional(),
   q: z.string().min(1).max(200).optional(),
   provider: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._~-]*$/, "must be a provider id").max(100)
     .optional(),
@@ -56,25 +59,19 @@ const limitValue = z.number().int().positive().max(2_147_483_647).nullable();
 
 /**
  * What an admin may change; `inactive` is the sync's to set and clear. Status or tier flags make
- * the model admin-managed; `access_managed_by: "rules"` hands it back to the tiering rules (and
- * cannot be combined with status or flags, which the rules then decide).
+ * the model admin-managed; `access_managed_by: "rules"` hands it back to the tiering rules
+ * (public.update_models_access refuses it beside status or flags, which the rules then decide).
  */
 const changesSchema = z.strictObject({
   is_free: z.boolean(),
   is_pro: z.boolean(),
   is_enterprise: z.boolean(),
-  status: z.enum(["new", "active", "disabled"]),
+  status: databaseValue,
   daily_limit: limitValue,
   monthly_limit: limitValue,
   access_managed_by: z.literal("rules"),
 }).partial()
-  .refine((changes) => Object.keys(changes).length > 0, "name at least one field")
-  .refine(
-    (changes) =>
-      changes.access_managed_by === undefined ||
-      ["status", "is_free", "is_pro", "is_enterprise"].every((key) => !(key in changes)),
-    'access_managed_by: "rules" hands status and tier flags to the rules; do not set them too',
-  );
+  .refine((changes) => Object.keys(changes).length > 0, "name at least one field");
 
 type Changes = z.infer<typeof changesSchema>;
 
@@ -88,50 +85,35 @@ const syncQuerySchema = z.strictObject({
   force: booleanParam.default(false),
 });
 
+type Cooldown = FunctionRow<"manual_sync_retry_after", "retry_after_seconds">;
+
 const syncLogQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
-interface ModelRow {
-  model_id: string;
-  model_name: string | null;
-  model_description: string | null;
-  status: string;
-  is_free: boolean;
-  is_pro: boolean;
-  is_enterprise: boolean;
-  daily_limit: number | null;
-  monthly_limit: number | null;
-  prompt_price: string | null;
-  completion_price: string | null;
-  request_price: string | null;
-  image_price: string | null;
-  web_search_price: string | null;
-  internal_reasoning_price: string | null;
-  input_cache_read_price: string | null;
-  input_cache_write_price: string | null;
-  context_length: number | null;
-  max_completion_tokens: number | null;
-  modality: string | null;
-  input_modalities: string[] | null;
-  output_modalities: string[] | null;
-  supported_parameters: string[] | null;
-  created_timestamp: string | null;
-  canonical_slug: string | null;
-  hugging_face_id: string | null;
-  is_moderated: boolean | null;
-  status_before_inactive: string | null;
-  access_managed_by: string;
-  deprecated_at: Date | null;
-  sunset_at: Date | null;
-  replacement_model_id: string | null;
-  deprecation_source: string | null;
-  upstream_removed_at: Date | null;
-  last_synced_at: Date | null;
-  openrouter_last_seen: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
+/** A catalog row as the admin endpoints read it: every column but the internal ones. */
+type ModelRow = AsRead<
+  Omit<Tables<"model_access">, "id" | "openrouter_data" | "openrouter_data_hash" | "tokenizer">,
+  | "prompt_price"
+  | "completion_price"
+  | "request_price"
+  | "image_price"
+  | "web_search_price"
+  | "internal_reasoning_price"
+  | "input_cache_read_price"
+  | "input_cache_write_price"
+  | "created_timestamp",
+  | "deprecated_at"
+  | "sunset_at"
+  | "upstream_removed_at"
+  | "last_synced_at"
+  | "openrouter_last_seen"
+  | "created_at"
+  | "updated_at"
+>;
+
+/** A row of public.list_models_for_admin: a page past the end is one row of nulls but the total. */
+type ListedRow = { total_count: number } & (ModelRow | { [K in keyof ModelRow]: null });
 
 const modelColumns = (tx: Tx) =>
   tx`
@@ -204,60 +186,33 @@ function modelIdParam(c: AppContext): string {
   return validate(modelIdSchema, c.req.param("modelId"), "model id");
 }
 
-/** LIKE pattern matching `text` anywhere, with its wildcards escaped. */
-const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-
-const tierCondition = (tx: Tx, tier: (typeof tiers)[number]) => {
-  switch (tier) {
-    case "free":
-      return tx`m.is_free`;
-    case "pro":
-      return tx`(m.is_free or m.is_pro)`;
-    case "enterprise":
-      return tx`(m.is_free or m.is_pro or m.is_enterprise)`;
+/** An unknown status or tier in the list's filters, as the database refuses it. */
+function invalidFilter(error: unknown): never {
+  const code = (error as { code?: string }).code;
+  if (code === "23514") {
+    throw new HttpError(400, "invalid_request", "`status` is not a model status.");
   }
-};
-
-const outputCondition = (tx: Tx, modality: string) =>
-  tx`and ${modality} = any(m.output_modalities)`;
+  if (code === "22023") {
+    throw new HttpError(400, "invalid_request", "`tier` is not a subscription tier.");
+  }
+  throw error;
+}
 
 /** Applies changes to models through the database function, all or nothing; 404 on unknown ids. */
 async function updateModels(tx: Tx, ids: string[], changes: Changes) {
-  const { access_managed_by: handBack, ...fields } = changes;
-  if (!handBack) {
-    const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
-      select public.update_models_access(${ids}::text[], ${tx.json(fields)}) as result`;
-    checkResult(result);
-    return {
-      updated: Number(result.updated_count),
-      unchanged: Number(result.unchanged_count),
-      rows: await selectModels(tx, ids),
-    };
-  }
-  // Back to the rules, which apply at once (public.hand_models_to_rules); limits may come along.
-  const before = await selectModels(tx, ids);
-  if (Object.keys(fields).length > 0) {
-    const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
-      select public.update_models_access(${ids}::text[], ${tx.json(fields)}) as result`;
-    checkResult(result);
-  }
-  const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
-    select public.hand_models_to_rules(${ids}::text[]) as result`;
+  // Handing back applies the rules at once: under their time limit.
+  const update = () =>
+    tx<{ result: Record<string, unknown> }[]>`
+      select public.update_models_access(${ids}::text[], ${tx.json(changes)}) as result`;
+  const [{ result }] = changes.access_managed_by
+    ? await withinRuleTimeLimit(tx, update)
+    : await update();
   checkResult(result);
-  const rows = await selectModels(tx, ids);
-  const access = (row: ModelRow) =>
-    JSON.stringify([
-      row.status,
-      row.status_before_inactive,
-      row.is_free,
-      row.is_pro,
-      row.is_enterprise,
-      row.daily_limit,
-      row.monthly_limit,
-      row.access_managed_by,
-    ]);
-  const updated = rows.filter((row, i) => access(row) !== access(before[i])).length;
-  return { updated, unchanged: ids.length - updated, rows };
+  return {
+    updated: Number(result.updated_count),
+    unchanged: Number(result.unchanged_count),
+    rows: await selectModels(tx, ids),
+  };
 }
 
 function checkResult(result: Record<string, unknown>) {
@@ -265,32 +220,37 @@ function checkResult(result: Record<string, unknown>) {
   if (result.error === "unknown_models") {
     throw notFound("Unknown model ids; nothing was changed.", { unknown_ids: result.unknown_ids });
   }
-  // invalid_changes, invalid_status, invalid_limit: zod refuses these first; kept as a 400.
-  throw new HttpError(400, "invalid_request", String(result.message ?? result.error));
+  // invalid_status: which statuses an admin may set is the database's rule. invalid_changes and
+  // invalid_limit: zod refuses these first; kept as a 400.
+  const message = String(result.message ?? result.error);
+  const path = result.error === "invalid_status" ? "status" : "";
+  throw new HttpError(400, "invalid_request", "Invalid body.", { details: [{ path, message }] });
 }
 
 // Tiering rules (public.model_access_rules) ---------------------------------------------------
 
 const price = z.union([z.number(), z.string().regex(/^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/)])
   .transform(String).nullable();
-const pattern = z.string().min(1).max(500).nullable();
+// What a valid LIKE, regex or modality is, and its length, the database decides when the rule is
+// written (private.model_access_rule_problem); writeRule answers its refusal.
+const checkedPattern = z.string().min(1).nullable();
 
 const ruleFieldsSchema = z.strictObject({
   priority: z.number().int().min(-1_000_000).max(1_000_000),
   name: z.string().trim().min(1).max(200),
   enabled: z.boolean(),
-  match_model_id_like: pattern,
-  match_model_id_regex: pattern,
-  match_provider: pattern,
+  match_model_id_like: checkedPattern,
+  match_model_id_regex: checkedPattern,
+  match_provider: z.string().min(1).max(500).nullable(),
   match_is_free_variant: z.boolean().nullable(),
   match_min_prompt_price: price,
   match_max_prompt_price: price,
   match_min_completion_price: price,
   match_max_completion_price: price,
   match_min_context_length: z.number().int().min(0).max(2_147_483_647).nullable(),
-  match_input_modality: pattern,
-  match_output_modality: pattern,
-  status: z.enum(["new", "active", "disabled"]),
+  match_input_modality: checkedPattern,
+  match_output_modality: checkedPattern,
+  status: databaseValue,
   is_free: z.boolean(),
   is_pro: z.boolean(),
   is_enterprise: z.boolean(),
@@ -312,35 +272,63 @@ function rule(row: Record<string, unknown>) {
   return { ...row, id: Number(row.id) };
 }
 
-/** Writes a rule, turning an invalid regular expression (SQLSTATE 2201B) into a 400. */
+/** Writes a rule; the database's refusal of a pattern is a 400 with its reason, which it words. */
 async function writeRule<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if ((error as { code?: string }).code === "2201B") {
+    const { code, constraint_name, message } = error as {
+      code?: string;
+      constraint_name?: string;
+      message?: string;
+    };
+    if (code === "23514" && constraint_name === "model_access_rules_patterns_valid") {
+      throw new HttpError(400, "invalid_request", `${message}.`);
+    }
+    throw error;
+  }
+}
+
+/** How long one statement that matches the rules may run: what Supabase gives `authenticated`. */
+const ruleMatchingTimeLimit = "8s";
+
+/**
+ * Runs `match` (a statement that applies the rules) under ruleMatchingTimeLimit, so that no rule
+ * holds the catalog's row locks for long. Postgres arms statement_timeout when a statement starts,
+ * so a function cannot limit itself: the caller sets it, for the rest of this transaction.
+ */
+async function withinRuleTimeLimit<T>(tx: Tx, match: () => Promise<T>): Promise<T> {
+  await tx`select set_config('statement_timeout', ${ruleMatchingTimeLimit}, true)`;
+  try {
+    return await match();
+  } catch (error) {
+    if ((error as { code?: string }).code === "57014") {
       throw new HttpError(
-        400,
-        "invalid_request",
-        "match_model_id_regex is not a valid regular expression.",
+        503,
+        "timeout",
+        `Applying the tiering rules took longer than ${ruleMatchingTimeLimit} and was stopped; ` +
+          "nothing was changed.",
+        { cause: error },
       );
     }
     throw error;
   }
 }
 
-interface PriceRow {
-  effective_from: Date;
-  sync_log_id: string | null;
-  prompt_price: string | null;
-  completion_price: string | null;
-  request_price: string | null;
-  image_price: string | null;
-  web_search_price: string | null;
-  internal_reasoning_price: string | null;
-  input_cache_read_price: string | null;
-  input_cache_write_price: string | null;
-  pricing: Record<string, unknown> | null;
-}
+type PriceRow = AsRead<
+  Tables<"model_price_history">,
+  | "id"
+  | "sync_log_id"
+  | "prompt_price"
+  | "completion_price"
+  | "request_price"
+  | "image_price"
+  | "web_search_price"
+  | "internal_reasoning_price"
+  | "input_cache_read_price"
+  | "input_cache_write_price",
+  "effective_from"
+>;
 
 const deprecateSchema = z.strictObject({
   replacement_model_id: modelIdSchema.nullable().default(null),
@@ -361,30 +349,21 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/", async (c) => {
     const query = validate(listQuerySchema, c.req.query(), "query");
-    const page = await asAdmin(c, async (tx) => {
-      const where = tx`
-        where true
-        ${query.status ? tx`and m.status = ${query.status}` : tx``}
-        ${query.tier ? tx`and ${tierCondition(tx, query.tier)}` : tx``}
-        ${query.provider ? tx`and starts_with(m.model_id, ${`${query.provider}/`})` : tx``}
-        ${query.output_modality ? outputCondition(tx, query.output_modality) : tx``}
-        ${
-        query.q
-          ? tx`and (m.model_id ilike ${containsPattern(query.q)}
-                    or m.model_name ilike ${containsPattern(query.q)})`
-          : tx``
-      }`;
-      const [[{ total }], rows] = await Promise.all([
-        tx<
-          { total: number }[]
-        >`select count(*)::integer as total from public.model_access as m ${where}`,
-        tx<ModelRow[]>`
-          select ${modelColumns(tx)} from public.model_access as m ${where}
-           order by m.model_id
-           limit ${query.limit} offset ${query.offset}`,
-      ]);
-      return { total, rows };
-    });
+    const listed = await asAdmin(c, (tx) =>
+      tx<ListedRow[]>`
+        select * from public.list_models_for_admin(
+          with_status => ${query.status ?? null},
+          in_tier => ${query.tier ?? null},
+          from_provider => ${query.provider ?? null},
+          matching_text => ${query.q ?? null},
+          with_output_modality => ${query.output_modality ?? null},
+          page_limit => ${query.limit},
+          page_offset => ${query.offset}
+        )`).catch(invalidFilter);
+    const page = {
+      total: listed[0].total_count,
+      rows: listed.filter((row): row is ListedRow & ModelRow => row.model_id !== null),
+    };
     const nextOffset = query.offset + page.rows.length;
     c.header("X-Total-Count", String(page.total));
     return c.json({
@@ -410,30 +389,22 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
   app.post("/sync", async (c) => {
     const query = validate(syncQuerySchema, c.req.query(), "query");
     const { env } = depsOf(c);
-    const cooldown = env.ADMIN_SYNC_COOLDOWN_SECONDS;
-    await asAdmin(c, async (tx) => {
-      if (query.dry_run || query.force || cooldown === 0) return;
-      const [last] = await tx<{ age_seconds: number }[]>`
-        select extract(epoch from now() - started_at)::float8 as age_seconds
-          from public.model_sync_log
-         where triggered_by = 'admin'
-         order by started_at desc
-         limit 1`;
-      if (last && last.age_seconds < cooldown) {
-        const retryAfter = Math.max(1, Math.ceil(cooldown - last.age_seconds));
+    if (!query.dry_run && !query.force) {
+      const [wait] = await asAdmin(c, (tx) =>
+        tx<Cooldown[]>`
+          select * from public.manual_sync_retry_after(${env.ADMIN_SYNC_COOLDOWN_SECONDS})`);
+      if (wait.retry_after_seconds > 0) {
         throw new HttpError(
           429,
           "rate_limited",
-          `A manual sync ran ${
-            Math.floor(last.age_seconds)
-          } s ago; wait ${retryAfter} s or add ?force=true.`,
+          `A manual sync ran ${wait.last_run_seconds_ago} s ago; wait ${wait.retry_after_seconds} s or add ?force=true.`,
           {
-            headers: { "Retry-After": String(retryAfter) },
-            details: { retry_after_seconds: retryAfter },
+            headers: { "Retry-After": String(wait.retry_after_seconds) },
+            details: { retry_after_seconds: wait.retry_after_seconds },
           },
         );
       }
-    });
+    }
     const result = await syncCatalog({
       env,
       triggeredBy: "admin",
@@ -552,8 +523,9 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
     const [{ result }] = await asAdmin(
       c,
       (tx) =>
-        tx<{ result: Record<string, unknown> }[]>`
-          select public.apply_model_access_rules() as result`,
+        withinRuleTimeLimit(tx, () =>
+          tx<{ result: Record<string, unknown> }[]>`
+          select public.apply_model_access_rules() as result`),
     );
     return c.json({ updated: result.updated_count, changes: result.changes });
   });

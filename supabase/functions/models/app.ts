@@ -41,26 +41,14 @@ import {
   producesOutput,
 } from "../_shared/modality.ts";
 import { modelIdSchema } from "../_shared/model_id.ts";
+import type { AsRead, FunctionRow } from "../_shared/rows.ts";
 
-interface AllowedModelRow {
-  model_id: string;
-  model_name: string | null;
-  model_description: string | null;
-  context_length: number | null;
-  prompt_price: string | null;
-  completion_price: string | null;
-  input_modalities: string[] | null;
-  output_modalities: string[] | null;
-  supported_parameters: string[] | null;
-  daily_limit: number | null;
-  monthly_limit: number | null;
-  /** bigint: postgres.js hands it over as a string. */
-  created_timestamp: string | number | null;
-  /** Set only for deprecated models (listed until their sunset). */
-  deprecated_at: Date | null;
-  sunset_at: Date | null;
-  replacement_model_id: string | null;
-}
+/** A row of the tier's list, as postgres.js reads it (prices and the bigint `created` exact). */
+type AllowedModelRow = AsRead<
+  FunctionRow<"get_user_allowed_models_v2", "model_id">,
+  "prompt_price" | "completion_price" | "created_timestamp",
+  "deprecated_at" | "sunset_at"
+>;
 
 /** What a tier's list depends on, as of one statement: a list is cached under it. */
 interface ListKey {

@@ -4,7 +4,7 @@
 -- the admin flag working.
 begin;
 \ir ../../tests/database/_helpers.psql
-select plan(26);
+select plan(28);
 
 select tests.act_as_operator();
 insert into public.model_access (model_id, model_name, status, is_free, is_pro, is_enterprise)
@@ -71,6 +71,8 @@ select hasnt_table('public', 'model_access_audit', 'model_access_audit is gone')
 select hasnt_table('public', 'model_usage', 'model_usage is gone');
 select hasnt_table('public', 'user_activity', 'user_activity is gone');
 select hasnt_view('private', 'tier_models', 'private.tier_models is gone');
+select hasnt_view('private', 'tier_offered_models', 'private.tier_offered_models is gone');
+select hasnt_domain('public', 'model_status', 'the model_status domain is gone');
 select hasnt_table('private', 'catalog_version', 'private.catalog_version is gone');
 select is(
   (select array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text)
@@ -87,16 +89,19 @@ select is(
   'only the foundation and profile functions remain in public and private'
 );
 select is(
-  (select count(*)::int from cron.job where jobname = 'sync-openrouter-models'), 0,
-  'the sync job is unscheduled'
+  (select count(*)::int from cron.job
+   where jobname in ('sync-openrouter-models', 'prune-user-activity')),
+  0,
+  'the sync and pruning jobs are unscheduled'
 );
 select is(
   (select array_agg(c.oid::regclass::text order by c.oid::regclass::text)
    from pg_class as c
    where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace)
      and c.relkind in ('r', 'p', 'v', 'm', 'f', 'S', 'c')),
-  array['profiles'],
-  'no table, view, sequence or composite type remains in public and private but profiles'
+  array['profiles', 'subscription_tiers'],
+  'no table, view, sequence or composite type remains in public and private but profiles and '
+  'the tiers they name'
 );
 -- Every catalog migration, whatever its domain, is no longer recorded as applied.
 select is(
