@@ -100,7 +100,8 @@ export class EdgeRuntime {
   readonly #retired: Record<string, number> = {};
 
   constructor(
-    readonly functions: string[],
+    /** Each function's index.ts, by name. */
+    readonly functions: Map<string, string>,
     private readonly options: { logDir: string; limits: EdgeLimits; env: Record<string, string> },
   ) {}
 
@@ -272,7 +273,7 @@ export class EdgeRuntime {
         // V8 sizes an isolate's heap from its limit (young generation included), as there.
         `--v8-flags=--max-old-space-size=${limits.memoryMb},--max-semi-space-size=2`,
         workerEntry,
-        join(repoRoot, "supabase/functions", fn, "index.ts"),
+        this.functions.get(fn)!,
       ],
       cwd: repoRoot,
       clearEnv: true,
