@@ -97,7 +97,7 @@ interface TierList {
   enhanced?: { periods: string; template: Promise<EnhancedTemplate> };
 }
 
-const keySql = `
+export const keySql = `
   select public.get_my_tier() as tier,
          (select v.version::text from private.catalog_version as v) as version,
          now() as now`;
@@ -125,7 +125,7 @@ interface UsageKeyRow extends ListKey, Periods {
  * periods (private.quota_periods: the same UTC day and month consume_model_quota counts in) and
  * the caller's counters for them: two short range scans of model_usage's primary key.
  */
-const usageKeySql = `
+export const usageKeySql = `
   select k.tier, k.version, k.now, q.day_resets_at, q.month_resets_at,
          (select coalesce(json_agg(json_build_array(u.model_id, u.period, u.request_count)), '[]')
             from public.model_usage as u
