@@ -274,20 +274,24 @@ stackTest("EDGE_EXTRA_FUNCTIONS_DIR serves that folder's functions beside ours",
 
 stackTest("a function of EDGE_EXTRA_FUNCTIONS_DIR named like ours stops the gateway", async () => {
   const dir = await functionsDir("models");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(repoRoot, "supabase/local/gateway.ts")],
+    env: {
+      ...await readStackEnv(stackConfig()),
+      STACK_API_PORT: String(port + 3),
+      EDGE_EXTRA_FUNCTIONS_DIR: dir,
+    },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  // A gateway that starts serves until stopped: give it the time to start, then stop it.
+  const timer = setTimeout(() => child.kill("SIGTERM"), 10_000);
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(repoRoot, "supabase/local/gateway.ts")],
-      env: {
-        ...await readStackEnv(stackConfig()),
-        STACK_API_PORT: String(port + 3),
-        EDGE_EXTRA_FUNCTIONS_DIR: dir,
-      },
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.success, false);
+    const out = await child.output();
+    assert.equal(out.success, false, "the gateway exited by itself");
     assert.match(new TextDecoder().decode(out.stderr), /function models of .* would hide ours/);
   } finally {
+    clearTimeout(timer);
     await Deno.remove(dir, { recursive: true });
   }
 });
