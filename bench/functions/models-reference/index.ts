@@ -12,6 +12,7 @@ import { cachedBodyResponse } from "../../../supabase/functions/_shared/http.ts"
 
 const sql = postgres(Deno.env.get("DB_POOL_URL") || Deno.env.get("SUPABASE_DB_URL")!, {
   prepare: false,
+  max_pipeline: 0,
   max: Number(Deno.env.get("DB_POOL_MAX") || 2),
   idle_timeout: 15,
   max_lifetime: 5 * 60,

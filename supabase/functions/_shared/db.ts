@@ -22,6 +22,11 @@ export function db(): Sql {
   const env = getEnv();
   client ??= postgres(env.DB_POOL_URL ?? env.SUPABASE_DB_URL, {
     prepare: false,
+    // One query at a time per connection. postgres.js batches a connection's small writes behind
+    // setImmediate and cancels that when the next write flushes; on the edge runtime's Deno the
+    // cancelled callback still runs and throws, uncaught ("May not write null values to stream"),
+    // and the isolate dies: under concurrent load, every second or so.
+    max_pipeline: 0,
     max: env.DB_POOL_MAX,
     idle_timeout: idleTimeoutSeconds,
     max_lifetime: maxLifetimeSeconds,
