@@ -26,7 +26,7 @@ async function firstAnswerMs(
   path: string,
   headers: Record<string, string>,
 ): Promise<number> {
-  const port = config.apiPort + 89;
+  const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const logDir = await Deno.makeTempDir({ prefix: "cold-start-" });
   const child = new Deno.Command(Deno.execPath(), {
@@ -40,6 +40,8 @@ async function firstAnswerMs(
     stdout: "null",
     stderr: "inherit",
   }).spawn();
+  let exited = false;
+  child.status.then(() => exited = true);
   try {
     const deadline = Date.now() + 20_000;
     for (;;) {
@@ -47,6 +49,7 @@ async function firstAnswerMs(
         await runtimeStatus(base);
         break;
       } catch (error) {
+        if (exited) throw new Error("the runtime exited as it started (see above)");
         if (Date.now() > deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -58,10 +61,22 @@ async function firstAnswerMs(
     if (response.status !== 200) throw new Error(`${path}: ${response.status} on a cold start`);
     return ms;
   } finally {
-    child.kill("SIGTERM");
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // it had exited: its status says how
+    }
     await child.status;
     await Deno.remove(logDir, { recursive: true });
   }
+}
+
+/** A port nothing listens on now: other stacks on this machine use fixed ones. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
 }
 
 function median(values: number[]): number {

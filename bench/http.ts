@@ -145,7 +145,9 @@ export async function runtimeStatus(supabaseUrl: string): Promise<RuntimeStatus>
 async function vmHwmMb(pid: number): Promise<number | undefined> {
   try {
     const status = await Deno.readTextFile(`/proc/${pid}/status`);
-    return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+    const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+    // A process that has exited but is not reaped yet lists no memory.
+    return kb === undefined ? undefined : Number(kb) / 1024;
   } catch {
     return undefined; // exited since the runtime listed it
   }
