@@ -1,25 +1,15 @@
 // The reference for the models benchmark: the least a function must do to answer GET /models as
-// models does on a warm request. The same one round trip, through a pool made with _shared/db.ts's
-// options: role and claims set locally, then the very statement models runs (its tier, catalog
-// version and clock; for ?enhanced=true also the caller's counters). Then the body models answered,
-// with its headers, sent the way models sends it. No token check, routing, or cache lookup: the
+// models does on a warm request. The same one round trip through the same pool (_shared/db.ts's
+// queryAsUser: role and claims set locally, then the very statement models runs: its tier, catalog
+// version and clock, and for ?enhanced=true the caller's counters). Then the body models answered,
+// with its headers, sent the way models sends it. No token check, routing or cache lookup: the
 // claims are the token's payload, unverified. The benchmark writes the bodies and headers models
 // answered to BENCH_REFERENCE_DIR before the first request: {legacy,enhanced}.json and .headers.json.
 import { join } from "node:path";
-import postgres from "postgres";
-import { keySql, usageKeySql } from "../../../supabase/functions/models/app.ts";
+import type { UserClaims } from "../../../supabase/functions/_shared/auth.ts";
+import { queryAsUser } from "../../../supabase/functions/_shared/db.ts";
 import { cachedBodyResponse } from "../../../supabase/functions/_shared/http.ts";
-
-const sql = postgres(Deno.env.get("DB_POOL_URL") || Deno.env.get("SUPABASE_DB_URL")!, {
-  prepare: false,
-  max_pipeline: 0,
-  max: Number(Deno.env.get("DB_POOL_MAX") || 2),
-  idle_timeout: 15,
-  max_lifetime: 5 * 60,
-  connect_timeout: 10,
-  onnotice: () => {},
-  connection: { application_name: "model-access-functions" },
-});
+import { keySql, usageKeySql } from "../../../supabase/functions/models/app.ts";
 
 const dir = Deno.env.get("BENCH_REFERENCE_DIR")!;
 
@@ -32,21 +22,15 @@ async function answer(mode: "legacy" | "enhanced") {
 
 const answers = { legacy: await answer("legacy"), enhanced: await answer("enhanced") };
 
-function tokenPayload(request: Request): string {
+function tokenClaims(request: Request): UserClaims {
   const token = request.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
-  return atob((token.split(".")[1] ?? "").replaceAll("-", "+").replaceAll("_", "/"));
+  return JSON.parse(atob((token.split(".")[1] ?? "").replaceAll("-", "+").replaceAll("_", "/")));
 }
 
 Deno.serve(async (request) => {
   const started = performance.now();
-  const claims = tokenPayload(request);
   const enhanced = request.url.endsWith("?enhanced=true");
-  const tag = `c${crypto.randomUUID().replaceAll("-", "")}`;
-  await sql.unsafe(
-    `select set_config('role', 'authenticated', true),
-            set_config('request.jwt.claims', $${tag}$${claims}$${tag}$, true);
-     ${enhanced ? usageKeySql : keySql}`,
-  ).simple();
+  await queryAsUser(tokenClaims(request), enhanced ? usageKeySql : keySql);
   const { cached, headers } = enhanced ? answers.enhanced : answers.legacy;
   return cachedBodyResponse(cached, {
     ...headers,

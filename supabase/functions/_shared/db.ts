@@ -22,11 +22,6 @@ export function db(): Sql {
   const env = getEnv();
   client ??= postgres(env.DB_POOL_URL ?? env.SUPABASE_DB_URL, {
     prepare: false,
-    // One query at a time per connection. postgres.js batches a connection's small writes behind
-    // setImmediate and cancels that when the next write flushes; on the edge runtime's Deno the
-    // cancelled callback still runs and throws, uncaught ("May not write null values to stream"),
-    // and the isolate dies: under concurrent load, every second or so.
-    max_pipeline: 0,
     max: env.DB_POOL_MAX,
     idle_timeout: idleTimeoutSeconds,
     max_lifetime: maxLifetimeSeconds,
@@ -37,15 +32,40 @@ export function db(): Sql {
   return client;
 }
 
+/**
+ * At most DB_POOL_MAX pool operations at once, so that each has a connection to itself. Beyond
+ * that, postgres.js pipelines queries on busy connections, batching a connection's small writes
+ * behind setImmediate and cancelling it when the next write flushes; on the edge runtime's Deno the
+ * cancelled callback still runs and throws, uncaught ("May not write null values to stream"), and
+ * the isolate dies: under concurrent load, every second or so. The rest wait here, in order.
+ */
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function withConnection<T>(work: () => Promise<T>): Promise<T> {
+  if (running < getEnv().DB_POOL_MAX) running++;
+  else await new Promise<void>((resolve) => waiting.push(resolve));
+  try {
+    return await work();
+  } finally {
+    // The slot passes straight to the next in line, if any.
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
 type Role = "authenticated" | "service_role";
 
 function inRole<T>(role: Role, claims: Record<string, unknown>, fn: (tx: Tx) => Promise<T>) {
-  return db().begin(async (tx) => {
-    await tx`
-      select set_config('role', ${role}, true),
-             set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
-    return await fn(tx);
-  }) as Promise<T>;
+  return withConnection(() =>
+    db().begin(async (tx) => {
+      await tx`
+        select set_config('role', ${role}, true),
+               set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+      return await fn(tx);
+    }) as Promise<T>
+  );
 }
 
 /** Runs `fn` in a transaction as the verified user (role `authenticated`, RLS applies). */
@@ -76,10 +96,12 @@ export async function queryAsUser<Results extends unknown[][]>(
   do {
     tag = `c${crypto.randomUUID().replaceAll("-", "")}`;
   } while (json.includes(tag));
-  const results = await db().unsafe(
-    `select set_config('role', 'authenticated', true),
-            set_config('request.jwt.claims', $${tag}$${json}$${tag}$, true);
-     ${statements}`,
-  ).simple() as unknown as unknown[][];
+  const results = await withConnection(() =>
+    db().unsafe(
+      `select set_config('role', 'authenticated', true),
+              set_config('request.jwt.claims', $${tag}$${json}$${tag}$, true);
+       ${statements}`,
+    ).simple()
+  ) as unknown as unknown[][];
   return results.slice(1) as Results;
 }
