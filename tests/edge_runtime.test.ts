@@ -21,7 +21,13 @@ const loadMs = 7_000;
 interface RuntimeStatus {
   runtime: string;
   retired: Record<string, number>;
-  workers: { id: string; fn: string; state: string; application_name: string }[];
+  workers: {
+    id: string;
+    fn: string;
+    state: string;
+    application_name: string;
+    allocated_bytes: number | null;
+  }[];
 }
 
 async function startRuntime(port: number, limits: Record<string, string>) {
@@ -293,5 +299,21 @@ stackTest("a function of EDGE_EXTRA_FUNCTIONS_DIR named like ours stops the gate
   } finally {
     clearTimeout(timer);
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+stackTest("/health shows what each worker's isolate had allocated at the last poll", async () => {
+  const runtime = await startRuntime(port + 4, {});
+  const user = await createUser({ label: "edge-memory" });
+  try {
+    const response = await fetch(`${runtime.base}/functions/v1/models`, { headers: user.headers });
+    assert.equal(response.status, 200, await response.text());
+    // The runtime polls each isolate's memory every 500 ms.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const [worker] = (await runtime.status()).workers;
+    assert.ok(worker.allocated_bytes! > 1_000_000, `${worker.allocated_bytes} bytes`);
+  } finally {
+    await runtime.stop();
+    await deleteUsers(user);
   }
 });

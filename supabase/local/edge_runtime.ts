@@ -61,6 +61,8 @@ interface Worker {
   state: State;
   inFlight: number;
   served: number;
+  /** What the isolate had allocated (heap and external) at the last memory poll. */
+  allocatedBytes?: number;
   timers: ReturnType<typeof setTimeout>[];
 }
 
@@ -187,6 +189,7 @@ export class EdgeRuntime {
         state: w.state,
         in_flight: w.inFlight,
         served: w.served,
+        allocated_bytes: w.allocatedBytes ?? null,
         application_name: this.#applicationName(w.id),
       })),
     };
@@ -328,6 +331,7 @@ export class EdgeRuntime {
       try {
         const response = await fetch(`http://127.0.0.1:${worker.port}/_edge/status`);
         const { allocated_bytes } = await response.json();
+        worker.allocatedBytes = allocated_bytes;
         if (allocated_bytes > retireAt) {
           this.#retire(worker, "memory", { allocated_mb: Math.round(allocated_bytes / 2 ** 20) });
         }
