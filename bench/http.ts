@@ -30,7 +30,9 @@ export interface ModeFigures {
 }
 
 export interface FunctionFigures {
-  /** The highest VmHWM of any of the function's worker processes. */
+  /** The most any of the function's isolates had allocated (heap and external), as the runtime polls it. */
+  peakAllocatedMb: number;
+  /** The highest VmHWM of any of the function's worker processes (the isolate and Deno itself). */
   peakMemoryMb: number;
   /** The most connections the function's workers held at one time. */
   peakConnections: number;
@@ -135,7 +137,7 @@ async function withCeiling<T>(
 interface RuntimeStatus {
   functions: string[];
   retired: Record<string, number>;
-  workers: { fn: string; pid: number }[];
+  workers: { fn: string; pid: number; allocated_bytes: number | null }[];
 }
 
 export async function runtimeStatus(supabaseUrl: string): Promise<RuntimeStatus> {
@@ -163,7 +165,7 @@ function watchRuntime(supabaseUrl: string, sql: postgres.Sql) {
   let peakConnections = 0;
   let watching = true;
   const figures = (fn: string) =>
-    byFunction[fn] ??= { peakMemoryMb: 0, peakConnections: 0, workers: 0 };
+    byFunction[fn] ??= { peakAllocatedMb: 0, peakMemoryMb: 0, peakConnections: 0, workers: 0 };
   const loop = (async () => {
     while (watching) {
       for (const worker of (await runtimeStatus(supabaseUrl)).workers) {
@@ -173,6 +175,8 @@ function watchRuntime(supabaseUrl: string, sql: postgres.Sql) {
         const f = figures(worker.fn);
         f.workers = pids.size;
         if (mb !== undefined) f.peakMemoryMb = Math.max(f.peakMemoryMb, mb);
+        const allocatedMb = (worker.allocated_bytes ?? 0) / 2 ** 20;
+        f.peakAllocatedMb = Math.max(f.peakAllocatedMb, allocatedMb);
       }
       const rows = await sql<{ name: string; n: number }[]>`
         select application_name as name, count(*)::int as n

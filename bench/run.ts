@@ -96,13 +96,15 @@ function printHttp(http: HttpFigures) {
       } |`,
     );
   }
-  console.log("\n| function | workers | peak memory per isolate (VmHWM) MB | peak connections |");
-  console.log("|---|---:|---:|---:|");
+  console.log(
+    "\n| function | workers | peak isolate heap + external MB | peak worker process VmHWM MB | peak connections |",
+  );
+  console.log("|---|---:|---:|---:|---:|");
   for (const [fn, f] of Object.entries(http.byFunction)) {
     console.log(
       `| ${fn}${fn === referenceFunction ? " (bench)" : ""} | ${f.workers} | ${
-        fmt(f.peakMemoryMb)
-      } | ${f.peakConnections} |`,
+        fmt(f.peakAllocatedMb)
+      } | ${fmt(f.peakMemoryMb)} | ${f.peakConnections} |`,
     );
   }
   const { functions, workersPerFunction, poolMax } = http.budget;
