@@ -8,14 +8,21 @@
 import { join } from "node:path";
 import { readStackEnv, repoRoot, type StackConfig } from "../supabase/local/config.ts";
 import type { TestUser } from "../tests/_helpers/users.ts";
-import { runtimeStatus, withBenchCatalog } from "./http.ts";
+import { runtimeStatus, vmHwmMb, withBenchCatalog } from "./http.ts";
+
+export interface FirstAnswer {
+  /** From the request sent to its whole answer. */
+  ms: number;
+  /** Of that, the worker's start: from its spawn until it listens (the runtime's boot_ms). */
+  bootMs: number;
+  /** The worker process's VmHWM right after: what Deno and the function take before any load. */
+  vmHwmMb: number;
+}
 
 export interface ColdStartFigures {
   runs: number;
-  modelsMs: number[];
-  bareMs: number[];
-  modelsMedianMs: number;
-  bareMedianMs: number;
+  models: FirstAnswer[];
+  bare: FirstAnswer[];
 }
 
 const runs = 7;
@@ -25,7 +32,7 @@ async function firstAnswerMs(
   extraFunctionsDir: string,
   path: string,
   headers: Record<string, string>,
-): Promise<number> {
+): Promise<FirstAnswer> {
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const logDir = await Deno.makeTempDir({ prefix: "cold-start-" });
@@ -37,9 +44,13 @@ async function firstAnswerMs(
       STACK_API_PORT: String(port),
       EDGE_LOG_DIR: logDir,
     },
-    stdout: "null",
+    stdout: "piped",
     stderr: "inherit",
   }).spawn();
+  let output = "";
+  const reading = child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (text) => void (output += text) }),
+  );
   let exited = false;
   child.status.then(() => exited = true);
   try {
@@ -59,7 +70,11 @@ async function firstAnswerMs(
     await response.arrayBuffer();
     const ms = performance.now() - started;
     if (response.status !== 200) throw new Error(`${path}: ${response.status} on a cold start`);
-    return ms;
+    const [worker] = (await runtimeStatus(base)).workers;
+    const vmHwm = await vmHwmMb(worker.pid);
+    const bootMs = Number(/"msg":"worker started".*?"boot_ms":(\d+)/.exec(output)?.[1]);
+    if (vmHwm === undefined || !(bootMs >= 0)) throw new Error(`${path}: no worker figures`);
+    return { ms, bootMs, vmHwmMb: vmHwm };
   } finally {
     try {
       child.kill("SIGTERM");
@@ -67,6 +82,7 @@ async function firstAnswerMs(
       // it had exited: its status says how
     }
     await child.status;
+    await reading;
     await Deno.remove(logDir, { recursive: true });
   }
 }
@@ -79,11 +95,6 @@ function freePort(): number {
   return port;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 export async function benchColdStart(
   config: StackConfig,
   extraFunctionsDir: string,
@@ -94,18 +105,11 @@ export async function benchColdStart(
     // One unmeasured pair: the first start of each also warms the kernel's page cache.
     await models();
     await bare();
-    const modelsMs: number[] = [];
-    const bareMs: number[] = [];
+    const figures: ColdStartFigures = { runs, models: [], bare: [] };
     for (let run = 0; run < runs; run++) {
-      modelsMs.push(await models());
-      bareMs.push(await bare());
+      figures.models.push(await models());
+      figures.bare.push(await bare());
     }
-    return {
-      runs,
-      modelsMs,
-      bareMs,
-      modelsMedianMs: median(modelsMs),
-      bareMedianMs: median(bareMs),
-    };
+    return figures;
   });
 }

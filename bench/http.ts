@@ -93,7 +93,7 @@ async function wrk(url: string, headers: Record<string, string>): Promise<LoadFi
   };
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }
@@ -144,7 +144,7 @@ export async function runtimeStatus(supabaseUrl: string): Promise<RuntimeStatus>
   return await (await fetch(`${supabaseUrl}/health`)).json();
 }
 
-async function vmHwmMb(pid: number): Promise<number | undefined> {
+export async function vmHwmMb(pid: number): Promise<number | undefined> {
   try {
     const status = await Deno.readTextFile(`/proc/${pid}/status`);
     const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];

@@ -8,10 +8,10 @@
 import { join } from "node:path";
 import { repoRoot, stackConfig } from "../supabase/local/config.ts";
 import { startStack, stopStack } from "../supabase/local/stack.ts";
-import { benchColdStart, type ColdStartFigures } from "./cold_start.ts";
+import { benchColdStart, type ColdStartFigures, type FirstAnswer } from "./cold_start.ts";
 import { benchConsume, type ConsumeFigures } from "./consume.ts";
 import { benchEndToEnd, type EndToEndFigures } from "./e2e.ts";
-import { benchHttp, type HttpFigures, referenceFunction } from "./http.ts";
+import { benchHttp, type HttpFigures, median, referenceFunction } from "./http.ts";
 import { benchSync, type SyncFigures } from "./sync.ts";
 
 const benchmarks = ["sync", "http", "cold", "e2e", "consume"] as const;
@@ -119,15 +119,21 @@ function printHttp(http: HttpFigures) {
 }
 
 function printColdStart(cold: ColdStartFigures) {
-  console.log(`\n## cold start (a runtime of its own per run, ${cold.runs} runs each)\n`);
-  console.log("| function | median ms | runs ms |");
-  console.log("|---|---:|---|");
-  const runs = (ms: number[]) => ms.map((t) => fmt(t)).join(", ");
+  console.log(`\n## cold start (a runtime of its own per run; median of ${cold.runs} runs)\n`);
   console.log(
-    `| models (GET, 400 models) | ${fmt(cold.modelsMedianMs)} | ${runs(cold.modelsMs)} |`,
+    "| function | first answer ms | of which worker start ms | worker VmHWM after MB | runs ms |",
   );
-  console.log(`| bare (bench) | ${fmt(cold.bareMedianMs)} | ${runs(cold.bareMs)} |`);
-  console.log(`\nmodels / bare: ${ratio(cold.modelsMedianMs, cold.bareMedianMs)}`);
+  console.log("|---|---:|---:|---:|---|");
+  const row = (name: string, runs: FirstAnswer[]) =>
+    console.log(
+      `| ${name} | ${fmt(median(runs.map((r) => r.ms)))} | ${
+        fmt(median(runs.map((r) => r.bootMs)))
+      } | ${fmt(median(runs.map((r) => r.vmHwmMb)))} | ${runs.map((r) => fmt(r.ms)).join(", ")} |`,
+    );
+  row("models (GET, 400 models)", cold.models);
+  row("bare (bench)", cold.bare);
+  const ms = (runs: FirstAnswer[]) => median(runs.map((r) => r.ms));
+  console.log(`\nmodels / bare: ${ratio(ms(cold.models), ms(cold.bare))}`);
 }
 
 function printConsume(consume: ConsumeFigures[]) {
