@@ -194,6 +194,8 @@ const testStackSettings = {
   OPENROUTER_MAX_RETRY_AFTER_SECONDS: "5",
   // Less than the 3 attempts of 1 s a hanging upstream would take: the budget tests need that.
   OPENROUTER_TOTAL_BUDGET_MS: "2000",
+  // Above the snapshots (about 0.5 MB), low enough that an endless body is cut at once.
+  OPENROUTER_MAX_BODY_BYTES: "2000000",
 };
 for (const [key, value] of Object.entries(testStackSettings)) Deno.env.set(key, value);
 try {

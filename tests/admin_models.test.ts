@@ -204,6 +204,15 @@ stackTest("GET with invalid query parameters is a 400 invalid_request", async ()
       const response = await call("admin-models", "", { headers: admin.headers, query });
       assertError(response, 400, "invalid_request");
     }
+    // Which statuses and tiers exist is the database's to say; its refusal names the parameter.
+    const refusedByDatabase: [Record<string, string>, RegExp][] = [
+      [{ status: "bogus" }, /`status`/],
+      [{ tier: "gold" }, /`tier`/],
+    ];
+    for (const [query, message] of refusedByDatabase) {
+      const response = await call<ErrorBody>("admin-models", "", { headers: admin.headers, query });
+      assert.match(response.body.error.message, message);
+    }
   } finally {
     await deleteUsers(admin);
   }

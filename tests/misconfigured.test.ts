@@ -24,12 +24,33 @@ for (
       "GET",
       "SUPABASE_DB_URL",
     ],
+    [
+      "a SUPABASE_DB_URL postgres.js cannot parse",
+      { ...valid, SUPABASE_DB_URL: "postgresql://postgres:%zz@127.0.0.1:1/postgres" },
+      "models",
+      "GET",
+      "SUPABASE_DB_URL",
+    ],
+    [
+      "a DB_POOL_URL postgres.js cannot parse",
+      { ...valid, DB_POOL_URL: "postgresql://postgres:%zz@127.0.0.1:1/postgres" },
+      "admin-models",
+      "GET",
+      "DB_POOL_URL",
+    ],
     // The issuer every user token must carry is the project's Auth: no URL, no issuer.
     ["no SUPABASE_URL", { ...valid, SUPABASE_URL: "" }, "models", "GET", "SUPABASE_URL"],
     [
       "the CLI's public JWT secret off a local stack",
       { ...valid, SUPABASE_URL: "https://abcdefghijklmnop.supabase.co" },
       "admin-models",
+      "GET",
+      "JWT_SECRET",
+    ],
+    [
+      "the CLI's public JWT secret on a host named like a loopback address",
+      { ...valid, SUPABASE_URL: "http://127.0.0.1.nip.io:54321" },
+      "models",
       "GET",
       "JWT_SECRET",
     ],
@@ -48,6 +69,44 @@ for (
       "OPENROUTER_TIMEOUT_MS",
     ],
     ["no CRON_SECRET", { ...valid, CRON_SECRET: "" }, "sync-models", "POST", "CRON_SECRET"],
+    [
+      "a plain http: catalog URL off this machine",
+      { ...valid, OPENROUTER_MODELS_URL: "http://openrouter.ai/api/v1/models" },
+      "admin-models",
+      "GET",
+      "OPENROUTER_MODELS_URL",
+    ],
+    [
+      "a plain http: catalog URL on a host named like a loopback address",
+      { ...valid, OPENROUTER_MODELS_URL: "http://127.0.0.1.nip.io/api/v1/models" },
+      "sync-models",
+      "POST",
+      "OPENROUTER_MODELS_URL",
+    ],
+    [
+      "a catalog URL that sets its own scope",
+      {
+        ...valid,
+        OPENROUTER_MODELS_URL: "https://openrouter.ai/api/v1/models?output_modalities=all",
+      },
+      "admin-models",
+      "GET",
+      "OPENROUTER_MODELS_URL",
+    ],
+    [
+      "a scope naming an unknown modality",
+      { ...valid, OPENROUTER_OUTPUT_MODALITIES: "text,smell" },
+      "admin-models",
+      "GET",
+      "OPENROUTER_OUTPUT_MODALITIES",
+    ],
+    [
+      "a body cap that is no number of bytes",
+      { ...valid, OPENROUTER_MAX_BODY_BYTES: "20MB" },
+      "sync-models",
+      "POST",
+      "OPENROUTER_MAX_BODY_BYTES",
+    ],
   ] as const
 ) {
   Deno.test(`${name}: 500 server_misconfigured and a log line naming it`, async () => {
@@ -83,6 +142,24 @@ Deno.test("the CLI's public JWT secret is accepted on a local stack (loopback or
   for (const url of ["http://127.0.0.1:54321", "http://localhost:54321", "http://kong:8000"]) {
     const result = await callApp({ ...valid, SUPABASE_URL: url }, "models", "GET", bearer);
     assert.equal(result.status, 401, `${url}: ${JSON.stringify(result.body)}`);
+    assert.equal(result.body.error.code, "invalid_token");
+  }
+});
+
+Deno.test("catalog URLs: https, file, or plain http on loopback; scopes: all or known", async () => {
+  for (
+    const [url, scope] of [
+      ["https://openrouter.ai/api/v1/models", "all"],
+      ["http://127.0.0.1:34390/api/v1/models", "text"],
+      ["http://127.10.0.1:34390/api/v1/models", "text,image"],
+      ["http://localhost:34390/api/v1/models", "image,audio,embeddings"],
+      ["http://[::1]:34390/api/v1/models", "speech"],
+      ["file:///srv/catalog/models.json", ""],
+    ]
+  ) {
+    const env = { ...valid, OPENROUTER_MODELS_URL: url, OPENROUTER_OUTPUT_MODALITIES: scope };
+    const result = await callApp(env, "models", "GET", bearer);
+    assert.equal(result.status, 401, `${url} ${scope}: ${JSON.stringify(result.body)}`);
     assert.equal(result.body.error.code, "invalid_token");
   }
 });

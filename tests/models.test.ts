@@ -86,6 +86,12 @@ interface EnhancedModel {
   usage: unknown;
 }
 
+interface DefaultModel {
+  chosen: string | null;
+  resolved: string | null;
+  reason: "chosen" | "replacement" | "tier_default" | "none";
+}
+
 interface UpstreamModel {
   name: string;
   description: string;
@@ -165,6 +171,8 @@ stackTest("?enhanced=true returns full objects with the real upstream data", asy
       query: { enhanced: "true" },
     });
     assert.equal(response.status, 200);
+    assert.deepEqual(Object.keys(response.body), ["models", "default_model"]);
+    assert.deepEqual(Object.keys(legacy.body), ["models"], "the legacy body is unchanged");
     assert.equal(response.headers.get("x-enhanced-mode"), "true");
     assert.equal(response.headers.get("x-models-count"), String(legacy.body.models.length));
     assert.notEqual(response.headers.get("etag"), legacy.headers.get("etag"));
@@ -328,6 +336,74 @@ stackTest("ETag changes exactly when the caller's list changes", async () => {
   }
 });
 
+stackTest(
+  "the enhanced list carries the caller's resolved default model; its ETag follows it",
+  async () => {
+    const users = await setup("2025-12-02");
+    const neighbour = await createUser({ tier: "free" });
+    try {
+      const sql = await adminDb();
+      const enhanced = (user: TestUser, etag?: string) =>
+        call<{ models: EnhancedModel[]; default_model: DefaultModel }>("models", "", {
+          headers: etag ? { ...user.headers, "If-None-Match": etag } : user.headers,
+          query: { enhanced: "true" },
+        });
+      const freeList = expectedList(await catalogRows(), "free");
+      const [mine, other] = freeList.slice(-2);
+      await sql`update public.profiles set default_model = ${mine} where id = ${users.free.id}`;
+      await sql`update public.profiles set default_model = ${other} where id = ${neighbour.id}`;
+
+      const chosen = await enhanced(users.free);
+      assert.deepEqual(chosen.body.default_model, {
+        chosen: mine,
+        resolved: mine,
+        reason: "chosen",
+      });
+      const neighbours = await enhanced(neighbour);
+      assert.deepEqual(neighbours.body.default_model.resolved, other, "each caller their own");
+      assert.deepEqual(neighbours.body.models, chosen.body.models);
+      assert.notEqual(neighbours.headers.get("etag"), chosen.headers.get("etag"));
+
+      // Only the default changes (the catalog does not): the cached list, a new ETag.
+      await sql`update public.profiles set default_model = ${other} where id = ${users.free.id}`;
+      const changed = await enhanced(users.free, chosen.headers.get("etag")!);
+      assert.equal(changed.status, 200, "the old ETag no longer matches");
+      assert.equal(changed.body.default_model.resolved, other);
+      assert.equal(
+        changed.headers.get("etag"),
+        neighbours.headers.get("etag"),
+        "same body, same tag",
+      );
+      await sql`update public.profiles set default_model = ${mine} where id = ${users.free.id}`;
+
+      // The chosen model disabled, then active again: the tier's default, then the choice again.
+      const disable = (status: string) =>
+        call("admin-models", modelPath(mine), {
+          method: "PATCH",
+          headers: users.admin.headers,
+          body: { status },
+        });
+      assert.equal((await disable("disabled")).status, 200);
+      const stranded = await enhanced(users.free, chosen.headers.get("etag")!);
+      assert.equal(stranded.status, 200);
+      assert.deepEqual(stranded.body.default_model, {
+        chosen: mine,
+        resolved: stranded.body.models[0].id,
+        reason: "tier_default",
+      });
+      assert.equal((await disable("active")).status, 200);
+      const back = await enhanced(users.free, chosen.headers.get("etag")!);
+      assert.equal(back.status, 304, "the same body as before, the same ETag");
+      const [profile] =
+        await sql`select default_model from public.profiles where id = ${users.free.id}`;
+      assert.equal(profile.default_model, mine, "the choice was never rewritten");
+    } finally {
+      await teardown(users);
+      await deleteUsers(neighbour);
+    }
+  },
+);
+
 stackTest("an admin PATCH changes the affected tiers' lists, and only theirs", async () => {
   const users = await setup("2025-12-02");
   try {
@@ -421,7 +497,10 @@ stackTest(
         headers: users.free.headers,
         query: { enhanced: "true" },
       });
-      assert.deepEqual(enhanced.body, { models: [] });
+      assert.deepEqual(enhanced.body, {
+        models: [],
+        default_model: { chosen: "deepseek/deepseek-r1-0528:free", resolved: null, reason: "none" },
+      });
       assert.deepEqual(
         (await call<Legacy>("models", "", { headers: users.pro.headers })).body.models,
         expectedList(await catalogRows(), "pro"),

@@ -10,10 +10,13 @@ import {
 } from "../supabase/functions/_shared/openrouter.ts";
 import {
   type Behaviour,
+  endlessBody,
   failWith,
+  gzippedFixture,
   hang,
   paginated,
   rateLimited,
+  redirectTo,
   serveFixture,
   serveJson,
   startFakeOpenRouter,
@@ -22,6 +25,8 @@ import { fixturePath, readFixture } from "./_helpers/stack.ts";
 
 const options = (url: string, extra: Partial<FetchOptions> = {}): FetchOptions => ({
   url,
+  outputModalities: "text",
+  maxBodyBytes: 20_000_000,
   timeoutMs: 2000,
   maxRetries: 2,
   retryBaseMs: 10,
@@ -208,4 +213,82 @@ Deno.test("Retry-After: seconds, an HTTP date, or nothing usable", () => {
   const now = Date.parse("2025-01-01T00:00:00Z");
   assert.equal(parseRetryAfter("Wed, 01 Jan 2025 00:00:10 GMT", now), 10_000);
   assert.equal(parseRetryAfter("Tue, 31 Dec 2024 00:00:00 GMT", now), 0);
+});
+
+Deno.test("the scope is asked for explicitly, on every page", async () => {
+  await withFake(serveFixture("2025-05-23"), async (url, fake) => {
+    await fetchCatalog(options(url));
+    await fetchCatalog(options(url, { outputModalities: "all" }));
+    await fetchCatalog(options(url, { outputModalities: "text,image" }));
+    assert.deepEqual(
+      fake.requests.map((r) => new URL(r.url).searchParams.get("output_modalities")),
+      ["text", "all", "text,image"],
+    );
+  });
+  await withFake(paginated("2025-12-02", 100), async (url, fake) => {
+    await fetchCatalog(options(url, { outputModalities: "all" }));
+    assert.equal(fake.requests.length, 4);
+    for (const request of fake.requests) {
+      assert.equal(new URL(request.url).searchParams.get("output_modalities"), "all", request.url);
+    }
+  });
+});
+
+Deno.test("a redirect is refused, naming its status, and never followed", async () => {
+  for (const status of [301, 302, 307, 308]) {
+    await withFake(redirectTo("?moved=1", status), async (url, fake) => {
+      await assert.rejects(
+        fetchCatalog(options(url)),
+        (error) =>
+          error instanceof UpstreamError && error.details.status === status &&
+          error.message.startsWith(`HTTP ${status}: redirects are refused`) &&
+          error.message.includes("moved=1"),
+      );
+      assert.equal(fake.requests.length, 1, "neither followed nor retried");
+    });
+  }
+});
+
+const overLimit = (error: unknown) =>
+  error instanceof UpstreamError &&
+  /more than the limit of \d+ bytes \(OPENROUTER_MAX_BODY_BYTES\)/.test(error.message);
+
+Deno.test("a body over the size cap is refused from its Content-Length, unread", async () => {
+  await withFake(serveFixture("2025-12-02"), async (url, fake) => {
+    await assert.rejects(
+      fetchCatalog(options(url, { maxBodyBytes: 100_000 })),
+      (error) => overLimit(error) && /declares 462573 bytes/.test((error as Error).message),
+    );
+    assert.equal(fake.requests.length, 1, "not retried");
+    const catalog = await fetchCatalog(options(url, { maxBodyBytes: 462_573 }));
+    assert.equal(catalog.models.length, 335, "a body of exactly the cap is accepted");
+  });
+});
+
+Deno.test("a body without Content-Length is cut once it passes the cap", async () => {
+  // Endless: only a cap enforced while reading ends it before the 10 s timeout does.
+  await withFake(endlessBody(), async (url, fake) => {
+    await assert.rejects(
+      fetchCatalog(options(url, { maxBodyBytes: 100_000, timeoutMs: 10_000 })),
+      (error) => overLimit(error) && /body grew to/.test((error as Error).message),
+    );
+    assert.equal(fake.requests.length, 1, "not retried");
+  });
+});
+
+Deno.test("a compressed body is capped at its decoded size, not its Content-Length", async () => {
+  await withFake(gzippedFixture("2025-12-02"), async (url) => {
+    await assert.rejects(
+      fetchCatalog(options(url, { maxBodyBytes: 200_000 })),
+      (error) => overLimit(error) && /body grew to/.test((error as Error).message),
+    );
+    assert.equal((await fetchCatalog(options(url))).models.length, 335, "under the cap it reads");
+  });
+});
+
+Deno.test("a file over the size cap is refused too", async () => {
+  await assert.rejects(
+    fetchCatalog(options(pathToFileURL(fixturePath("2025-05-23")).href, { maxBodyBytes: 100_000 })),
+    overLimit,
+  );
 });

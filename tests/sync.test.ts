@@ -7,11 +7,13 @@ import { call, type ErrorBody } from "./_helpers/api.ts";
 import { catalogRows, syncFixture, withFakeOpenRouter } from "./_helpers/catalog.ts";
 import {
   emptyData,
+  endlessBody,
   failWith,
   hang,
   invalidJson,
   paginated,
   rateLimited,
+  redirectTo,
   serveFixture,
   serveJson,
 } from "./_helpers/fake_openrouter.ts";
@@ -174,7 +176,7 @@ stackTest("a paginated catalog is followed page by page (links.next)", async () 
       assert.equal(response.body.total_processed, 335);
       assert.equal(response.body.models_unchanged, 335);
       assert.equal(fake.requests.length, 7);
-      assert.ok(fake.requests[6].url.endsWith("?page=7"));
+      assert.equal(new URL(fake.requests[6].url).searchParams.get("page"), "7");
     });
   } finally {
     await deleteUsers(admin);
@@ -237,6 +239,61 @@ for (const failure of failures) {
     assert.ok(log.error_message.length > 0);
   });
 }
+
+// The test stack caps bodies at 2 MB (scripts/test.ts); the snapshots are about 0.5 MB.
+const refusals = [
+  {
+    name: "a redirect",
+    behaviour: redirectTo("?moved=1"),
+    cause: /HTTP 302: redirects are refused/,
+  },
+  {
+    name: "a Content-Length over the body cap",
+    behaviour: serveJson({ data: [], padding: "x".repeat(2_000_001) }),
+    cause: /declares \d+ bytes, more than the limit of 2000000 bytes/,
+  },
+  {
+    name: "a body without Content-Length that never ends",
+    behaviour: endlessBody(),
+    cause: /body grew to more than the limit of 2000000 bytes/,
+  },
+];
+
+for (const refusal of refusals) {
+  stackTest(
+    `upstream ${refusal.name}: 502, not retried, the run failed with the cause`,
+    async () => {
+      const before = await catalogRows();
+      const logsBefore = await syncLogCount();
+      await withFakeOpenRouter(refusal.behaviour, async (fake) => {
+        const response = await cronSync();
+        assert.equal(response.status, 502, response.text);
+        assert.equal(response.body.error.code, "upstream_unavailable");
+        assert.match(response.body.error.message, refusal.cause);
+        assert.equal(fake.requests.length, 1, "neither followed nor retried");
+      });
+      assert.deepEqual(await catalogRows(), before);
+      assert.equal(await syncLogCount(), logsBefore + 1);
+      const log = await syncLog();
+      assert.equal(log.sync_status, "failed");
+      assert.match(log.error_message, refusal.cause);
+    },
+  );
+}
+
+stackTest("the sync asks upstream for its scope explicitly: text by default", async () => {
+  const admin = await withCatalog("2025-12-02");
+  try {
+    await withFakeOpenRouter(serveFixture("2025-12-02"), async (fake) => {
+      const response = await cronSync();
+      assert.equal(response.status, 200, response.text);
+      assert.equal(fake.requests.length, 1);
+      assert.equal(new URL(fake.requests[0].url).searchParams.get("output_modalities"), "text");
+    });
+  } finally {
+    await deleteUsers(admin);
+  }
+});
 
 stackTest(
   "an upstream that outlasts the budget: the run ends failed with the cause, within the budget",

@@ -109,6 +109,9 @@ export class EdgeRuntime {
 
   /** Hands `request` to a worker of `fn` at `path`: `/<fn>/...` is where the hosted runtime does. */
   async handle(fn: string, request: Request, path: string): Promise<Response> {
+    // Buffered, as Supabase's gateway buffers request bodies: a function that answers before
+    // reading an upload (413) would otherwise break the forwarding fetch mid-send.
+    const body = request.body === null ? null : await request.arrayBuffer();
     let worker: Worker;
     try {
       worker = await this.#acquire(fn);
@@ -127,7 +130,7 @@ export class EdgeRuntime {
       upstream = await fetch(`http://127.0.0.1:${worker.port}${path}`, {
         method: request.method,
         headers,
-        body: request.body,
+        body,
         redirect: "manual",
         signal: idle.signal,
       });
@@ -154,7 +157,7 @@ export class EdgeRuntime {
       done = true;
       this.#finished(worker);
     };
-    const body = new ReadableStream<Uint8Array>({
+    const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
         try {
           const chunk = await reader.read();
@@ -174,7 +177,7 @@ export class EdgeRuntime {
         return reader.cancel(reason);
       },
     });
-    return new Response(body, { ...init, headers: upstream.headers });
+    return new Response(stream, { ...init, headers: upstream.headers });
   }
 
   /** The workers alive now, and how many were retired so far, by reason. */

@@ -39,3 +39,24 @@ comment on function private.set_updated_at() is
   'BEFORE UPDATE trigger: sets updated_at to now() when the row actually changes.';
 
 revoke execute on function private.set_updated_at() from public, anon, authenticated, service_role;
+
+-- The role a request runs as, for checks and audit records made inside security definer
+-- functions, where current_user is the owner: the role the session switched to (PostgREST, the
+-- edge functions and Studio's role switch set `role`), else the role it logged in as (Studio's
+-- SQL editor, pg_cron).
+create function private.request_role()
+returns text
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select coalesce(nullif(pg_catalog.current_setting('role', true), 'none'), session_user::text);
+$$;
+
+comment on function private.request_role() is
+  'The database role of the request (authenticated, service_role, postgres, ...), the same inside '
+  'security definer functions: the `role` setting, else session_user.';
+
+revoke execute on function private.request_role() from public, anon, authenticated, service_role;
+grant execute on function private.request_role() to authenticated, service_role;

@@ -5,6 +5,38 @@
 -- writable by the user. The older design kept a hard-coded `allowed_models` list here; the catalog
 -- in public.model_access replaces it, so the column is dropped when an older table is upgraded.
 -- Admin rights come from profiles.is_admin (never user_metadata, which users can edit).
+-- public.subscription_tiers is the one list of tiers and of what each sees: the profile's tier is
+-- a foreign key to it, and private.tier_models reads the hierarchy from it.
+
+create table public.subscription_tiers (
+  tier text primary key,
+  sees_pro_models boolean not null,
+  sees_enterprise_models boolean not null
+);
+
+insert into public.subscription_tiers (tier, sees_pro_models, sees_enterprise_models)
+values ('free', false, false), ('pro', true, false), ('enterprise', true, true);
+
+comment on table public.subscription_tiers is
+  'The subscription tiers and their hierarchy: every tier sees the models flagged is_free; a tier '
+  'with sees_pro_models also those flagged is_pro, with sees_enterprise_models those flagged '
+  'is_enterprise. Read by private.tier_models and the admin list''s tier filter; '
+  'profiles.subscription_tier must name one.';
+comment on column public.subscription_tiers.sees_pro_models is
+  'Users of this tier may use the models flagged is_pro.';
+comment on column public.subscription_tiers.sees_enterprise_models is
+  'Users of this tier may use the models flagged is_enterprise.';
+
+alter table public.subscription_tiers enable row level security;
+
+revoke all on table public.subscription_tiers from anon, authenticated, service_role;
+grant select on table public.subscription_tiers to authenticated, service_role;
+
+create policy "Signed-in users can read the tiers"
+  on public.subscription_tiers
+  for select
+  to authenticated
+  using (true);
 
 create table if not exists public.profiles (
   id uuid primary key references auth.users (id) on delete cascade,
@@ -36,8 +68,9 @@ alter table public.profiles
 
 alter table public.profiles
   drop constraint if exists profiles_subscription_tier_check,
-  add constraint profiles_subscription_tier_check
-    check (subscription_tier in ('free', 'pro', 'enterprise')),
+  drop constraint if exists profiles_subscription_tier_fkey,
+  add constraint profiles_subscription_tier_fkey
+    foreign key (subscription_tier) references public.subscription_tiers (tier),
   drop constraint if exists profiles_temperature_range,
   add constraint profiles_temperature_range check (temperature between 0 and 2),
   drop constraint if exists profiles_system_prompt_length,
@@ -53,11 +86,12 @@ comment on table public.profiles is
   'on auth.users. Users read and update only their own row and never their tier or admin flag.';
 comment on column public.profiles.email is 'Copy of auth.users.email, kept current by trigger.';
 comment on column public.profiles.subscription_tier is
-  'free | pro | enterprise: decides which models of public.model_access the user may use. '
+  'One of public.subscription_tiers (free | pro | enterprise): decides which models of public.model_access the user may use. '
   'Not writable by the user.';
 comment on column public.profiles.default_model is
-  'OpenRouter model id used when a request names none; must be a model the tier may use when a '
-  'user changes it.';
+  'OpenRouter model id the user chose for requests that name none; must be a model the tier may '
+  'use when a user changes it, and is kept as chosen: public.get_my_default_model resolves what '
+  'to use while it is unavailable.';
 comment on column public.profiles.temperature is 'Default sampling temperature, 0 to 2.';
 comment on column public.profiles.system_prompt is 'Default system prompt (at most 20000 characters).';
 comment on column public.profiles.ui_preferences is

@@ -1,10 +1,14 @@
--- public.model_access_audit: who changed a model's status, tier flags or limits, when, and from
--- what to what; filled by statement-level triggers on public.model_access.
+-- public.model_access_audit: every write to the catalog (public.model_access), with who made it,
+-- when, and the row before and after; filled by statement-level triggers on the table.
 --
--- Why: access settings decide what paying users get, so every change is recorded, whether it comes
--- from the admin function, an admin-triggered or cron sync (inactive and back), the Data API, or
--- an operator editing the row in Studio (no JWT: the database role is recorded). Only admins and
--- the service role can read it; nobody can write it except the trigger.
+-- Why: the catalog decides what paying users get, so every write is recorded, whoever makes it:
+-- an admin through the admin function or the Data API, the service role, a sync, or an operator
+-- editing rows in Studio (no JWT: the database role is recorded). An insert records the new row,
+-- a delete or truncate the old one, an update the columns it changed, old and new. The sync's
+-- writes carry its run (sync_log_id), and only its changes of status, tier flags and limits are
+-- recorded: the sync log, the price history and the change feed already account for its upstream
+-- data, and a run that adds or rewrites 10k models must not add 10k audit rows. Only admins and
+-- the service role can read the trail; nobody can write it except the triggers.
 
 create table public.model_access_audit (
   id bigint generated always as identity primary key,
@@ -13,26 +17,42 @@ create table public.model_access_audit (
   operation text not null,
   actor_user_id uuid,
   actor_role text not null,
+  sync_log_id bigint,
   changed_at timestamptz not null default clock_timestamp(),
   old_values jsonb,
   new_values jsonb,
-  constraint model_access_audit_operation_check check (operation in ('update', 'delete'))
+  constraint model_access_audit_operation_check
+    check (operation in ('insert', 'update', 'delete', 'truncate')),
+  constraint model_access_audit_values_match_operation check (
+    case operation
+      when 'insert' then old_values is null and new_values is not null
+      when 'update' then old_values is not null and new_values is not null
+      else old_values is not null and new_values is null
+    end
+  )
 );
 
 comment on table public.model_access_audit is
-  'Audit trail of changes to model_access.status, is_free, is_pro, is_enterprise, daily_limit and '
-  'monthly_limit (and of deleted models). Written only by trigger; readable by admins.';
+  'Audit trail of every write to model_access (the sync''s: changes of status, tier flags and '
+  'limits only). Written only by trigger; readable by admins and the service role.';
 comment on column public.model_access_audit.model_access_id is
   'model_access.id of the changed row (no foreign key: the trail outlives deleted models).';
+comment on column public.model_access_audit.operation is
+  'insert | update | delete | truncate (one row per model the truncate removed).';
 comment on column public.model_access_audit.actor_user_id is
   'auth.uid() of the request (JWT sub) when there is one; null for the service role and for '
   'operators connected directly.';
 comment on column public.model_access_audit.actor_role is
-  'Database role that made the change (authenticated, service_role, postgres, ...).';
+  'Database role of the request (authenticated, service_role, postgres, supabase_admin, ...).';
+comment on column public.model_access_audit.sync_log_id is
+  'model_sync_log.id of the sync run that made the change; null for any other writer (no foreign '
+  'key, like model_access_id).';
 comment on column public.model_access_audit.old_values is
-  'Audited columns before the change.';
+  'Before: the whole row for a delete or truncate, the changed columns for an update; null for an '
+  'insert.';
 comment on column public.model_access_audit.new_values is
-  'Audited columns after the change; null for a delete.';
+  'After: the whole row for an insert, the changed columns for an update; null for a delete or '
+  'truncate.';
 
 create index model_access_audit_model_id_changed_at_idx
   on public.model_access_audit (model_id, changed_at desc);
@@ -49,9 +69,9 @@ create policy "Admins can read the model access audit"
   using ((select private.is_admin()));
 
 -- Security definer: the audit table is not writable by any API role, so that nobody can forge or
--- erase entries; the trigger writes as the owner. The actor is taken from the request JWT
--- (auth.uid()) and from the role the session switched to (`role` setting), not from current_user,
--- which is the owner inside this function.
+-- erase entries; the trigger writes as the owner. The actor is the request's JWT (auth.uid()) and
+-- role (private.request_role), not current_user, which is the owner inside this function. The
+-- sync names its run in the transaction-local setting model_access.sync_log_id.
 create function private.record_model_access_audit()
 returns trigger
 language plpgsql
@@ -59,71 +79,97 @@ security definer
 set search_path = ''
 as $$
 declare
-  request_role text := coalesce(nullif(current_setting('role', true), 'none'), session_user::text);
-  request_user_id uuid := auth.uid();
+  v_actor_role text := private.request_role();
+  v_actor_user_id uuid := auth.uid();
+  v_sync_log_id bigint :=
+    nullif(pg_catalog.current_setting('model_access.sync_log_id', true), '')::bigint;
+  -- Kept by triggers and the generated column: they change with the row, not on their own.
+  v_derived_columns constant text[] := array['updated_at', 'openrouter_data_hash'];
 begin
-  if tg_op = 'UPDATE' then
-    insert into public.model_access_audit (
-      model_access_id, model_id, operation, actor_user_id, actor_role, old_values, new_values
-    )
-    select
-      n.id,
-      n.model_id,
-      'update',
-      request_user_id,
-      request_role,
-      jsonb_build_object(
-        'status', o.status,
-        'is_free', o.is_free,
-        'is_pro', o.is_pro,
-        'is_enterprise', o.is_enterprise,
-        'daily_limit', o.daily_limit,
-        'monthly_limit', o.monthly_limit
-      ),
-      jsonb_build_object(
-        'status', n.status,
-        'is_free', n.is_free,
-        'is_pro', n.is_pro,
-        'is_enterprise', n.is_enterprise,
-        'daily_limit', n.daily_limit,
-        'monthly_limit', n.monthly_limit
+  if tg_op = 'INSERT' then
+    if v_sync_log_id is null then
+      insert into public.model_access_audit (
+        model_access_id, model_id, operation, actor_user_id, actor_role, new_values
       )
-    from old_rows as o
-    join new_rows as n on n.id = o.id
-    where (o.status, o.is_free, o.is_pro, o.is_enterprise, o.daily_limit, o.monthly_limit)
-      is distinct from
-      (n.status, n.is_free, n.is_pro, n.is_enterprise, n.daily_limit, n.monthly_limit);
-  else
+      select n.id, n.model_id, 'insert', v_actor_user_id, v_actor_role, to_jsonb(n)
+      from new_rows as n;
+    end if;
+  elsif tg_op = 'UPDATE' then
     insert into public.model_access_audit (
-      model_access_id, model_id, operation, actor_user_id, actor_role, old_values, new_values
+      model_access_id, model_id, operation, actor_user_id, actor_role, sync_log_id, old_values,
+      new_values
     )
     select
-      o.id,
-      o.model_id,
-      'delete',
-      request_user_id,
-      request_role,
-      jsonb_build_object(
-        'status', o.status,
-        'is_free', o.is_free,
-        'is_pro', o.is_pro,
-        'is_enterprise', o.is_enterprise,
-        'daily_limit', o.daily_limit,
-        'monthly_limit', o.monthly_limit
-      ),
-      null
+      r.id, r.model_id, 'update', v_actor_user_id, v_actor_role, v_sync_log_id, d.old_values,
+      d.new_values
+    from (
+      -- The sync's rows are filtered on the six access columns first, so that a run rewriting
+      -- upstream data of thousands of models builds no JSON for them.
+      select
+        n.id,
+        n.model_id,
+        case when v_sync_log_id is null then to_jsonb(o) - v_derived_columns
+          else jsonb_build_object(
+            'status', o.status, 'is_free', o.is_free, 'is_pro', o.is_pro,
+            'is_enterprise', o.is_enterprise, 'daily_limit', o.daily_limit,
+            'monthly_limit', o.monthly_limit
+          )
+        end as old_row,
+        case when v_sync_log_id is null then to_jsonb(n) - v_derived_columns
+          else jsonb_build_object(
+            'status', n.status, 'is_free', n.is_free, 'is_pro', n.is_pro,
+            'is_enterprise', n.is_enterprise, 'daily_limit', n.daily_limit,
+            'monthly_limit', n.monthly_limit
+          )
+        end as new_row
+      from old_rows as o
+      join new_rows as n on n.id = o.id
+      where v_sync_log_id is null
+        or (o.status, o.is_free, o.is_pro, o.is_enterprise, o.daily_limit, o.monthly_limit)
+          is distinct from
+          (n.status, n.is_free, n.is_pro, n.is_enterprise, n.daily_limit, n.monthly_limit)
+    ) as r
+    cross join lateral (
+      select
+        jsonb_object_agg(old_col.key, old_col.value) as old_values,
+        jsonb_object_agg(old_col.key, new_col.value) as new_values
+      from jsonb_each(r.old_row) as old_col
+      join jsonb_each(r.new_row) as new_col on new_col.key = old_col.key
+      where old_col.value is distinct from new_col.value
+    ) as d
+    -- An update that changes nothing (but derived columns) is no change.
+    where d.old_values is not null;
+  elsif tg_op = 'DELETE' then
+    insert into public.model_access_audit (
+      model_access_id, model_id, operation, actor_user_id, actor_role, sync_log_id, old_values
+    )
+    select o.id, o.model_id, 'delete', v_actor_user_id, v_actor_role, v_sync_log_id, to_jsonb(o)
     from old_rows as o;
+  else
+    -- Before the truncate, while the rows are still there to record.
+    insert into public.model_access_audit (
+      model_access_id, model_id, operation, actor_user_id, actor_role, sync_log_id, old_values
+    )
+    select m.id, m.model_id, 'truncate', v_actor_user_id, v_actor_role, v_sync_log_id, to_jsonb(m)
+    from public.model_access as m;
   end if;
   return null;
 end;
 $$;
 
 comment on function private.record_model_access_audit() is
-  'Statement-level AFTER UPDATE / AFTER DELETE trigger on model_access: records changes of status, '
-  'tier flags and limits (one set-based insert per statement) in model_access_audit.';
+  'Statement-level trigger on model_access (after insert, update and delete, before truncate): '
+  'records each written row in model_access_audit with the actor, one set-based insert per '
+  'statement. The sync''s inserts and upstream-only updates are not recorded.';
 
 revoke execute on function private.record_model_access_audit()
   from public, anon, authenticated, service_role;
+
+create trigger record_model_access_audit_on_insert
+  after insert on public.model_access
+  referencing new table as new_rows
+  for each statement
+  execute function private.record_model_access_audit();
 
 create trigger record_model_access_audit_on_update
   after update on public.model_access
@@ -134,5 +180,10 @@ create trigger record_model_access_audit_on_update
 create trigger record_model_access_audit_on_delete
   after delete on public.model_access
   referencing old table as old_rows
+  for each statement
+  execute function private.record_model_access_audit();
+
+create trigger record_model_access_audit_on_truncate
+  before truncate on public.model_access
   for each statement
   execute function private.record_model_access_audit();

@@ -3,7 +3,7 @@
 --
 -- Why: operators need to see that the daily sync ran, what it changed, and why it failed or was
 -- refused (integrity gate), so a failed run must leave a `failed` row rather than vanish with its
--- rolled-back work. Only admins and the service role can read it.
+-- rolled-back work. Only admins and the service role can read it, and only the sync writes it.
 
 create table public.model_sync_log (
   id bigint generated always as identity primary key,
@@ -25,6 +25,7 @@ create table public.model_sync_log (
   error_message text,
   error_details jsonb,
   duration_ms numeric(12, 3),
+  models_price_changed integer,
   constraint model_sync_log_sync_status_check
     check (sync_status in ('running', 'completed', 'failed')),
   constraint model_sync_log_triggered_by_check check (triggered_by in ('cron', 'admin', 'manual')),
@@ -33,8 +34,9 @@ create table public.model_sync_log (
 );
 
 comment on table public.model_sync_log is
-  'One row per catalog sync run: counts, status, error and wall-clock duration. Written by '
-  'sync_openrouter_models and log_sync_failure; readable by admins and the service role.';
+  'One row per catalog sync run: counts, status, error and wall-clock duration. Written only by '
+  'the sync (begin_sync_run, sync_openrouter_models, log_sync_failure); readable by admins and '
+  'the service role.';
 comment on column public.model_sync_log.sync_status is
   'running (in progress, or its transaction was lost) | completed | failed (error, refused by the '
   'integrity gate, or upstream fetch failed).';
@@ -58,6 +60,8 @@ comment on column public.model_sync_log.duplicates_ignored is
 comment on column public.model_sync_log.error_details is
   'Structured detail of a failure: SQLSTATE and context, or the integrity gate numbers.';
 comment on column public.model_sync_log.duration_ms is 'Wall-clock duration in milliseconds.';
+comment on column public.model_sync_log.models_price_changed is
+  'Models whose prices this run recorded in model_price_history (new models included).';
 
 create index model_sync_log_started_at_idx on public.model_sync_log (started_at desc);
 create index model_sync_log_triggered_by_user_id_idx on public.model_sync_log (triggered_by_user_id);
@@ -65,26 +69,12 @@ create index model_sync_log_triggered_by_user_id_idx on public.model_sync_log (t
 alter table public.model_sync_log enable row level security;
 
 revoke all on table public.model_sync_log from anon, authenticated, service_role;
--- Writes by authenticated are for admins only (policies below): admin-triggered syncs log with the
--- admin's own rights.
-grant select, insert, update on table public.model_sync_log to authenticated;
-grant select, insert, update, delete on table public.model_sync_log to service_role;
+-- Read-only for every API role: only the sync's security definer functions (begin_sync_run,
+-- sync_openrouter_models, log_sync_failure) write runs, so that no admin can rewrite history.
+grant select on table public.model_sync_log to authenticated, service_role;
 
 create policy "Admins can read the sync log"
   on public.model_sync_log
   for select
   to authenticated
   using ((select private.is_admin()));
-
-create policy "Admins can add sync log entries"
-  on public.model_sync_log
-  for insert
-  to authenticated
-  with check ((select private.is_admin()));
-
-create policy "Admins can update sync log entries"
-  on public.model_sync_log
-  for update
-  to authenticated
-  using ((select private.is_admin()))
-  with check ((select private.is_admin()));

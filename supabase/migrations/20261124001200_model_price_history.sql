@@ -5,8 +5,8 @@
 -- (GET /admin-models/:modelId/prices) and each run's count of repriced models. Rows are written
 -- by public.sync_openrouter_models inside its one set-based statement: one row when a model is
 -- first seen and one per run whose upstream `pricing` object differs from the stored one, so a
--- run with no change writes nothing here either. Admins and the service role read it; admins
--- insert only through their own syncs (security invoker, like the catalog and the sync log).
+-- run with no change writes nothing here either. Admins and the service role read it; nobody
+-- writes it but the sync.
 
 create table public.model_price_history (
   id bigint generated always as identity primary key,
@@ -27,8 +27,8 @@ create table public.model_price_history (
 
 comment on table public.model_price_history is
   'Price timeline of each model: one row when the sync first saw the model and one per sync run '
-  'that saw its upstream pricing change. Written by sync_openrouter_models; readable by admins and '
-  'the service role.';
+  'that saw its upstream pricing change. Written only by sync_openrouter_models; readable by admins '
+  'and the service role.';
 comment on column public.model_price_history.model_id is
   'model_access.model_id (no foreign key: the timeline outlives deleted models, and the sync '
   'writes these rows without a per-row check).';
@@ -47,24 +47,12 @@ create index model_price_history_model_id_effective_from_idx
 alter table public.model_price_history enable row level security;
 
 revoke all on table public.model_price_history from anon, authenticated, service_role;
--- Inserts by authenticated are for admins only (policy below): admin-triggered syncs record prices
--- with the admin's own rights.
-grant select, insert on table public.model_price_history to authenticated;
-grant select, insert, delete on table public.model_price_history to service_role;
+-- Read-only for every API role: only the sync's security definer function writes prices, so that
+-- no admin can rewrite the timeline.
+grant select on table public.model_price_history to authenticated, service_role;
 
 create policy "Admins can read the price history"
   on public.model_price_history
   for select
   to authenticated
   using ((select private.is_admin()));
-
-create policy "Admins can add price history through a sync"
-  on public.model_price_history
-  for insert
-  to authenticated
-  with check ((select private.is_admin()));
-
-alter table public.model_sync_log add column models_price_changed integer;
-
-comment on column public.model_sync_log.models_price_changed is
-  'Models whose prices this run recorded in model_price_history (new models included).';

@@ -1,8 +1,9 @@
--- Rolls back the model catalog (issue 3) to the hard-coded-list design: restores
+-- Rolls back the model catalog to the hard-coded-list design: restores
 -- public.profiles.allowed_models and removes every object the catalog migrations
--- (20261124000300 to 20261125000100) created. Keeps auth.users, public.profiles (all its rows and
--- columns), the private schema, private.is_admin(), private.set_updated_at() and the trigger that
--- creates profiles, i.e. what 20261124000100 and 20261124000200 created.
+-- (20261124000300 to 20261124001500) created. Keeps auth.users, public.profiles (all its rows and
+-- columns) and public.subscription_tiers (the tiers profiles name), the private schema,
+-- private.is_admin(), private.set_updated_at() and the trigger that creates profiles, i.e. what
+-- 20261124000100 and 20261124000200 created.
 --
 -- Run it in ONE transaction (see supabase/rollback/README.md):
 --   psql "$DB_URL" --single-transaction -v ON_ERROR_STOP=1 -f supabase/rollback/rollback_model_catalog.sql
@@ -22,15 +23,15 @@
 -- rules), model_price_history, model_change_digests, every catalog, sync, admin, rule,
 -- user-model, preference and quota function, the private helpers only they use
 -- (can_manage_catalog, record_model_access_audit, set_model_access_updated_at,
--- first_matching_rules and its type rule_subject, tier_models, user_tier, quota_periods,
+-- first_matching_rules and its type rule_subject, tier_models, tier_offered_models, the domain
+-- model_status, models_access_state, user_tier, quota_periods,
 -- consume_model_quota, log_user_activity, jsonb_deep_merge, check_profile_default_model with its
 -- trigger, invoke_sync_models, sync_job_status, mark_access_admin_managed, clear_model_deprecation,
--- repoint_default_models with its triggers, also the one on profiles, record_change_digest,
--- catalog_version and bump_catalog_version) and the pg_cron job sync-openrouter-models. Export
--- those tables first if you need them. The pg_cron and pg_net extensions and the Vault secrets
+-- resolve_default_model, record_change_digest, catalog_version and bump_catalog_version) and the
+-- pg_cron job sync-openrouter-models. Export those tables first if you need them. The pg_cron and pg_net extensions and the Vault secrets
 -- project_url and sync_models_secret are left in place (other jobs may use them).
 --
--- The migration history rows of 20261124000300 to 20261125000100 are deleted, so that a later
+-- The migration history rows of 20261124000300 to 20261124001500 are deleted, so that a later
 -- `supabase db push` applies the catalog again.
 
 -- 1. profiles.allowed_models, filled while the catalog still exists.
@@ -73,14 +74,14 @@ where j.jobname = 'sync-openrouter-models';
 -- 3. Functions (before the tables and the view their signatures or bodies name).
 drop trigger if exists check_default_model on public.profiles;
 drop function if exists private.check_profile_default_model();
-drop trigger if exists repoint_default_model_after_tier_change on public.profiles;
-drop function if exists private.repoint_default_model_after_tier_change();
 
 drop function if exists public.consume_model_quota(text, uuid);
 drop function if exists private.consume_model_quota(uuid, text);
 drop function if exists public.can_use_model(text, uuid);
 drop function if exists public.get_user_allowed_models_v2(uuid);
 drop function if exists public.get_my_tier();
+drop function if exists public.get_my_default_model();
+drop function if exists private.resolve_default_model(text, text);
 drop function if exists private.user_tier(uuid);
 drop function if exists private.quota_periods();
 
@@ -91,9 +92,6 @@ drop function if exists private.invoke_sync_models();
 drop function if exists public.hand_models_to_rules(text[]);
 drop function if exists public.deprecate_models(text[], text, timestamptz);
 drop function if exists public.apply_model_access_rules(text[]);
-drop function if exists private.model_rule_matches(
-  public.model_access_rules, text, numeric, numeric, integer, text[], text[]
-);
 drop function if exists private.first_matching_rules(private.rule_subject[]);
 drop type if exists private.rule_subject;
 
@@ -101,9 +99,17 @@ drop function if exists public.update_model_tier_access(
   text, boolean, boolean, boolean, text, integer, integer
 );
 drop function if exists public.update_models_access(text[], jsonb);
+drop function if exists private.models_access_state(text[]);
+drop function if exists public.list_models_for_admin(
+  public.model_status, text, text, text, text, integer, integer
+);
+drop function if exists public.manual_sync_retry_after(integer);
 drop function if exists public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint);
 drop function if exists public.log_sync_failure(text, text, jsonb, bigint);
 drop function if exists public.begin_sync_run(text, interval);
+drop function if exists private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint);
+drop function if exists private.log_sync_failure(text, text, jsonb, bigint);
+drop function if exists private.begin_sync_run(text, interval);
 drop function if exists private.check_sync_caller(text, text, text);
 
 drop function if exists public.update_user_preferences(uuid, text, jsonb);
@@ -115,6 +121,7 @@ drop function if exists private.jsonb_deep_merge(jsonb, jsonb);
 -- deferred to commit), and a table with pending trigger events cannot be dropped: run it now.
 set constraints all immediate;
 drop view if exists private.tier_models;
+drop view if exists private.tier_offered_models;
 drop table if exists private.catalog_version;
 drop table if exists public.model_usage;
 drop table if exists public.model_price_history;
@@ -123,6 +130,7 @@ drop table if exists public.model_access_rules;
 drop table if exists public.model_access_audit;
 drop table if exists public.model_sync_log;
 drop table if exists public.model_access;
+drop domain if exists public.model_status;
 drop table if exists public.user_activity;
 
 -- 5. Helpers used only by the objects above.
@@ -131,8 +139,6 @@ drop function if exists private.set_model_access_updated_at();
 drop function if exists private.can_manage_catalog();
 drop function if exists private.mark_access_admin_managed();
 drop function if exists private.clear_model_deprecation();
-drop function if exists private.repoint_default_models_after_access_change();
-drop function if exists private.repoint_default_models(uuid[]);
 drop function if exists private.record_change_digest(bigint, jsonb);
 drop function if exists private.bump_catalog_version();
 
@@ -141,7 +147,7 @@ do $$
 begin
   if to_regclass('supabase_migrations.schema_migrations') is not null then
     delete from supabase_migrations.schema_migrations
-    where version between '20261124000300' and '20261125000100';
+    where version between '20261124000300' and '20261124001500';
   end if;
 end;
 $$;

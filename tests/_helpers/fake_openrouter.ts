@@ -1,7 +1,8 @@
 // A local HTTP server that plays OpenRouter's GET /api/v1/models for tests and benchmarks: it
 // serves the catalog snapshots in ../shared/fixtures/openrouter, and on demand fails the ways the
 // real one can (5xx, a hang past the caller's timeout, invalid JSON, an empty `data`, pagination,
-// 429 with Retry-After). Tests switch its behaviour with `use(...)` and read `requests`.
+// 429 with Retry-After, redirects, bodies past any size). Tests switch its behaviour with
+// `use(...)` and read `requests`.
 import { type FixtureName, fixturePath, readFixture } from "./stack.ts";
 
 export interface RequestInfo {
@@ -146,4 +147,43 @@ export function rateLimited(times: number, seconds: number, then: Behaviour): Be
     ...Array.from({ length: times }, () => failWith(429, { "retry-after": String(seconds) })),
     then,
   );
+}
+
+/** A redirect to `location` (resolved against the request's URL). */
+export function redirectTo(location: string, status = 302): Behaviour {
+  return ({ url }) =>
+    new Response(null, { status, headers: { location: new URL(location, url).href } });
+}
+
+/** A 200 without Content-Length whose body never ends: chunks of JSON until the client stops. */
+export function endlessBody(): Behaviour {
+  const encoder = new TextEncoder();
+  const chunk = encoder.encode(`${JSON.stringify({ id: "acme/model" })},`.repeat(1000));
+  return () =>
+    new Response(
+      new ReadableStream({
+        start: (controller) => controller.enqueue(encoder.encode('{"data":[')),
+        pull: (controller) => controller.enqueue(chunk),
+      }),
+      { headers: { "content-type": "application/json" } },
+    );
+}
+
+/**
+ * A fixture gzip-compressed, with the Content-Length of the compressed bytes: what a client
+ * reads is several times what the header says.
+ */
+export function gzippedFixture(name: FixtureName): Behaviour {
+  return async () => {
+    const compressed = await new Response(
+      (await Deno.open(fixturePath(name))).readable.pipeThrough(new CompressionStream("gzip")),
+    ).arrayBuffer();
+    return new Response(compressed, {
+      headers: {
+        "content-type": "application/json",
+        "content-encoding": "gzip",
+        "content-length": String(compressed.byteLength),
+      },
+    });
+  };
 }

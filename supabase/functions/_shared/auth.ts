@@ -12,7 +12,8 @@ import {
 } from "jose";
 import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { type Env, getEnv } from "./env.ts";
+import type { AppDeps } from "./deps.ts";
+import type { Env } from "./env.ts";
 import { HttpError } from "./errors.ts";
 import type { AppEnv } from "./http.ts";
 
@@ -44,8 +45,6 @@ interface Verifier {
   keys: KeyResolver;
   claims: ReturnType<typeof userClaimsSchema>;
 }
-
-let verifier: Verifier | undefined;
 
 function buildVerifier(env: Env): Verifier {
   const jwks = env.SUPABASE_JWKS
@@ -79,19 +78,6 @@ function remoteKeys(url: URL): KeyResolver {
   };
 }
 
-/**
- * Tokens already verified in this isolate, until they expire. A token is only ever cached after a
- * full verification, and keyed by its exact text, so a hit is as good as verifying it again (bar
- * a signing key revoked mid-lifetime, which Supabase handles by token expiry too).
- */
-const verified = new Map<string, UserClaims>();
-const maxCached = 10_000;
-
-function remember(token: string, claims: UserClaims) {
-  if (verified.size >= maxCached) verified.delete(verified.keys().next().value!);
-  verified.set(token, claims);
-}
-
 const authRequired = (message: string) => new HttpError(401, "auth_required", message);
 const invalidToken = (message: string, cause?: unknown) =>
   new HttpError(401, "invalid_token", message, { cause });
@@ -107,39 +93,69 @@ export function bearerToken(header: string | null | undefined): string | undefin
 const apiKeyPrefixes = ["sb_publishable_", "sb_secret_"];
 
 /** Verifies the request's user token; throws 401 `auth_required` or `invalid_token`. */
-export async function verifyUser(authorization: string | null | undefined): Promise<UserClaims> {
-  const token = bearerToken(authorization);
-  if (token === undefined) {
-    throw authRequired("Sign in first: send the user's access token as `Authorization: Bearer`.");
+export type VerifyUser = (authorization: string | null | undefined) => Promise<UserClaims>;
+
+const maxCached = 10_000;
+
+/**
+ * The user-token check of one app: its keys and issuer come from its environment (built on first
+ * use), expiry is judged by its clock, and it remembers the tokens it has verified.
+ */
+export function userVerifier(deps: AppDeps): VerifyUser {
+  let verifier: Verifier | undefined;
+  /**
+   * Tokens already verified, until they expire. A token is only ever cached after a full
+   * verification, and keyed by its exact text, so a hit is as good as verifying it again (bar a
+   * signing key revoked mid-lifetime, which Supabase handles by token expiry too).
+   */
+  const verified = new Map<string, UserClaims>();
+
+  function remember(token: string, claims: UserClaims) {
+    if (verified.size >= maxCached) verified.delete(verified.keys().next().value!);
+    verified.set(token, claims);
   }
-  if (apiKeyPrefixes.some((prefix) => token.startsWith(prefix))) {
-    throw authRequired("A signed-in user's access token is required, not the project's API key.");
-  }
-  const now = Date.now() / 1000;
-  const hit = verified.get(token);
-  if (hit) {
-    if (hit.exp > now) return hit;
-    verified.delete(token);
-  }
-  verifier ??= buildVerifier(getEnv());
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(token, verifier.keys, { algorithms, requiredClaims: ["exp"] }));
-  } catch (error) {
-    throw classify(error);
-  }
-  if (typeof payload.role === "string" && payload.role !== "authenticated") {
-    // The legacy anon or service_role API key: a valid credential, but no signed-in user.
-    throw authRequired(`A signed-in user's access token is required, not a "${payload.role}" key.`);
-  }
-  const checked = verifier.claims.safeParse(payload);
-  if (!checked.success) {
-    const claim = String(checked.error.issues[0].path[0]);
-    throw invalidToken(`The access token's \`${claim}\` claim is missing or not valid here.`);
-  }
-  const user = payload as UserClaims;
-  remember(token, user);
-  return user;
+
+  return async (authorization) => {
+    const token = bearerToken(authorization);
+    if (token === undefined) {
+      throw authRequired("Sign in first: send the user's access token as `Authorization: Bearer`.");
+    }
+    if (apiKeyPrefixes.some((prefix) => token.startsWith(prefix))) {
+      throw authRequired("A signed-in user's access token is required, not the project's API key.");
+    }
+    if (deps instanceof HttpError) throw deps;
+    const now = deps.now();
+    const hit = verified.get(token);
+    if (hit) {
+      if (hit.exp > now / 1000) return hit;
+      verified.delete(token);
+    }
+    verifier ??= buildVerifier(deps.env);
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, verifier.keys, {
+        algorithms,
+        requiredClaims: ["exp"],
+        currentDate: new Date(now),
+      }));
+    } catch (error) {
+      throw classify(error);
+    }
+    if (typeof payload.role === "string" && payload.role !== "authenticated") {
+      // The legacy anon or service_role API key: a valid credential, but no signed-in user.
+      throw authRequired(
+        `A signed-in user's access token is required, not a "${payload.role}" key.`,
+      );
+    }
+    const checked = verifier.claims.safeParse(payload);
+    if (!checked.success) {
+      const claim = String(checked.error.issues[0].path[0]);
+      throw invalidToken(`The access token's \`${claim}\` claim is missing or not valid here.`);
+    }
+    const user = payload as UserClaims;
+    remember(token, user);
+    return user;
+  };
 }
 
 function classify(error: unknown): HttpError {
@@ -153,6 +169,6 @@ function classify(error: unknown): HttpError {
 
 /** Middleware: verifies the user token and puts the claims in `c.var.claims`. */
 export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
-  c.set("claims", await verifyUser(c.req.header("authorization")));
+  c.set("claims", await c.var.verifyUser(c.req.header("authorization")));
   await next();
 };

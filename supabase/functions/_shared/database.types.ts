@@ -27,14 +27,14 @@ isOneToOne: false
                   ]
                 },"model_access_audit": {
                   Row: {
-                    "actor_role": string,"actor_user_id": string | null,"changed_at": string,"id": number,"model_access_id": number,"model_id": string,"new_values": Json | null,"old_values": Json | null,"operation": string
+                    "actor_role": string,"actor_user_id": string | null,"changed_at": string,"id": number,"model_access_id": number,"model_id": string,"new_values": Json | null,"old_values": Json | null,"operation": string,"sync_log_id": number | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "actor_role": string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"model_access_id": number,"model_id": string,"new_values"?: Json | null,"old_values"?: Json | null,"operation": string
+                    "actor_role": string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"model_access_id": number,"model_id": string,"new_values"?: Json | null,"old_values"?: Json | null,"operation": string,"sync_log_id"?: number | null
                   }
                   Update: {
-                    "actor_role"?: string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"model_access_id"?: number,"model_id"?: string,"new_values"?: Json | null,"old_values"?: Json | null,"operation"?: string
+                    "actor_role"?: string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"model_access_id"?: number,"model_id"?: string,"new_values"?: Json | null,"old_values"?: Json | null,"operation"?: string,"sync_log_id"?: number | null
                   }
                   Relationships: [
                     
@@ -127,6 +127,26 @@ isOneToOne: false
                     "created_at"?: string,"default_model"?: string,"email"?: string | null,"id"?: string,"is_admin"?: boolean,"session_preferences"?: NonNullable<Json>,"subscription_tier"?: string,"system_prompt"?: string | null,"temperature"?: number,"ui_preferences"?: NonNullable<Json>,"updated_at"?: string
                   }
                   Relationships: [
+                    {
+      foreignKeyName: "profiles_subscription_tier_fkey"
+      columns: ["subscription_tier"]
+isOneToOne: false
+      referencedRelation: "subscription_tiers"
+      referencedColumns: ["tier"]
+    }
+                  ]
+                },"subscription_tiers": {
+                  Row: {
+                    "sees_enterprise_models": boolean,"sees_pro_models": boolean,"tier": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "sees_enterprise_models": boolean,"sees_pro_models": boolean,"tier": string
+                  }
+                  Update: {
+                    "sees_enterprise_models"?: boolean,"sees_pro_models"?: boolean,"tier"?: string
+                  }
+                  Relationships: [
                     
                   ]
                 },"user_activity": {
@@ -164,6 +184,11 @@ isOneToOne: false
 "deprecate_models":
 { Args: { "model_ids": (string)[],"replacement_model_id"?: string,"sunset_at"?: string }; Returns: Json
                            },
+"get_my_default_model":
+{ Args: Record<PropertyKey, never>; Returns: {
+              "chosen": string,"reason": string,"resolved": string
+            }[]
+                           },
 "get_my_tier":
 { Args: Record<PropertyKey, never>; Returns: string
                            },
@@ -178,8 +203,18 @@ isOneToOne: false
 "hand_models_to_rules":
 { Args: { "model_ids": (string)[] }; Returns: Json
                            },
+"list_models_for_admin":
+{ Args: { "from_provider"?: string,"in_tier"?: string,"matching_text"?: string,"page_limit"?: number,"page_offset"?: number,"with_output_modality"?: string,"with_status"?: unknown }; Returns: {
+              "access_managed_by": string,"canonical_slug": string,"completion_price": number,"context_length": number,"created_at": string,"created_timestamp": number,"daily_limit": number,"deprecated_at": string,"deprecation_source": string,"hugging_face_id": string,"image_price": number,"input_cache_read_price": number,"input_cache_write_price": number,"input_modalities": (string)[],"internal_reasoning_price": number,"is_enterprise": boolean,"is_free": boolean,"is_moderated": boolean,"is_pro": boolean,"last_synced_at": string,"max_completion_tokens": number,"modality": string,"model_description": string,"model_id": string,"model_name": string,"monthly_limit": number,"openrouter_last_seen": string,"output_modalities": (string)[],"prompt_price": number,"replacement_model_id": string,"request_price": number,"status": string,"status_before_inactive": string,"sunset_at": string,"supported_parameters": (string)[],"total_count": number,"updated_at": string,"upstream_removed_at": string,"web_search_price": number
+            }[]
+                           },
 "log_sync_failure":
 { Args: { "error_details"?: Json,"error_message": string,"sync_log_id"?: number,"triggered_by": string }; Returns: number
+                           },
+"manual_sync_retry_after":
+{ Args: { "cooldown_seconds": number }; Returns: {
+              "last_run_seconds_ago": number,"retry_after_seconds": number
+            }[]
                            },
 "sync_openrouter_models":
 { Args: { "dry_run"?: boolean,"force"?: boolean,"max_inactive_share"?: number,"models_data": Json,"sync_log_id"?: number,"triggered_by"?: string }; Returns: Json

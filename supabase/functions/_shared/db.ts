@@ -1,26 +1,24 @@
 // Postgres access with postgres.js over DB_POOL_URL (SUPABASE_DB_URL by default): one small pool
-// per isolate, created on first use, `prepare: false` so it works behind Supabase's transaction
-// pooler, its connections closed when idle (an isolate waiting to be retired holds none). Work runs
-// in a transaction with the role and `request.jwt.claims` set locally, exactly as PostgREST does,
-// so RLS, grants and auth.uid() apply to it as to any Data API call.
+// per isolate (index.ts creates it; it connects on first use), `prepare: false` so it works behind
+// Supabase's transaction pooler, its connections closed when idle (an isolate waiting to be retired
+// holds none). The helpers take the pool they run on. Work runs in a transaction with the role and
+// `request.jwt.claims` set locally, exactly as PostgREST does, so RLS, grants and auth.uid() apply
+// to it as to any Data API call.
 import postgres from "postgres";
 import type { UserClaims } from "./auth.ts";
-import { getEnv } from "./env.ts";
+import type { Env } from "./env.ts";
 
-type Sql = postgres.Sql;
+export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
-
-let client: Sql | undefined;
 
 /** Seconds an unused connection stays open: a burst's connections are not kept for the next. */
 const idleTimeoutSeconds = 15;
 /** A connection is replaced after this many seconds, even when busy, so none lives for long. */
 const maxLifetimeSeconds = 5 * 60;
 
-/** The isolate's pool, as the service's own login role: for work that is not a user's. */
-export function db(): Sql {
-  const env = getEnv();
-  client ??= postgres(env.DB_POOL_URL ?? env.SUPABASE_DB_URL, {
+/** The isolate's pool, as the service's own login role. */
+export function connect(env: Env): Sql {
+  return postgres(env.DB_POOL_URL ?? env.SUPABASE_DB_URL, {
     prepare: false,
     max: env.DB_POOL_MAX,
     idle_timeout: idleTimeoutSeconds,
@@ -29,53 +27,73 @@ export function db(): Sql {
     onnotice: () => {},
     connection: { application_name: "model-access-functions" },
   });
-  return client;
 }
 
 /**
- * At most DB_POOL_MAX pool operations at once, so that each has a connection to itself. Beyond
+ * At most `max` of a pool's operations at once, so that each has a connection to itself. Beyond
  * that, postgres.js pipelines queries on busy connections, batching a connection's small writes
  * behind setImmediate and cancelling it when the next write flushes; on the edge runtime's Deno the
  * cancelled callback still runs and throws, uncaught ("May not write null values to stream"), and
  * the isolate dies: under concurrent load, every second or so. The rest wait here, in order.
  */
-let running = 0;
-const waiting: (() => void)[] = [];
+class ConnectionSlots {
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
 
-async function withConnection<T>(work: () => Promise<T>): Promise<T> {
-  if (running < getEnv().DB_POOL_MAX) running++;
-  else await new Promise<void>((resolve) => waiting.push(resolve));
-  try {
-    return await work();
-  } finally {
-    // The slot passes straight to the next in line, if any.
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
+  constructor(private readonly max: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#running < this.max) this.#running++;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      // The slot passes straight to the next in line, if any.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
+    }
   }
+}
+
+const slotsByPool = new WeakMap<Sql, ConnectionSlots>();
+
+/** Runs `work` on `sql` once one of its connections is free for it alone. */
+function withConnection<T>(sql: Sql, work: () => Promise<T>): Promise<T> {
+  let slots = slotsByPool.get(sql);
+  if (!slots) slotsByPool.set(sql, slots = new ConnectionSlots(sql.options.max));
+  return slots.run(work);
 }
 
 type Role = "authenticated" | "service_role";
 
-function inRole<T>(role: Role, claims: Record<string, unknown>, fn: (tx: Tx) => Promise<T>) {
-  return withConnection(() =>
-    db().begin(async (tx) => {
+function inRole<T>(
+  sql: Sql,
+  role: Role,
+  claims: Record<string, unknown>,
+  fn: (tx: Tx) => Promise<T>,
+) {
+  return withConnection(sql, () =>
+    sql.begin(async (tx) => {
       await tx`
         select set_config('role', ${role}, true),
                set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
       return await fn(tx);
-    }) as Promise<T>
-  );
+    }) as Promise<T>);
 }
 
 /** Runs `fn` in a transaction as the verified user (role `authenticated`, RLS applies). */
-export function asUser<T>(claims: UserClaims, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return inRole("authenticated", claims, fn);
+export function asUser<T>(
+  sql: Sql,
+  claims: UserClaims,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  return inRole(sql, "authenticated", claims, fn);
 }
 
 /** Runs `fn` in a transaction as `service_role`, for the scheduler's sync. */
-export function asServiceRole<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return inRole("service_role", { role: "service_role" }, fn);
+export function asServiceRole<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inRole(sql, "service_role", { role: "service_role" }, fn);
 }
 
 /**
@@ -88,6 +106,7 @@ export function asServiceRole<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
  * constant text, never built from input. Returns one row array per statement after the first.
  */
 export async function queryAsUser<Results extends unknown[][]>(
+  sql: Sql,
   claims: UserClaims,
   statements: string,
 ): Promise<Results> {
@@ -96,12 +115,11 @@ export async function queryAsUser<Results extends unknown[][]>(
   do {
     tag = `c${crypto.randomUUID().replaceAll("-", "")}`;
   } while (json.includes(tag));
-  const results = await withConnection(() =>
-    db().unsafe(
+  const results = await withConnection(sql, () =>
+    sql.unsafe(
       `select set_config('role', 'authenticated', true),
               set_config('request.jwt.claims', $${tag}$${json}$${tag}$, true);
        ${statements}`,
-    ).simple()
-  ) as unknown as unknown[][];
+    ).simple()) as unknown as unknown[][];
   return results.slice(1) as Results;
 }

@@ -1,8 +1,10 @@
-// All environment variables the functions read, validated once per isolate on first use (never at
-// import: a misconfigured deployment answers 500 server_misconfigured with a log line naming the
-// variable, instead of crashing at boot with an opaque relay error).
+// All environment variables the functions read, validated in one place. index.ts validates them
+// once per isolate and hands the result to its app; an invalid one never crashes at boot: the app
+// answers 500 server_misconfigured with a log line naming the variable, instead of an opaque relay
+// error.
 import { z } from "zod";
 import { HttpError } from "./errors.ts";
+import { catalogScopeSchema } from "./modality.ts";
 
 /** Unset and empty mean the same: the default. */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -44,9 +46,27 @@ const envSchema = z.object({
   JWT_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
   /** Shared secret pg_cron sends to sync-models as a bearer token. */
   CRON_SECRET: optional(z.string().min(16, "must be at least 16 characters")),
-  OPENROUTER_MODELS_URL: optional(z.url({ protocol: /^(https?|file)$/ })).transform((v) =>
-    v ?? "https://openrouter.ai/api/v1/models"
-  ),
+  /**
+   * https:, or for local development a file: URL or http: on a loopback host. It carries no
+   * `output_modalities`: OPENROUTER_OUTPUT_MODALITIES is the one place for the scope.
+   */
+  OPENROUTER_MODELS_URL: optional(z.url({ protocol: /^(https?|file)$/ }))
+    .transform((v) => v ?? "https://openrouter.ai/api/v1/models")
+    .refine(
+      isAllowedCatalogUrl,
+      "must be https:, file:, or http: on a loopback host (127.0.0.0/8, localhost, [::1])",
+    )
+    .refine(
+      (url) => !new URL(url).searchParams.has("output_modalities"),
+      "must not carry output_modalities; set OPENROUTER_OUTPUT_MODALITIES",
+    ),
+  /**
+   * The catalog the sync asks for (`output_modalities`): `text` is upstream's own default, kept
+   * explicit so that a change of that default cannot remove models; `all` is the whole catalog.
+   */
+  OPENROUTER_OUTPUT_MODALITIES: optional(catalogScopeSchema).transform((v) => v ?? "text"),
+  /** Largest catalog page accepted, in bytes after decompression; larger fails the sync. */
+  OPENROUTER_MAX_BODY_BYTES: int(1024, 1_000_000_000, 20_000_000),
   OPENROUTER_API_KEY: optional(z.string()),
   /** Per-attempt time limit for one upstream request (connect, headers and body). */
   OPENROUTER_TIMEOUT_MS: int(100, 120_000, 20_000),
@@ -62,7 +82,7 @@ const envSchema = z.object({
   OPENROUTER_RETRY_BASE_MS: int(0, 60_000, 500),
   /** Longest Retry-After we honour; longer ones are cut to this. */
   OPENROUTER_MAX_RETRY_AFTER_SECONDS: int(0, 600, 30),
-  /** Minimum time between two manual (admin) syncs unless ?force=true. */
+  /** Minimum time between two manual (admin) syncs unless ?force=true (public.manual_sync_retry_after). */
   ADMIN_SYNC_COOLDOWN_SECONDS: int(0, 86_400, 300),
   /**
    * Where each isolate's pool connects: SUPABASE_DB_URL when unset. Point it at Supavisor's
@@ -78,38 +98,48 @@ export type Env = z.infer<typeof envSchema>;
 /** The Supabase CLI's local JWT secret: it is public, so anyone could sign tokens with it. */
 export const localJwtSecret = "super-secret-jwt-token-with-at-least-32-characters-long";
 
+/** This machine: localhost, [::1] or 127.0.0.0/8 (the URL parser has normalised IPv4 forms such
+ * as 127.1 or 0x7f.0.0.1 to dotted decimal, so a name like 127.0.0.1.example.com is not one). */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** Plain http: only to this machine, where no one on the way can change the catalog. */
+function isAllowedCatalogUrl(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol !== "http:" || isLoopbackHost(hostname);
+}
+
 /** A local stack's URL: a loopback host, or `kong` (the gateway on the Supabase CLI's network). */
 function isLocalStack(url: string): boolean {
   const host = new URL(url).hostname;
-  return host === "localhost" || host === "kong" || host === "[::1]" || /^127\./.test(host);
+  return host === "kong" || isLoopbackHost(host);
 }
 
-let cached: { env: Env } | { error: HttpError } | undefined;
-
-function load(): { env: Env } | { error: HttpError } {
-  const result = envSchema.safeParse(Deno.env.toObject());
+/** The environment parsed from `vars` (e.g. `Deno.env.toObject()`), or why it is not valid. */
+export function loadEnv(vars: Record<string, string | undefined>): Env | HttpError {
+  const result = envSchema.safeParse(vars);
   if (result.success) {
     const env = result.data;
     if (env.JWT_SECRET === localJwtSecret && !isLocalStack(env.SUPABASE_URL)) {
-      return {
-        error: misconfigured([
-          "JWT_SECRET: is the Supabase CLI's public local secret, accepted only on a local stack",
-        ]),
-      };
+      return misconfigured([
+        "JWT_SECRET: is the Supabase CLI's public local secret, accepted only on a local stack",
+      ]);
     }
-    return { env };
+    return env;
   }
   const problems = result.error.issues.map((issue) =>
     `${issue.path.join(".")}: ${issue.code === "invalid_type" ? "missing" : issue.message}`
   );
-  return { error: misconfigured(problems) };
+  return misconfigured(problems);
 }
 
 /**
  * The error every request gets while the environment is invalid. What is wrong goes to the log
  * (by the error handler, with the request id), naming the variables and never their values.
  */
-function misconfigured(problems: string[]): HttpError {
+export function misconfigured(problems: string[]): HttpError {
   return new HttpError(
     500,
     "server_misconfigured",
@@ -118,16 +148,8 @@ function misconfigured(problems: string[]): HttpError {
   );
 }
 
-/** The validated environment; throws `server_misconfigured` (500) when it is not valid. */
-export function getEnv(): Env {
-  cached ??= load();
-  if ("error" in cached) throw cached.error;
-  return cached.env;
-}
-
 /** The cron secret, which only sync-models needs. */
-export function requireCronSecret(): string {
-  const secret = getEnv().CRON_SECRET;
-  if (secret === undefined) throw misconfigured(["CRON_SECRET: missing"]);
-  return secret;
+export function requireCronSecret(env: Env): string {
+  if (env.CRON_SECRET === undefined) throw misconfigured(["CRON_SECRET: missing"]);
+  return env.CRON_SECRET;
 }

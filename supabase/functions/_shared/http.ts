@@ -1,13 +1,15 @@
 // The Hono stack every function is built on: request id, CORS on every response (errors and
 // preflights included), OPTIONS answered before anything else with the methods its route serves, a
 // 1 MiB body limit, one JSON error shape, explicit 405s, and one structured log line per request
-// (successful reads at debug level).
+// (successful reads at debug level). Each app carries its deps (deps.ts) to its handlers as
+// `c.var.deps` (read with `depsOf(c)`), and its own user-token verifier as `c.var.verifyUser`.
 import { Hono } from "hono";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { matchedRoutes } from "hono/route";
 import type { z } from "zod";
-import type { UserClaims } from "./auth.ts";
+import { type UserClaims, userVerifier, type VerifyUser } from "./auth.ts";
+import type { AppDeps, Deps } from "./deps.ts";
 import { HttpError, toHttpError } from "./errors.ts";
 import { createLogger, errorFields, type Logger } from "./log.ts";
 
@@ -18,6 +20,8 @@ export type AppEnv = {
     log: Logger;
     error: HttpError;
     claims: UserClaims;
+    deps: AppDeps;
+    verifyUser: VerifyUser;
   };
 };
 
@@ -64,14 +68,21 @@ function preflightMethods(c: AppContext, app: Hono<AppEnv>): string {
   return methodOrder.filter((m) => served.has(m)).join(", ");
 }
 
-function requestContext(fn: string, app: Hono<AppEnv>): MiddlewareHandler<AppEnv> {
+function requestContext(
+  fn: string,
+  app: Hono<AppEnv>,
+  deps: AppDeps,
+): MiddlewareHandler<AppEnv> {
   const baseLog = createLogger({ fn });
+  const verifyUser = userVerifier(deps);
   return async (c, next) => {
     const started = performance.now();
     const incoming = c.req.header("x-request-id");
     const requestId = incoming && requestIdPattern.test(incoming) ? incoming : crypto.randomUUID();
     const log = baseLog.child({ request_id: requestId });
     c.set("log", log);
+    c.set("deps", deps);
+    c.set("verifyUser", verifyUser);
     if (c.req.method === "OPTIONS") {
       // Preflights never reach authentication or routing.
       c.res = new Response(null, {
@@ -140,10 +151,17 @@ export function onlyAllow(...methods: string[]): (c: AppContext) => never {
   return handler;
 }
 
-/** A Hono app for one function, mounted where the edge runtime hands it requests: `/<fn>`. */
-export function createApp(fn: string, options: { notFoundHint?: string } = {}): Hono<AppEnv> {
+/**
+ * A Hono app for one function, mounted where the edge runtime hands it requests: `/<fn>`, with
+ * the deps its handlers use.
+ */
+export function createApp(
+  fn: string,
+  deps: AppDeps,
+  options: { notFoundHint?: string } = {},
+): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ strict: false }).basePath(`/${fn}`);
-  app.use(requestContext(fn, app));
+  app.use(requestContext(fn, app, deps));
   app.use(bodyLimit({
     maxSize: maxBodyBytes,
     onError: () => {
@@ -162,6 +180,13 @@ export function createApp(fn: string, options: { notFoundHint?: string } = {}): 
   });
   app.onError(onError);
   return app;
+}
+
+/** The app's deps; throws its `server_misconfigured` error (500) when the environment is invalid. */
+export function depsOf(c: AppContext): Deps {
+  const deps = c.get("deps");
+  if (deps instanceof HttpError) throw deps;
+  return deps;
 }
 
 /**
@@ -201,31 +226,35 @@ export function validate<T extends z.ZodType>(
 
 const streamFrom = 64 * 1024;
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /**
- * A 200 response with a body the caller keeps and serves again and again. Deno copies a byte body
- * into a fresh ArrayBuffer per response, which only garbage collection frees: under load that
- * garbage set the peak RSS. A string body or a stream chunk goes out without it. Small bodies go
- * as text, kept in `cached.text` (cheapest to send); large ones as a stream of their one chunk
- * (setting it up costs less than encoding their text).
+ * A 200 response with a body the caller keeps and serves again and again, followed by a short
+ * `tail` of this response's own. Deno copies a byte body into a fresh ArrayBuffer per response,
+ * which only garbage collection frees: under load that garbage set the peak RSS. A string body or
+ * a stream chunk goes out without it. Small bodies go as text, kept in `cached.text` (cheapest to
+ * send); large ones as a stream of their one chunk and the tail's (setting it up costs less than
+ * encoding their text).
  */
 export function cachedBodyResponse(
   cached: { body: Uint8Array; text?: string },
   headers: Record<string, string>,
+  tail = "",
 ): Response {
   if (cached.body.byteLength < streamFrom) {
     cached.text ??= decoder.decode(cached.body);
-    return new Response(cached.text, { status: 200, headers });
+    return new Response(cached.text + tail, { status: 200, headers });
   }
-  const body = cached.body;
+  const chunks = tail === "" ? [cached.body] : [cached.body, encoder.encode(tail)];
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(body);
+      for (const chunk of chunks) controller.enqueue(chunk);
       controller.close();
     },
   });
+  const length = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
   return new Response(stream, {
     status: 200,
-    headers: { ...headers, "Content-Length": String(body.byteLength) },
+    headers: { ...headers, "Content-Length": String(length) },
   });
 }

@@ -1,7 +1,12 @@
 // Fetches OpenRouter's model catalog: a time limit per attempt, bounded retries with exponential
 // backoff (jittered) on network errors, timeouts, 429 and 5xx, honouring Retry-After, all within
-// one time budget for the whole fetch; follows `links.next` pagination; reads file:// URLs from
-// disk so a local stack can sync offline.
+// one time budget for the whole fetch; follows `links.next` pagination on the same origin only;
+// reads file:// URLs from disk so a local stack can sync offline.
+// It never goes where it was not pointed: redirects are refused rather than followed (a moved
+// catalog is an operator's decision, and a redirect could lead to an internal address), and each
+// body is read against a size cap while it streams, whatever Content-Length says.
+// It asks for its scope explicitly (`output_modalities`): upstream's default is text-output
+// models, and a change of that default must not look like a mass removal.
 // The response is validated with zod schemas that tolerate drift: unknown fields are kept and
 // passed on, known fields are type-checked, and a record that fails is skipped and counted.
 import { fileURLToPath } from "node:url";
@@ -43,7 +48,11 @@ const pageSchema = z.looseObject({
 
 export interface FetchOptions {
   url: string;
+  /** Sent as `output_modalities` on every page of an http(s) URL: `all` or a comma list. */
+  outputModalities: string;
   apiKey?: string;
+  /** Largest body accepted per page, in bytes (after decompression). */
+  maxBodyBytes: number;
   timeoutMs: number;
   maxRetries: number;
   retryBaseMs: number;
@@ -118,6 +127,39 @@ interface Budget {
 
 const remaining = (budget: Budget) => budget.deadline - performance.now();
 
+const tooLarge = (url: URL, limit: number, what: string) =>
+  new UpstreamError(
+    `the response ${what} more than the limit of ${limit} bytes (OPENROUTER_MAX_BODY_BYTES)`,
+    { url: url.href, attempts: 1 },
+  );
+
+/**
+ * The body as text, read chunk by chunk and cancelled as soon as it passes `limit`: a declared
+ * Content-Length is not trusted (it counts compressed bytes, or is absent when chunked).
+ */
+async function readCapped(
+  body: ReadableStream<Uint8Array> | null,
+  url: URL,
+  limit: number,
+): Promise<string> {
+  if (body === null) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    // Leaving the loop cancels the stream, so the rest is never read.
+    if (size > limit) throw tooLarge(url, limit, "body grew to");
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
 async function readOnce(
   url: URL,
   options: FetchOptions,
@@ -125,8 +167,10 @@ async function readOnce(
 ): Promise<{ text: string }> {
   if (url.protocol === "file:") {
     try {
-      return { text: await Deno.readTextFile(fileURLToPath(url)) };
+      const file = await Deno.open(fileURLToPath(url));
+      return { text: await readCapped(file.readable, url, options.maxBodyBytes) };
     } catch (error) {
+      if (error instanceof UpstreamError) throw error;
       throw new UpstreamError(`cannot read ${url.pathname}: ${(error as Error).message}`, {
         url: url.href,
         attempts: 1,
@@ -139,7 +183,15 @@ async function readOnce(
   const cutByBudget = remaining(budget) < options.timeoutMs;
   try {
     const signal = AbortSignal.timeout(Math.max(0, Math.min(options.timeoutMs, remaining(budget))));
-    response = await fetch(url, { headers, signal });
+    response = await fetch(url, { headers, signal, redirect: "manual" });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      const location = (response.headers.get("location") ?? "none").slice(0, 200);
+      throw new UpstreamError(
+        `HTTP ${response.status}: redirects are refused (Location: ${location}); point OPENROUTER_MODELS_URL at the catalog itself`,
+        { url: url.href, attempts: 1, status: response.status },
+      );
+    }
     if (response.status === 429 || response.status >= 500) {
       await response.body?.cancel();
       throw new RetryableError(
@@ -156,8 +208,13 @@ async function readOnce(
         status: response.status,
       });
     }
+    const declared = Number(response.headers.get("content-length") ?? NaN);
+    if (declared > options.maxBodyBytes && !response.headers.has("content-encoding")) {
+      await response.body?.cancel();
+      throw tooLarge(url, options.maxBodyBytes, `declares ${declared} bytes,`);
+    }
     // The time limit covers the body too: the same signal aborts the read.
-    return { text: await response.text() };
+    return { text: await readCapped(response.body, url, options.maxBodyBytes) };
   } catch (error) {
     if (error instanceof RetryableError || error instanceof UpstreamError) throw error;
     const name = (error as Error).name;
@@ -244,12 +301,20 @@ function sameOrigin(a: URL, b: URL): boolean {
   return a.protocol === b.protocol && a.host === b.host;
 }
 
+/** `url` asking for the configured scope; a file holds what it holds. */
+function scoped(url: URL, outputModalities: string): URL {
+  if (url.protocol === "file:") return url;
+  const copy = new URL(url);
+  copy.searchParams.set("output_modalities", outputModalities);
+  return copy;
+}
+
 /**
  * Fetches every page of the catalog and validates each record. Throws UpstreamError. Repeated ids
  * are left to the database, which keeps the last one and counts the others.
  */
 export async function fetchCatalog(options: FetchOptions): Promise<Catalog> {
-  const first = new URL(options.url);
+  const first = scoped(new URL(options.url), options.outputModalities);
   const maxPages = options.maxPages ?? 100;
   const catalog: Catalog = {
     models: [],
@@ -300,7 +365,7 @@ export async function fetchCatalog(options: FetchOptions): Promise<Catalog> {
           attempts: 1,
         });
       }
-      next = candidate;
+      next = scoped(candidate, options.outputModalities);
     } else {
       next = undefined;
     }

@@ -1,7 +1,7 @@
 // One sync code path for the scheduler (sync-models, as service_role) and admins (admin-models,
 // as the admin user): fetch the catalog from OpenRouter, then hand it to the database in one call
 // to public.sync_openrouter_models, which decides what changes and logs the run.
-import { getEnv } from "./env.ts";
+import type { Env } from "./env.ts";
 import { HttpError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { type Catalog, fetchCatalog, UpstreamError } from "./openrouter.ts";
@@ -14,6 +14,7 @@ type JSONValue = Parameters<Tx["json"]>[0];
 export type Runner = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
 
 export interface SyncOptions {
+  env: Env;
   triggeredBy: string;
   force: boolean;
   dryRun: boolean;
@@ -35,8 +36,7 @@ function upstreamSummary(catalog: Catalog) {
 }
 
 export async function syncCatalog(options: SyncOptions): Promise<SyncResult> {
-  const env = getEnv();
-  const { log } = options;
+  const { env, log } = options;
   // A real run is logged as `running` before the fetch, in its own transaction, so that a run
   // that dies on the way (wall-clock limit, lost connection) still leaves a row, which the next
   // run marks failed as stale. A dry run leaves no trace.
@@ -49,7 +49,9 @@ export async function syncCatalog(options: SyncOptions): Promise<SyncResult> {
   try {
     catalog = await fetchCatalog({
       url: env.OPENROUTER_MODELS_URL,
+      outputModalities: env.OPENROUTER_OUTPUT_MODALITIES,
       apiKey: env.OPENROUTER_API_KEY,
+      maxBodyBytes: env.OPENROUTER_MAX_BODY_BYTES,
       timeoutMs: env.OPENROUTER_TIMEOUT_MS,
       maxRetries: env.OPENROUTER_MAX_RETRIES,
       retryBaseMs: env.OPENROUTER_RETRY_BASE_MS,

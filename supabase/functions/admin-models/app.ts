@@ -1,6 +1,7 @@
 // /functions/v1/admin-models: catalog management for admins (profiles.is_admin). Every operation
 // runs as the admin user, so the database's RLS, function checks and audit trigger see who it is.
-//   GET    /admin-models                 list with filters, paging and total count
+//   GET    /admin-models                 list with filters (status, tier, provider, q,
+//                                        output_modality), paging and total count
 //   PATCH  /admin-models                 bulk change { model_ids, changes }, all or nothing
 //   POST   /admin-models/sync            manual sync (?dry_run=true, ?force=true)
 //   GET    /admin-models/sync-log        recent sync runs, newest first
@@ -16,26 +17,39 @@
 //   PATCH  /admin-models/:modelId        change one model
 // :modelId is the model id percent-encoded as ONE path segment (encodeURIComponent), see
 // _shared/model_id.ts: /admin-models/deepseek%2Fdeepseek-r1-0528%3Afree.
+import type { Hono } from "hono";
 import { z } from "zod";
 import { requireAdmin } from "../_shared/admin.ts";
 import { asUser, type Tx } from "../_shared/db.ts";
-import { getEnv } from "../_shared/env.ts";
+import type { AppDeps } from "../_shared/deps.ts";
 import { HttpError, notFound } from "../_shared/errors.ts";
-import { type AppContext, createApp, onlyAllow, readJson, validate } from "../_shared/http.ts";
+import {
+  type AppContext,
+  type AppEnv,
+  createApp,
+  depsOf,
+  onlyAllow,
+  readJson,
+  validate,
+} from "../_shared/http.ts";
+import { outputModalitySchema } from "../_shared/modality.ts";
 import { modelIdSchema } from "../_shared/model_id.ts";
+import type { Tables } from "../_shared/database.types.ts";
+import type { AsRead, FunctionRow } from "../_shared/rows.ts";
 import { syncCatalog } from "../_shared/sync.ts";
 
-const tiers = ["free", "pro", "enterprise"] as const;
-const statuses = ["new", "active", "deprecated", "inactive", "disabled"] as const;
+/** A status or tier: which values exist is the database's to say (public.model_status, public.subscription_tiers). */
+const databaseValue = z.string().min(1).max(100);
 
 const booleanParam = z.enum(["true", "false"]).transform((v) => v === "true");
 
 const listQuerySchema = z.strictObject({
-  status: z.enum(statuses).optional(),
-  tier: z.enum(tiers).optional(),
+  status: databaseValue.optional(),
+  tier: databaseValue.optional(),
   q: z.string().min(1).max(200).optional(),
   provider: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._~-]*$/, "must be a provider id").max(100)
     .optional(),
+  output_modality: outputModalitySchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
@@ -44,25 +58,19 @@ const limitValue = z.number().int().positive().max(2_147_483_647).nullable();
 
 /**
  * What an admin may change; `inactive` is the sync's to set and clear. Status or tier flags make
- * the model admin-managed; `access_managed_by: "rules"` hands it back to the tiering rules (and
- * cannot be combined with status or flags, which the rules then decide).
+ * the model admin-managed; `access_managed_by: "rules"` hands it back to the tiering rules
+ * (public.update_models_access refuses it beside status or flags, which the rules then decide).
  */
 const changesSchema = z.strictObject({
   is_free: z.boolean(),
   is_pro: z.boolean(),
   is_enterprise: z.boolean(),
-  status: z.enum(["new", "active", "disabled"]),
+  status: databaseValue,
   daily_limit: limitValue,
   monthly_limit: limitValue,
   access_managed_by: z.literal("rules"),
 }).partial()
-  .refine((changes) => Object.keys(changes).length > 0, "name at least one field")
-  .refine(
-    (changes) =>
-      changes.access_managed_by === undefined ||
-      ["status", "is_free", "is_pro", "is_enterprise"].every((key) => !(key in changes)),
-    'access_managed_by: "rules" hands status and tier flags to the rules; do not set them too',
-  );
+  .refine((changes) => Object.keys(changes).length > 0, "name at least one field");
 
 type Changes = z.infer<typeof changesSchema>;
 
@@ -76,50 +84,35 @@ const syncQuerySchema = z.strictObject({
   force: booleanParam.default(false),
 });
 
+type Cooldown = FunctionRow<"manual_sync_retry_after", "retry_after_seconds">;
+
 const syncLogQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
-interface ModelRow {
-  model_id: string;
-  model_name: string | null;
-  model_description: string | null;
-  status: string;
-  is_free: boolean;
-  is_pro: boolean;
-  is_enterprise: boolean;
-  daily_limit: number | null;
-  monthly_limit: number | null;
-  prompt_price: string | null;
-  completion_price: string | null;
-  request_price: string | null;
-  image_price: string | null;
-  web_search_price: string | null;
-  internal_reasoning_price: string | null;
-  input_cache_read_price: string | null;
-  input_cache_write_price: string | null;
-  context_length: number | null;
-  max_completion_tokens: number | null;
-  modality: string | null;
-  input_modalities: string[] | null;
-  output_modalities: string[] | null;
-  supported_parameters: string[] | null;
-  created_timestamp: string | null;
-  canonical_slug: string | null;
-  hugging_face_id: string | null;
-  is_moderated: boolean | null;
-  status_before_inactive: string | null;
-  access_managed_by: string;
-  deprecated_at: Date | null;
-  sunset_at: Date | null;
-  replacement_model_id: string | null;
-  deprecation_source: string | null;
-  upstream_removed_at: Date | null;
-  last_synced_at: Date | null;
-  openrouter_last_seen: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
+/** A catalog row as the admin endpoints read it: every column but the internal ones. */
+type ModelRow = AsRead<
+  Omit<Tables<"model_access">, "id" | "openrouter_data" | "openrouter_data_hash" | "tokenizer">,
+  | "prompt_price"
+  | "completion_price"
+  | "request_price"
+  | "image_price"
+  | "web_search_price"
+  | "internal_reasoning_price"
+  | "input_cache_read_price"
+  | "input_cache_write_price"
+  | "created_timestamp",
+  | "deprecated_at"
+  | "sunset_at"
+  | "upstream_removed_at"
+  | "last_synced_at"
+  | "openrouter_last_seen"
+  | "created_at"
+  | "updated_at"
+>;
+
+/** A row of public.list_models_for_admin: a page past the end is one row of nulls but the total. */
+type ListedRow = { total_count: number } & (ModelRow | { [K in keyof ModelRow]: null });
 
 const modelColumns = (tx: Tx) =>
   tx`
@@ -192,57 +185,28 @@ function modelIdParam(c: AppContext): string {
   return validate(modelIdSchema, c.req.param("modelId"), "model id");
 }
 
-/** LIKE pattern matching `text` anywhere, with its wildcards escaped. */
-const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-
-const tierCondition = (tx: Tx, tier: (typeof tiers)[number]) => {
-  switch (tier) {
-    case "free":
-      return tx`m.is_free`;
-    case "pro":
-      return tx`(m.is_free or m.is_pro)`;
-    case "enterprise":
-      return tx`(m.is_free or m.is_pro or m.is_enterprise)`;
+/** An unknown status or tier in the list's filters, as the database refuses it. */
+function invalidFilter(error: unknown): never {
+  const code = (error as { code?: string }).code;
+  if (code === "23514") {
+    throw new HttpError(400, "invalid_request", "`status` is not a model status.");
   }
-};
+  if (code === "22023") {
+    throw new HttpError(400, "invalid_request", "`tier` is not a subscription tier.");
+  }
+  throw error;
+}
 
 /** Applies changes to models through the database function, all or nothing; 404 on unknown ids. */
 async function updateModels(tx: Tx, ids: string[], changes: Changes) {
-  const { access_managed_by: handBack, ...fields } = changes;
-  if (!handBack) {
-    const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
-      select public.update_models_access(${ids}::text[], ${tx.json(fields)}) as result`;
-    checkResult(result);
-    return {
-      updated: Number(result.updated_count),
-      unchanged: Number(result.unchanged_count),
-      rows: await selectModels(tx, ids),
-    };
-  }
-  // Back to the rules, which apply at once (public.hand_models_to_rules); limits may come along.
-  const before = await selectModels(tx, ids);
-  if (Object.keys(fields).length > 0) {
-    const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
-      select public.update_models_access(${ids}::text[], ${tx.json(fields)}) as result`;
-    checkResult(result);
-  }
   const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
-    select public.hand_models_to_rules(${ids}::text[]) as result`;
+    select public.update_models_access(${ids}::text[], ${tx.json(changes)}) as result`;
   checkResult(result);
-  const rows = await selectModels(tx, ids);
-  const access = (row: ModelRow) =>
-    JSON.stringify([
-      row.status,
-      row.status_before_inactive,
-      row.is_free,
-      row.is_pro,
-      row.is_enterprise,
-      row.daily_limit,
-      row.monthly_limit,
-      row.access_managed_by,
-    ]);
-  const updated = rows.filter((row, i) => access(row) !== access(before[i])).length;
-  return { updated, unchanged: ids.length - updated, rows };
+  return {
+    updated: Number(result.updated_count),
+    unchanged: Number(result.unchanged_count),
+    rows: await selectModels(tx, ids),
+  };
 }
 
 function checkResult(result: Record<string, unknown>) {
@@ -250,8 +214,11 @@ function checkResult(result: Record<string, unknown>) {
   if (result.error === "unknown_models") {
     throw notFound("Unknown model ids; nothing was changed.", { unknown_ids: result.unknown_ids });
   }
-  // invalid_changes, invalid_status, invalid_limit: zod refuses these first; kept as a 400.
-  throw new HttpError(400, "invalid_request", String(result.message ?? result.error));
+  // invalid_status: which statuses an admin may set is the database's rule. invalid_changes and
+  // invalid_limit: zod refuses these first; kept as a 400.
+  const message = String(result.message ?? result.error);
+  const path = result.error === "invalid_status" ? "status" : "";
+  throw new HttpError(400, "invalid_request", "Invalid body.", { details: [{ path, message }] });
 }
 
 // Tiering rules (public.model_access_rules) ---------------------------------------------------
@@ -275,7 +242,7 @@ const ruleFieldsSchema = z.strictObject({
   match_min_context_length: z.number().int().min(0).max(2_147_483_647).nullable(),
   match_input_modality: pattern,
   match_output_modality: pattern,
-  status: z.enum(["new", "active", "disabled"]),
+  status: databaseValue,
   is_free: z.boolean(),
   is_pro: z.boolean(),
   is_enterprise: z.boolean(),
@@ -313,289 +280,283 @@ async function writeRule<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const app = createApp("admin-models", {
-  notFoundHint: "Model ids go percent-encoded in one path segment: /admin-models/openai%2Fgpt-4o.",
-});
-app.use(requireAdmin);
-
-app.get("/", async (c) => {
-  const query = validate(listQuerySchema, c.req.query(), "query");
-  const page = await asUser(c.get("claims"), async (tx) => {
-    const where = tx`
-      where true
-      ${query.status ? tx`and m.status = ${query.status}` : tx``}
-      ${query.tier ? tx`and ${tierCondition(tx, query.tier)}` : tx``}
-      ${query.provider ? tx`and starts_with(m.model_id, ${`${query.provider}/`})` : tx``}
-      ${
-      query.q
-        ? tx`and (m.model_id ilike ${containsPattern(query.q)}
-                  or m.model_name ilike ${containsPattern(query.q)})`
-        : tx``
-    }`;
-    const [[{ total }], rows] = await Promise.all([
-      tx<
-        { total: number }[]
-      >`select count(*)::integer as total from public.model_access as m ${where}`,
-      tx<ModelRow[]>`
-        select ${modelColumns(tx)} from public.model_access as m ${where}
-         order by m.model_id
-         limit ${query.limit} offset ${query.offset}`,
-    ]);
-    return { total, rows };
-  });
-  const nextOffset = query.offset + page.rows.length;
-  c.header("X-Total-Count", String(page.total));
-  return c.json({
-    models: page.rows.map(adminModel),
-    total: page.total,
-    limit: query.limit,
-    offset: query.offset,
-    next_offset: nextOffset < page.total && page.rows.length > 0 ? nextOffset : null,
-  });
-});
-
-app.patch("/", async (c) => {
-  const body = validate(bulkSchema, await readJson(c), "body");
-  const ids = [...new Set(body.model_ids)];
-  const { updated, unchanged, rows } = await asUser(
-    c.get("claims"),
-    (tx) => updateModels(tx, ids, body.changes),
-  );
-  return c.json({ updated, unchanged, models: rows.map(adminModel) });
-});
-app.all("/", onlyAllow("GET", "PATCH"));
-
-app.post("/sync", async (c) => {
-  const query = validate(syncQuerySchema, c.req.query(), "query");
-  const claims = c.get("claims");
-  const cooldown = getEnv().ADMIN_SYNC_COOLDOWN_SECONDS;
-  await asUser(claims, async (tx) => {
-    if (query.dry_run || query.force || cooldown === 0) return;
-    const [last] = await tx<{ age_seconds: number }[]>`
-      select extract(epoch from now() - started_at)::float8 as age_seconds
-        from public.model_sync_log
-       where triggered_by = 'admin'
-       order by started_at desc
-       limit 1`;
-    if (last && last.age_seconds < cooldown) {
-      const retryAfter = Math.max(1, Math.ceil(cooldown - last.age_seconds));
-      throw new HttpError(
-        429,
-        "rate_limited",
-        `A manual sync ran ${
-          Math.floor(last.age_seconds)
-        } s ago; wait ${retryAfter} s or add ?force=true.`,
-        {
-          headers: { "Retry-After": String(retryAfter) },
-          details: { retry_after_seconds: retryAfter },
-        },
-      );
-    }
-  });
-  const result = await syncCatalog({
-    triggeredBy: "admin",
-    force: query.force,
-    dryRun: query.dry_run,
-    run: (fn) => asUser(claims, fn),
-    log: c.get("log"),
-  });
-  return c.json(result);
-});
-app.all("/sync", onlyAllow("POST"));
-
-app.get("/sync-log", async (c) => {
-  const query = validate(syncLogQuerySchema, c.req.query(), "query");
-  const runs = await asUser(c.get("claims"), (tx) =>
-    tx<Record<string, unknown>[]>`
-      select * from public.model_sync_log
-       order by started_at desc, id desc
-       limit ${query.limit}`);
-  return c.json({
-    runs: runs.map((run) => ({
-      ...run,
-      id: Number(run.id),
-      duration_ms: run.duration_ms === null ? null : Number(run.duration_ms),
-    })),
-  });
-});
-app.all("/sync-log", onlyAllow("GET"));
-
-// Sync health for monitoring (public.get_sync_health): last success and its age, the last run,
-// consecutive failures since the last success, and the pg_cron job's state.
-app.get("/health", async (c) => {
-  const [{ health }] = await asUser(
-    c.get("claims"),
-    (tx) => tx<{ health: Record<string, unknown> }[]>`select public.get_sync_health() as health`,
-  );
-  return c.json({ health });
-});
-app.all("/health", onlyAllow("GET"));
-
-interface PriceRow {
-  effective_from: Date;
-  sync_log_id: string | null;
-  prompt_price: string | null;
-  completion_price: string | null;
-  request_price: string | null;
-  image_price: string | null;
-  web_search_price: string | null;
-  internal_reasoning_price: string | null;
-  input_cache_read_price: string | null;
-  input_cache_write_price: string | null;
-  pricing: Record<string, unknown> | null;
-}
-
-// The price timeline (public.model_price_history): one entry per observed change, newest first.
-app.get("/:modelId/prices", async (c) => {
-  const id = modelIdParam(c);
-  const result = await asUser(c.get("claims"), async (tx) => {
-    const [known] = await tx`select 1 from public.model_access where model_id = ${id}`;
-    if (!known) return null;
-    return await tx<PriceRow[]>`
-      select h.effective_from, h.sync_log_id, h.prompt_price, h.completion_price,
-             h.request_price, h.image_price, h.web_search_price, h.internal_reasoning_price,
-             h.input_cache_read_price, h.input_cache_write_price, h.pricing
-        from public.model_price_history as h
-       where h.model_id = ${id}
-       order by h.effective_from desc, h.id desc`;
-  });
-  if (!result) throw notFound(`No model "${id}".`);
-  return c.json({
-    model_id: id,
-    prices: result.map((row) => ({
-      effective_from: row.effective_from,
-      prompt: row.prompt_price,
-      completion: row.completion_price,
-      request: row.request_price,
-      image: row.image_price,
-      web_search: row.web_search_price,
-      internal_reasoning: row.internal_reasoning_price,
-      input_cache_read: row.input_cache_read_price,
-      input_cache_write: row.input_cache_write_price,
-      upstream: row.pricing,
-      sync_log_id: row.sync_log_id === null ? null : Number(row.sync_log_id),
-    })),
-  });
-});
-app.all("/:modelId/prices", onlyAllow("GET"));
-
-// The change feed (public.model_change_digests): one digest per sync that changed something.
-app.get("/changes", async (c) => {
-  const query = validate(syncLogQuerySchema, c.req.query(), "query");
-  const digests = await asUser(c.get("claims"), (tx) =>
-    tx<Record<string, unknown>[]>`
-      select id, sync_log_id, created_at, models_added, models_inactivated, models_reactivated,
-             price_changes, rule_access_changes, digest, webhook_status, webhook_request_id,
-             webhook_error
-        from public.model_change_digests
-       order by created_at desc, id desc
-       limit ${query.limit}`);
-  return c.json({
-    digests: digests.map((d) => ({
-      ...d,
-      id: Number(d.id),
-      sync_log_id: Number(d.sync_log_id),
-      webhook_request_id: d.webhook_request_id === null ? null : Number(d.webhook_request_id),
-    })),
-  });
-});
-app.all("/changes", onlyAllow("GET"));
-
-app.get("/rules", async (c) => {
-  const rules = await asUser(c.get("claims"), (tx) =>
-    tx<Record<string, unknown>[]>`
-      select * from public.model_access_rules order by priority, id`);
-  return c.json({ rules: rules.map(rule) });
-});
-
-app.post("/rules", async (c) => {
-  const body = validate(newRuleSchema, await readJson(c), "body");
-  const [row] = await writeRule(() =>
-    asUser(c.get("claims"), (tx) =>
-      tx<Record<string, unknown>[]>`
-        insert into public.model_access_rules ${tx(body)} returning *`)
-  );
-  return c.json({ rule: rule(row) }, 201);
-});
-app.all("/rules", onlyAllow("GET", "POST"));
-
-app.post("/rules/apply", async (c) => {
-  const [{ result }] = await asUser(
-    c.get("claims"),
-    (tx) =>
-      tx<{ result: Record<string, unknown> }[]>`
-        select public.apply_model_access_rules() as result`,
-  );
-  return c.json({ updated: result.updated_count, changes: result.changes });
-});
-app.all("/rules/apply", onlyAllow("POST"));
-
-app.patch("/rules/:ruleId", async (c) => {
-  const id = validate(ruleIdSchema, c.req.param("ruleId"), "rule id");
-  const changes = validate(ruleChangesSchema, await readJson(c), "body");
-  const [row] = await writeRule(() =>
-    asUser(c.get("claims"), (tx) =>
-      tx<Record<string, unknown>[]>`
-        update public.model_access_rules set ${tx(changes)} where id = ${id} returning *`)
-  );
-  if (!row) throw notFound(`No rule ${id}.`);
-  return c.json({ rule: rule(row) });
-});
-
-app.delete("/rules/:ruleId", async (c) => {
-  const id = validate(ruleIdSchema, c.req.param("ruleId"), "rule id");
-  const [row] = await asUser(c.get("claims"), (tx) =>
-    tx<{ id: string }[]>`
-      delete from public.model_access_rules where id = ${id} returning id`);
-  if (!row) throw notFound(`No rule ${id}.`);
-  return c.body(null, 204);
-});
-app.all("/rules/:ruleId", onlyAllow("PATCH", "DELETE"));
+type PriceRow = AsRead<
+  Tables<"model_price_history">,
+  | "id"
+  | "sync_log_id"
+  | "prompt_price"
+  | "completion_price"
+  | "request_price"
+  | "image_price"
+  | "web_search_price"
+  | "internal_reasoning_price"
+  | "input_cache_read_price"
+  | "input_cache_write_price",
+  "effective_from"
+>;
 
 const deprecateSchema = z.strictObject({
   replacement_model_id: modelIdSchema.nullable().default(null),
   sunset_at: z.iso.datetime({ offset: true }).nullable().default(null),
 });
 
-// Deprecation (public.deprecate_models): listed until the sunset, then unavailable; users whose
-// default model becomes unavailable move to the replacement (or their tier's default).
-app.post("/:modelId/deprecate", async (c) => {
-  const id = modelIdParam(c);
-  const body = validate(deprecateSchema, await readJson(c, { emptyAs: {} }), "body");
-  const row = await asUser(c.get("claims"), async (tx) => {
-    const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
-      select public.deprecate_models(
-        array[${id}]::text[], ${body.replacement_model_id}, ${body.sunset_at}::timestamptz
-      ) as result`;
-    if (result.success === false) {
-      if (result.error === "unknown_models") throw notFound(`No model "${id}".`);
-      const status = result.error === "invalid_status" ? 409 : 400;
-      throw new HttpError(
-        status,
-        status === 409 ? "conflict" : "invalid_request",
-        String(result.message),
-      );
-    }
-    const [model] = await selectModels(tx, [id]);
-    return model;
+/** Runs `fn` as the admin making the request: RLS, the functions and the audit trigger see who. */
+function asAdmin<T>(c: AppContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return asUser(depsOf(c).sql, c.get("claims"), fn);
+}
+
+export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
+  const app = createApp("admin-models", deps, {
+    notFoundHint:
+      "Model ids go percent-encoded in one path segment: /admin-models/openai%2Fgpt-4o.",
   });
-  return c.json({ model: adminModel(row) });
-});
-app.all("/:modelId/deprecate", onlyAllow("POST"));
+  app.use(requireAdmin);
 
-app.get("/:modelId", async (c) => {
-  const id = modelIdParam(c);
-  const [row] = await asUser(c.get("claims"), (tx) => selectModels(tx, [id]));
-  if (!row) throw notFound(`No model "${id}".`);
-  return c.json({ model: adminModel(row) });
-});
+  app.get("/", async (c) => {
+    const query = validate(listQuerySchema, c.req.query(), "query");
+    const listed = await asAdmin(c, (tx) =>
+      tx<ListedRow[]>`
+        select * from public.list_models_for_admin(
+          with_status => ${query.status ?? null},
+          in_tier => ${query.tier ?? null},
+          from_provider => ${query.provider ?? null},
+          matching_text => ${query.q ?? null},
+          with_output_modality => ${query.output_modality ?? null},
+          page_limit => ${query.limit},
+          page_offset => ${query.offset}
+        )`).catch(invalidFilter);
+    const page = {
+      total: listed[0].total_count,
+      rows: listed.filter((row): row is ListedRow & ModelRow => row.model_id !== null),
+    };
+    const nextOffset = query.offset + page.rows.length;
+    c.header("X-Total-Count", String(page.total));
+    return c.json({
+      models: page.rows.map(adminModel),
+      total: page.total,
+      limit: query.limit,
+      offset: query.offset,
+      next_offset: nextOffset < page.total && page.rows.length > 0 ? nextOffset : null,
+    });
+  });
 
-app.patch("/:modelId", async (c) => {
-  const id = modelIdParam(c);
-  const changes = validate(changesSchema, await readJson(c), "body");
-  const { rows: [row] } = await asUser(c.get("claims"), (tx) => updateModels(tx, [id], changes));
-  return c.json({ model: adminModel(row) });
-});
-app.all("/:modelId", onlyAllow("GET", "PATCH"));
+  app.patch("/", async (c) => {
+    const body = validate(bulkSchema, await readJson(c), "body");
+    const ids = [...new Set(body.model_ids)];
+    const { updated, unchanged, rows } = await asAdmin(
+      c,
+      (tx) => updateModels(tx, ids, body.changes),
+    );
+    return c.json({ updated, unchanged, models: rows.map(adminModel) });
+  });
+  app.all("/", onlyAllow("GET", "PATCH"));
 
-export default app;
+  app.post("/sync", async (c) => {
+    const query = validate(syncQuerySchema, c.req.query(), "query");
+    const { env } = depsOf(c);
+    if (!query.dry_run && !query.force) {
+      const [wait] = await asAdmin(c, (tx) =>
+        tx<Cooldown[]>`
+          select * from public.manual_sync_retry_after(${env.ADMIN_SYNC_COOLDOWN_SECONDS})`);
+      if (wait.retry_after_seconds > 0) {
+        throw new HttpError(
+          429,
+          "rate_limited",
+          `A manual sync ran ${wait.last_run_seconds_ago} s ago; wait ${wait.retry_after_seconds} s or add ?force=true.`,
+          {
+            headers: { "Retry-After": String(wait.retry_after_seconds) },
+            details: { retry_after_seconds: wait.retry_after_seconds },
+          },
+        );
+      }
+    }
+    const result = await syncCatalog({
+      env,
+      triggeredBy: "admin",
+      force: query.force,
+      dryRun: query.dry_run,
+      run: (fn) => asAdmin(c, fn),
+      log: c.get("log"),
+    });
+    return c.json(result);
+  });
+  app.all("/sync", onlyAllow("POST"));
+
+  app.get("/sync-log", async (c) => {
+    const query = validate(syncLogQuerySchema, c.req.query(), "query");
+    const runs = await asAdmin(c, (tx) =>
+      tx<Record<string, unknown>[]>`
+        select * from public.model_sync_log
+         order by started_at desc, id desc
+         limit ${query.limit}`);
+    return c.json({
+      runs: runs.map((run) => ({
+        ...run,
+        id: Number(run.id),
+        duration_ms: run.duration_ms === null ? null : Number(run.duration_ms),
+      })),
+    });
+  });
+  app.all("/sync-log", onlyAllow("GET"));
+
+  // Sync health for monitoring (public.get_sync_health): last success and its age, the last run,
+  // consecutive failures since the last success, and the pg_cron job's state.
+  app.get("/health", async (c) => {
+    const [{ health }] = await asAdmin(
+      c,
+      (tx) => tx<{ health: Record<string, unknown> }[]>`select public.get_sync_health() as health`,
+    );
+    return c.json({ health });
+  });
+  app.all("/health", onlyAllow("GET"));
+
+  // The price timeline (public.model_price_history): one entry per observed change, newest first.
+  app.get("/:modelId/prices", async (c) => {
+    const id = modelIdParam(c);
+    const result = await asAdmin(c, async (tx) => {
+      const [known] = await tx`select 1 from public.model_access where model_id = ${id}`;
+      if (!known) return null;
+      return await tx<PriceRow[]>`
+        select h.effective_from, h.sync_log_id, h.prompt_price, h.completion_price,
+               h.request_price, h.image_price, h.web_search_price, h.internal_reasoning_price,
+               h.input_cache_read_price, h.input_cache_write_price, h.pricing
+          from public.model_price_history as h
+         where h.model_id = ${id}
+         order by h.effective_from desc, h.id desc`;
+    });
+    if (!result) throw notFound(`No model "${id}".`);
+    return c.json({
+      model_id: id,
+      prices: result.map((row) => ({
+        effective_from: row.effective_from,
+        prompt: row.prompt_price,
+        completion: row.completion_price,
+        request: row.request_price,
+        image: row.image_price,
+        web_search: row.web_search_price,
+        internal_reasoning: row.internal_reasoning_price,
+        input_cache_read: row.input_cache_read_price,
+        input_cache_write: row.input_cache_write_price,
+        upstream: row.pricing,
+        sync_log_id: row.sync_log_id === null ? null : Number(row.sync_log_id),
+      })),
+    });
+  });
+  app.all("/:modelId/prices", onlyAllow("GET"));
+
+  // The change feed (public.model_change_digests): one digest per sync that changed something.
+  app.get("/changes", async (c) => {
+    const query = validate(syncLogQuerySchema, c.req.query(), "query");
+    const digests = await asAdmin(c, (tx) =>
+      tx<Record<string, unknown>[]>`
+        select id, sync_log_id, created_at, models_added, models_inactivated, models_reactivated,
+               price_changes, rule_access_changes, digest, webhook_status, webhook_request_id,
+               webhook_error
+          from public.model_change_digests
+         order by created_at desc, id desc
+         limit ${query.limit}`);
+    return c.json({
+      digests: digests.map((d) => ({
+        ...d,
+        id: Number(d.id),
+        sync_log_id: Number(d.sync_log_id),
+        webhook_request_id: d.webhook_request_id === null ? null : Number(d.webhook_request_id),
+      })),
+    });
+  });
+  app.all("/changes", onlyAllow("GET"));
+
+  app.get("/rules", async (c) => {
+    const rules = await asAdmin(c, (tx) =>
+      tx<Record<string, unknown>[]>`
+        select * from public.model_access_rules order by priority, id`);
+    return c.json({ rules: rules.map(rule) });
+  });
+
+  app.post("/rules", async (c) => {
+    const body = validate(newRuleSchema, await readJson(c), "body");
+    const [row] = await writeRule(() =>
+      asAdmin(c, (tx) =>
+        tx<Record<string, unknown>[]>`
+          insert into public.model_access_rules ${tx(body)} returning *`)
+    );
+    return c.json({ rule: rule(row) }, 201);
+  });
+  app.all("/rules", onlyAllow("GET", "POST"));
+
+  app.post("/rules/apply", async (c) => {
+    const [{ result }] = await asAdmin(
+      c,
+      (tx) =>
+        tx<{ result: Record<string, unknown> }[]>`
+          select public.apply_model_access_rules() as result`,
+    );
+    return c.json({ updated: result.updated_count, changes: result.changes });
+  });
+  app.all("/rules/apply", onlyAllow("POST"));
+
+  app.patch("/rules/:ruleId", async (c) => {
+    const id = validate(ruleIdSchema, c.req.param("ruleId"), "rule id");
+    const changes = validate(ruleChangesSchema, await readJson(c), "body");
+    const [row] = await writeRule(() =>
+      asAdmin(c, (tx) =>
+        tx<Record<string, unknown>[]>`
+          update public.model_access_rules set ${tx(changes)} where id = ${id} returning *`)
+    );
+    if (!row) throw notFound(`No rule ${id}.`);
+    return c.json({ rule: rule(row) });
+  });
+
+  app.delete("/rules/:ruleId", async (c) => {
+    const id = validate(ruleIdSchema, c.req.param("ruleId"), "rule id");
+    const [row] = await asAdmin(c, (tx) =>
+      tx<{ id: string }[]>`
+        delete from public.model_access_rules where id = ${id} returning id`);
+    if (!row) throw notFound(`No rule ${id}.`);
+    return c.body(null, 204);
+  });
+  app.all("/rules/:ruleId", onlyAllow("PATCH", "DELETE"));
+
+  // Deprecation (public.deprecate_models): listed until the sunset, then unavailable; users whose
+  // default model becomes unavailable move to the replacement (or their tier's default).
+  app.post("/:modelId/deprecate", async (c) => {
+    const id = modelIdParam(c);
+    const body = validate(deprecateSchema, await readJson(c, { emptyAs: {} }), "body");
+    const row = await asAdmin(c, async (tx) => {
+      const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
+        select public.deprecate_models(
+          array[${id}]::text[], ${body.replacement_model_id}, ${body.sunset_at}::timestamptz
+        ) as result`;
+      if (result.success === false) {
+        if (result.error === "unknown_models") throw notFound(`No model "${id}".`);
+        const status = result.error === "invalid_status" ? 409 : 400;
+        throw new HttpError(
+          status,
+          status === 409 ? "conflict" : "invalid_request",
+          String(result.message),
+        );
+      }
+      const [model] = await selectModels(tx, [id]);
+      return model;
+    });
+    return c.json({ model: adminModel(row) });
+  });
+  app.all("/:modelId/deprecate", onlyAllow("POST"));
+
+  app.get("/:modelId", async (c) => {
+    const id = modelIdParam(c);
+    const [row] = await asAdmin(c, (tx) => selectModels(tx, [id]));
+    if (!row) throw notFound(`No model "${id}".`);
+    return c.json({ model: adminModel(row) });
+  });
+
+  app.patch("/:modelId", async (c) => {
+    const id = modelIdParam(c);
+    const changes = validate(changesSchema, await readJson(c), "body");
+    const { rows: [row] } = await asAdmin(c, (tx) => updateModels(tx, [id], changes));
+    return c.json({ model: adminModel(row) });
+  });
+  app.all("/:modelId", onlyAllow("GET", "PATCH"));
+
+  return app;
+}

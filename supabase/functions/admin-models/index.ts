@@ -1,3 +1,4 @@
-import app from "./app.ts";
+import { platformDeps } from "../_shared/deps.ts";
+import { createAdminModelsApp } from "./app.ts";
 
-Deno.serve(app.fetch);
+Deno.serve(createAdminModelsApp(platformDeps(Deno.env.toObject())).fetch);

@@ -1,3 +1,4 @@
-import app from "./app.ts";
+import { platformDeps } from "../_shared/deps.ts";
+import { createModelsApp } from "./app.ts";
 
-Deno.serve(app.fetch);
+Deno.serve(createModelsApp(platformDeps(Deno.env.toObject())).fetch);

@@ -1,3 +1,4 @@
-import app from "./app.ts";
+import { platformDeps } from "../_shared/deps.ts";
+import { createSyncModelsApp } from "./app.ts";
 
-Deno.serve(app.fetch);
+Deno.serve(createSyncModelsApp(platformDeps(Deno.env.toObject())).fetch);

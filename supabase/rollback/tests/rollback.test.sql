@@ -4,7 +4,7 @@
 -- the admin flag working.
 begin;
 \ir ../../tests/database/_helpers.psql
-select plan(25);
+select plan(28);
 
 select tests.act_as_operator();
 insert into public.model_access (model_id, model_name, status, is_free, is_pro, is_enterprise)
@@ -71,6 +71,8 @@ select hasnt_table('public', 'model_access_audit', 'model_access_audit is gone')
 select hasnt_table('public', 'model_usage', 'model_usage is gone');
 select hasnt_table('public', 'user_activity', 'user_activity is gone');
 select hasnt_view('private', 'tier_models', 'private.tier_models is gone');
+select hasnt_view('private', 'tier_offered_models', 'private.tier_offered_models is gone');
+select hasnt_domain('public', 'model_status', 'the model_status domain is gone');
 select hasnt_table('private', 'catalog_version', 'private.catalog_version is gone');
 select is(
   (select array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text)
@@ -80,18 +82,30 @@ select is(
        select 1 from pg_depend as d
        where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'
      )),
-  array['private.handle_auth_user_saved()', 'private.is_admin()', 'private.set_updated_at()'],
-  'only the profile functions remain in public and private'
+  array[
+    'private.handle_auth_user_saved()', 'private.is_admin()', 'private.request_role()',
+    'private.set_updated_at()'
+  ],
+  'only the foundation and profile functions remain in public and private'
 );
 select is(
   (select count(*)::int from cron.job where jobname = 'sync-openrouter-models'), 0,
   'the sync job is unscheduled'
 );
 select is(
-  (select count(*)::int from supabase_migrations.schema_migrations
-   where version between '20261124000300' and '20261125000100'),
-  0,
-  'the catalog migrations are no longer recorded as applied'
+  (select array_agg(c.oid::regclass::text order by c.oid::regclass::text)
+   from pg_class as c
+   where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace)
+     and c.relkind in ('r', 'p', 'v', 'm', 'f', 'S', 'c')),
+  array['profiles', 'subscription_tiers'],
+  'no table, view, sequence or composite type remains in public and private but profiles and '
+  'the tiers they name'
+);
+-- Every catalog migration, whatever its domain, is no longer recorded as applied.
+select is(
+  (select array_agg(version::text order by version) from supabase_migrations.schema_migrations),
+  array['20261124000100', '20261124000200'],
+  'only the private schema and profiles migrations remain recorded as applied'
 );
 
 -- What remains still works.

@@ -3,7 +3,7 @@
 -- tier-based admin checks, allowed_models).
 begin;
 \ir _helpers.psql
-select plan(95);
+select plan(98);
 
 -- Tables ------------------------------------------------------------------------------------------
 select has_table('public', 'profiles', 'profiles exists');
@@ -67,10 +67,16 @@ select has_trigger('auth', 'users', 'on_auth_user_saved', 'profiles are created 
 select has_trigger('public', 'model_access', 'set_updated_at', 'model_access.updated_at by trigger');
 select has_trigger('public', 'profiles', 'set_updated_at', 'profiles.updated_at by trigger');
 select has_trigger(
+  'public', 'model_access', 'record_model_access_audit_on_insert', 'inserts are audited'
+);
+select has_trigger(
   'public', 'model_access', 'record_model_access_audit_on_update', 'updates are audited'
 );
 select has_trigger(
   'public', 'model_access', 'record_model_access_audit_on_delete', 'deletes are audited'
+);
+select has_trigger(
+  'public', 'model_access', 'record_model_access_audit_on_truncate', 'truncates are audited'
 );
 select has_trigger('public', 'profiles', 'check_default_model', 'default_model is checked');
 
@@ -256,8 +262,12 @@ select table_privs_are(
   'public', 'model_sync_log', 'anon', array[]::text[], 'anon: nothing on model_sync_log'
 );
 select table_privs_are(
-  'public', 'model_sync_log', 'authenticated', array['SELECT', 'INSERT', 'UPDATE'],
-  'authenticated: select, insert, update on model_sync_log (admins only by RLS)'
+  'public', 'model_sync_log', 'authenticated', array['SELECT'],
+  'authenticated: select only on model_sync_log (admins only by RLS; the sync writes it)'
+);
+select table_privs_are(
+  'public', 'model_sync_log', 'service_role', array['SELECT'],
+  'service_role: select only on model_sync_log'
 );
 select table_privs_are(
   'public', 'model_access_audit', 'anon', array[]::text[], 'anon: nothing on the audit'
@@ -294,10 +304,7 @@ select policies_are(
 );
 select policies_are(
   'public', 'model_sync_log',
-  array[
-    'Admins can read the sync log', 'Admins can add sync log entries',
-    'Admins can update sync log entries'
-  ],
+  array['Admins can read the sync log'],
   'model_sync_log policies'
 );
 select policies_are(

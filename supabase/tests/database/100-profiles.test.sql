@@ -53,9 +53,9 @@ select is(
 
 select throws_ok(
   format('update public.profiles set subscription_tier = %L where id = %L', 'platinum', :'alice_id'),
-  '23514',
-  'new row for relation "profiles" violates check constraint "profiles_subscription_tier_check"',
-  'subscription_tier is free, pro or enterprise'
+  '23503',
+  'insert or update on table "profiles" violates foreign key constraint "profiles_subscription_tier_fkey"',
+  'subscription_tier is one of public.subscription_tiers'
 );
 select throws_ok(
   format('update public.profiles set temperature = 2.5 where id = %L', :'alice_id'),

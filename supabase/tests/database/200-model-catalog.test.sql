@@ -63,7 +63,7 @@ select has_index(
 select throws_ok(
   $$insert into public.model_access (model_id, status) values ('t/bad', 'archived')$$,
   '23514',
-  'new row for relation "model_access" violates check constraint "model_access_status_check"',
+  'value for domain model_status violates check constraint "model_status_is_known"',
   'status is new, active, inactive or disabled'
 );
 select throws_ok(

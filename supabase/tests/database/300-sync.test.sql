@@ -734,11 +734,12 @@ select is(
 );
 select throws_ok(
   $$insert into public.model_sync_log (triggered_by) values ('manual')$$,
-  '42501', 'new row violates row-level security policy for table "model_sync_log"',
+  '42501', 'permission denied for table model_sync_log',
   'a user cannot write the sync log'
 );
-select is_empty(
-  $$update public.model_sync_log set error_message = 'forged' returning id$$,
+select throws_ok(
+  $$update public.model_sync_log set error_message = 'forged'$$,
+  '42501', 'permission denied for table model_sync_log',
   'a user cannot update sync log rows'
 );
 select throws_ok(

@@ -195,10 +195,15 @@ select public.sync_openrouter_models(
 select is(tests.access('free-co/m:free'), 'new 000', 'a free model turned paid leaves every tier');
 select is((:'paid'::jsonb ->> 'models_access_by_rules')::int, 1, 'one model re-tiered by rules');
 select is(
-  (select new_values from public.model_access_audit
+  (select jsonb_build_object('old', old_values, 'new', new_values, 'run', sync_log_id)
+   from public.model_access_audit
    where model_id = 'free-co/m:free' order by id desc limit 1),
-  '{"status": "new", "is_pro": false, "is_free": false, "daily_limit": null, "is_enterprise": false, "monthly_limit": null}'::jsonb,
-  'the demotion is audited'
+  jsonb_build_object(
+    'old', '{"status": "active", "is_free": true, "is_pro": true, "is_enterprise": true}'::jsonb,
+    'new', '{"status": "new", "is_free": false, "is_pro": false, "is_enterprise": false}'::jsonb,
+    'run', (:'paid'::jsonb -> 'sync_log_id')
+  ),
+  'the demotion is audited as the run''s'
 );
 select is(
   (select access_managed_by from public.model_access where model_id = 'free-co/m:free'), 'rules',

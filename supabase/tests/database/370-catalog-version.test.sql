@@ -1,5 +1,5 @@
--- private.catalog_version (migration 1700): bumped once per transaction that changes catalog rows,
--- at its commit (a deferred constraint trigger), whoever writes them (admin, service role, sync);
+-- private.catalog_version: bumped once per transaction that changes catalog rows, at its commit
+-- (a deferred constraint trigger), whoever writes them (admin, service role, sync);
 -- not by statements that change no row, a re-sync with no change, a tier change or a rolled back
 -- change. Signed-in users and the service role may read the version and nothing else; nobody may
 -- write it; the trigger function is callable by no API role.

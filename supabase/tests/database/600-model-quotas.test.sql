@@ -432,7 +432,7 @@ select lives_ok(
 -- Listed ⇔ callable, for every tier and every model -----------------------------------------------
 select tests.act_as_operator();
 select is(
-  (select array_agg(distinct status order by status) from public.model_access),
+  (select array_agg(distinct status::text order by status::text) from public.model_access),
   array['active', 'disabled', 'inactive', 'new'],
   'the catalog has models of every status'
 );

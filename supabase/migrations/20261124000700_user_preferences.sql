@@ -1,11 +1,12 @@
 -- User preferences: public.update_user_preferences, the public.user_activity log it writes through
--- private.log_user_activity, private.jsonb_deep_merge, and a trigger that keeps
--- profiles.default_model within the user's tier.
+-- private.log_user_activity, private.jsonb_deep_merge, and a trigger that admits as a new
+-- profiles.default_model only a model the user's tier may use.
 --
--- Why: users change their own UI, session and model preferences, and nothing else. The default
--- model must be one their tier may use, whichever way it is written (this function or a direct
--- Data API update), so a trigger enforces it too. Preference changes are logged in an activity
--- table that users can read but not write.
+-- Why: users change their own UI, session and model preferences, and nothing else. A default
+-- model they choose must be one their tier may use, whichever way it is written (this function or
+-- a direct Data API update), so a trigger enforces it too. Once chosen it is never rewritten: when
+-- it becomes unavailable, public.get_my_default_model (model lifecycle) resolves what to use
+-- instead. Preference changes are logged in an activity table that users can read but not write.
 
 create table public.user_activity (
   id bigint generated always as identity primary key,

@@ -1,38 +1,62 @@
--- public.get_user_allowed_models_v2 and public.get_my_tier: what a user may use.
+-- private.tier_models (the rule of who may use what), public.get_user_allowed_models_v2 and
+-- public.get_my_tier: what a user may use.
 --
--- Why: the models endpoint lists the active models of the caller's tier (free sees is_free; pro
--- sees is_free or is_pro; enterprise sees all three flags) and reports the tier. A user may ask
--- only about themselves; only the service role (or an operator) may ask about someone else.
--- Security invoker: a user reads their own profile and the active catalog through RLS.
+-- Why: the models endpoint lists the models of the caller's tier (free sees is_free; pro sees
+-- is_free or is_pro; enterprise sees all three flags) that are active, or deprecated and not past
+-- their sunset, and reports the tier. A user may ask only about themselves; only the service role
+-- (or an operator) may ask about someone else. Security invoker: a user reads their own profile
+-- and the catalog through RLS.
 
 -- The rule ----------------------------------------------------------------------------------------
 
--- A view rather than a boolean function: the planner inlines it, so the list filters the catalog
--- in one scan and can_use_model is one index lookup (a SQL function with `set search_path`, which
--- the advisors require, is never inlined). Security invoker: callers see the catalog through
--- their own RLS; the predicate itself admits active models only, which every user may read.
-create view private.tier_models
+-- The tier hierarchy: which tiers a model's flags offer it to, whatever its status (the admin
+-- list's tier filter). The hierarchy itself is data, in public.subscription_tiers. It carries the
+-- status and sunset so that tier_models, built on it, stays one scan of the catalog.
+create view private.tier_offered_models
 with (security_invoker = true)
 as
 select
   t.tier,
-  m.model_id
-from (values ('free'), ('pro'), ('enterprise')) as t (tier)
+  m.model_id,
+  m.status,
+  m.sunset_at
+from public.subscription_tiers as t
 cross join public.model_access as m
-where m.status = 'active'
-  and (
-    m.is_free
-    or (m.is_pro and t.tier in ('pro', 'enterprise'))
-    or (m.is_enterprise and t.tier = 'enterprise')
-  );
+where m.is_free
+  or (m.is_pro and t.sees_pro_models)
+  or (m.is_enterprise and t.sees_enterprise_models);
+
+comment on view private.tier_offered_models is
+  'THE tier hierarchy: one row per (tier, model_id) such that the model''s flags offer it to the '
+  'tier (public.subscription_tiers: every tier sees is_free; sees_pro_models adds is_pro; '
+  'sees_enterprise_models adds is_enterprise), whatever the model''s status. private.tier_models '
+  'adds whether it may be used now; the admin list filters by tier with it.';
+
+revoke all on table private.tier_offered_models from public, anon, authenticated, service_role;
+grant select on table private.tier_offered_models to authenticated, service_role;
+
+-- A view rather than a boolean function: the planner inlines it, so the list filters the catalog
+-- in one scan and can_use_model is one index lookup (a SQL function with `set search_path`, which
+-- the advisors require, is never inlined). Security invoker: callers see the catalog through
+-- their own RLS; the predicate itself admits only models that every user may read. Deprecated
+-- models count until their sunset, at read time, so no job has to flip them at the right second.
+create view private.tier_models
+with (security_invoker = true)
+as
+select
+  o.tier,
+  o.model_id
+from private.tier_offered_models as o
+where o.status = 'active'
+  or (o.status = 'deprecated' and (o.sunset_at is null or o.sunset_at > now()));
 
 comment on view private.tier_models is
   'THE rule of who may use what: one row per (tier, model_id) such that users of that tier may '
-  'list and call the model (active, and flagged for the tier: free sees is_free; pro is_free or '
-  'is_pro; enterprise any flag). Read by get_user_allowed_models_v2, can_use_model, '
-  'consume_model_quota and the default-model check; add any further condition (lifecycle, '
-  'sunset) here and nowhere else.';
-comment on column private.tier_models.tier is 'free | pro | enterprise.';
+  'list and call the model (active, or deprecated before its sunset_at; and offered to the tier '
+  'by private.tier_offered_models, the hierarchy). Read by '
+  'get_user_allowed_models_v2, can_use_model, consume_model_quota, the default-model check and '
+  'resolve_default_model; add any further condition here and nowhere else.';
+comment on column private.tier_models.tier is 'A tier of public.subscription_tiers.';
 
 revoke all on table private.tier_models from public, anon, authenticated, service_role;
 grant select on table private.tier_models to authenticated, service_role;
@@ -76,7 +100,10 @@ returns table (
   supported_parameters text[],
   daily_limit integer,
   monthly_limit integer,
-  created_timestamp bigint
+  created_timestamp bigint,
+  deprecated_at timestamptz,
+  sunset_at timestamptz,
+  replacement_model_id text
 )
 language plpgsql
 stable
@@ -110,7 +137,10 @@ begin
     m.supported_parameters,
     m.daily_limit,
     m.monthly_limit,
-    m.created_timestamp
+    m.created_timestamp,
+    case when m.status = 'deprecated' then m.deprecated_at end,
+    case when m.status = 'deprecated' then m.sunset_at end,
+    case when m.status = 'deprecated' then m.replacement_model_id end
   from public.model_access as m
   join private.tier_models as a on a.model_id = m.model_id and a.tier = v_tier
   order by
@@ -122,9 +152,10 @@ $$;
 
 comment on function public.get_user_allowed_models_v2(uuid) is
   'The models the user''s tier may use (private.tier_models), free first, then pro, then '
-  'enterprise, then by name and id. user_uuid defaults to the caller; a user asking about anyone '
-  'else gets 42501; the service role may ask about anyone. Unknown users (no profile) get the free '
-  'tier. A model is listed exactly when can_use_model is true for it.';
+  'enterprise, then by name and id; deprecated models carry deprecated_at, sunset_at and '
+  'replacement_model_id (null otherwise). user_uuid defaults to the caller; a user asking about '
+  'anyone else gets 42501; the service role may ask about anyone. Unknown users (no profile) get '
+  'the free tier. A model is listed exactly when can_use_model is true for it.';
 
 revoke execute on function public.get_user_allowed_models_v2(uuid)
   from public, anon, authenticated, service_role;

@@ -6,6 +6,30 @@
 -- to turn into a 400. Security invoker: admins write with their own rights (RLS on model_access),
 -- and the audit trigger records every change with the admin's JWT sub.
 
+-- Invoker: reads the catalog with the caller's rights.
+create function private.models_access_state(model_ids text[])
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select coalesce(jsonb_object_agg(m.model_id, jsonb_build_array(
+    m.status, m.status_before_inactive, m.is_free, m.is_pro, m.is_enterprise, m.daily_limit,
+    m.monthly_limit, m.access_managed_by
+  )), '{}'::jsonb)
+  from public.model_access as m
+  where m.model_id = any (models_access_state.model_ids);
+$$;
+
+comment on function private.models_access_state(text[]) is
+  'The access settings (status, status_before_inactive, tier flags, limits, access_managed_by) of '
+  'the models, by id: what update_models_access compares to count the models it changed.';
+
+revoke execute on function private.models_access_state(text[])
+  from public, anon, authenticated, service_role;
+grant execute on function private.models_access_state(text[]) to authenticated, service_role;
+
 create function public.update_models_access(model_ids text[], changes jsonb)
 returns jsonb
 language plpgsql
@@ -20,6 +44,9 @@ declare
   v_status text;
   v_updated_count integer;
   v_models jsonb;
+  v_hand_back boolean := update_models_access.changes ? 'access_managed_by';
+  v_access_before jsonb;
+  v_rules_result jsonb;
 begin
   if not private.can_manage_catalog() then
     raise exception using
@@ -46,13 +73,30 @@ begin
   select array_agg(k order by k)
   into v_unknown_fields
   from jsonb_object_keys(update_models_access.changes) as k
-  where k not in ('status', 'is_free', 'is_pro', 'is_enterprise', 'daily_limit', 'monthly_limit');
+  where k not in (
+    'status', 'is_free', 'is_pro', 'is_enterprise', 'daily_limit', 'monthly_limit',
+    'access_managed_by'
+  );
   if v_unknown_fields is not null then
     return jsonb_build_object(
       'success', false,
       'error', 'invalid_changes',
       'message', 'unknown fields: ' || array_to_string(v_unknown_fields, ', ')
-        || ' (allowed: status, is_free, is_pro, is_enterprise, daily_limit, monthly_limit)'
+        || ' (allowed: status, is_free, is_pro, is_enterprise, daily_limit, monthly_limit, '
+        || 'access_managed_by)'
+    );
+  end if;
+
+  -- Handing models back to the rules lets the rules decide status and flags: not both at once.
+  if v_hand_back and (
+    update_models_access.changes -> 'access_managed_by' is distinct from '"rules"'::jsonb
+    or update_models_access.changes ?| array['status', 'is_free', 'is_pro', 'is_enterprise']
+  ) then
+    return jsonb_build_object(
+      'success', false,
+      'error', 'invalid_changes',
+      'message', 'access_managed_by can only be "rules", which then decide status and tier flags: '
+        || 'do not set them too'
     );
   end if;
 
@@ -111,6 +155,10 @@ begin
     );
   end if;
 
+  if v_hand_back then
+    v_access_before := private.models_access_state(v_ids);
+  end if;
+
   -- One statement: all rows or none. A model that is gone upstream stays inactive when set to
   -- new/active, and gets that status back when it returns.
   with target as (
@@ -163,6 +211,19 @@ begin
   )
   select count(*) into v_updated_count from changed;
 
+  -- Back to the rules, which apply at once; a model counts as updated when any of its access
+  -- settings moved, by the limits above or by the rules.
+  if v_hand_back then
+    v_rules_result := public.hand_models_to_rules(v_ids);
+    if not (v_rules_result ->> 'success')::boolean then
+      return v_rules_result;
+    end if;
+    select count(*)
+    into v_updated_count
+    from jsonb_each(private.models_access_state(v_ids)) as a
+    where a.value is distinct from v_access_before -> a.key;
+  end if;
+
   select jsonb_agg(
     jsonb_build_object(
       'model_id', m.model_id,
@@ -191,7 +252,9 @@ $$;
 
 comment on function public.update_models_access(text[], jsonb) is
   'Admin: applies `changes` (any of status, is_free, is_pro, is_enterprise, daily_limit, '
-  'monthly_limit; a JSON null limit means unlimited) to every model in model_ids, all or nothing. '
+  'monthly_limit; a JSON null limit means unlimited; or access_managed_by: "rules" with limits '
+  'at most, which hands the models back to the rules, applied at once) to every model in '
+  'model_ids, all or nothing. '
   'Returns {success, updated_count, unchanged_count, models} or {success: false, error: '
   'invalid_model_ids | invalid_changes | invalid_status | invalid_limit | unknown_models, message, '
   'unknown_ids}. Rows whose values do not change are not written. Admins and the service role only.';
@@ -273,3 +336,174 @@ revoke execute on function
 grant execute on function
   public.update_model_tier_access(text, boolean, boolean, boolean, text, integer, integer)
   to authenticated, service_role;
+
+-- The admin list, filtered and paged in one call -------------------------------------------------
+
+-- Invoker: admins read the whole catalog through RLS. PL/pgSQL to refuse an unknown tier with a
+-- clear error; an unknown status is refused by its type (public.model_status) on the way in.
+create function public.list_models_for_admin(
+  with_status public.model_status default null,
+  in_tier text default null,
+  from_provider text default null,
+  matching_text text default null,
+  with_output_modality text default null,
+  page_limit integer default 50,
+  page_offset integer default 0
+)
+returns table (
+  total_count integer,
+  model_id text,
+  model_name text,
+  model_description text,
+  status text,
+  is_free boolean,
+  is_pro boolean,
+  is_enterprise boolean,
+  daily_limit integer,
+  monthly_limit integer,
+  prompt_price numeric,
+  completion_price numeric,
+  request_price numeric,
+  image_price numeric,
+  web_search_price numeric,
+  internal_reasoning_price numeric,
+  input_cache_read_price numeric,
+  input_cache_write_price numeric,
+  context_length integer,
+  max_completion_tokens integer,
+  modality text,
+  input_modalities text[],
+  output_modalities text[],
+  supported_parameters text[],
+  created_timestamp bigint,
+  canonical_slug text,
+  hugging_face_id text,
+  is_moderated boolean,
+  status_before_inactive text,
+  access_managed_by text,
+  deprecated_at timestamptz,
+  sunset_at timestamptz,
+  replacement_model_id text,
+  deprecation_source text,
+  upstream_removed_at timestamptz,
+  last_synced_at timestamptz,
+  openrouter_last_seen timestamptz,
+  created_at timestamptz,
+  updated_at timestamptz
+)
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  -- The search text anywhere in the id or name, its LIKE wildcards taken literally.
+  v_pattern text := '%' || replace(replace(replace(
+    list_models_for_admin.matching_text, '\', '\\'), '%', '\%'), '_', '\_') || '%';
+begin
+  if not private.can_manage_catalog() then
+    raise exception using
+      errcode = '42501',
+      message = 'permission denied: only admins and the service role can list the whole catalog';
+  end if;
+  if list_models_for_admin.in_tier is not null and not exists (
+    select 1 from public.subscription_tiers as t where t.tier = list_models_for_admin.in_tier
+  ) then
+    raise exception using
+      errcode = '22023',
+      message = format('unknown tier %L', list_models_for_admin.in_tier);
+  end if;
+
+  -- The total and the page in one statement; a page past the end is one row of nulls with the
+  -- total, so the caller always learns it.
+  return query
+  with matching as (
+    select m.*
+    from public.model_access as m
+    where (list_models_for_admin.with_status is null
+        or m.status = list_models_for_admin.with_status)
+      and (list_models_for_admin.in_tier is null or m.model_id in (
+        select o.model_id
+        from private.tier_offered_models as o
+        where o.tier = list_models_for_admin.in_tier
+      ))
+      and (list_models_for_admin.from_provider is null
+        or starts_with(m.model_id, list_models_for_admin.from_provider || '/'))
+      and (list_models_for_admin.with_output_modality is null
+        or list_models_for_admin.with_output_modality = any (m.output_modalities))
+      and (list_models_for_admin.matching_text is null
+        or m.model_id ilike v_pattern or m.model_name ilike v_pattern)
+  )
+  select
+    t.total_count,
+    p.model_id, p.model_name, p.model_description, p.status::text, p.is_free, p.is_pro,
+    p.is_enterprise, p.daily_limit, p.monthly_limit, p.prompt_price, p.completion_price,
+    p.request_price, p.image_price, p.web_search_price, p.internal_reasoning_price,
+    p.input_cache_read_price, p.input_cache_write_price, p.context_length,
+    p.max_completion_tokens, p.modality, p.input_modalities, p.output_modalities,
+    p.supported_parameters, p.created_timestamp, p.canonical_slug, p.hugging_face_id,
+    p.is_moderated, p.status_before_inactive, p.access_managed_by, p.deprecated_at, p.sunset_at,
+    p.replacement_model_id, p.deprecation_source, p.upstream_removed_at, p.last_synced_at,
+    p.openrouter_last_seen, p.created_at, p.updated_at
+  from (select count(*)::integer as total_count from matching) as t
+  left join lateral (
+    select *
+    from matching as m
+    order by m.model_id
+    limit list_models_for_admin.page_limit
+    offset list_models_for_admin.page_offset
+  ) as p on true
+  order by p.model_id;
+end;
+$$;
+
+comment on function public.list_models_for_admin(
+  public.model_status, text, text, text, text, integer, integer
+) is
+  'Admin: the catalog filtered by status, tier (the models private.tier_offered_models offers to '
+  'it, whatever their status), provider (ids starting with `<provider>/`), text (in id or name, '
+  'literally) and output modality, ordered by id and paged; every row carries total_count, and a '
+  'page past the end is one row of nulls with it. An unknown status or tier is refused (23514, '
+  '22023). Admins and the service role only.';
+
+revoke execute on function public.list_models_for_admin(
+  public.model_status, text, text, text, text, integer, integer
+) from public, anon, authenticated, service_role;
+grant execute on function public.list_models_for_admin(
+  public.model_status, text, text, text, text, integer, integer
+) to authenticated, service_role;
+
+-- The manual-sync cool-down -----------------------------------------------------------------------
+
+-- Invoker: admins read the sync log through RLS. The cool-down's length is the function's
+-- setting (ADMIN_SYNC_COOLDOWN_SECONDS), passed in; what it means is decided here.
+create function public.manual_sync_retry_after(cooldown_seconds integer)
+returns table (retry_after_seconds integer, last_run_seconds_ago integer)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select
+    case
+      when l.age_seconds is null or l.age_seconds >= manual_sync_retry_after.cooldown_seconds then 0
+      else greatest(1, ceil(manual_sync_retry_after.cooldown_seconds - l.age_seconds))::integer
+    end,
+    floor(l.age_seconds)::integer
+  from (
+    select extract(epoch from now() - max(s.started_at)) as age_seconds
+    from public.model_sync_log as s
+    where s.triggered_by = 'admin'
+  ) as l;
+$$;
+
+comment on function public.manual_sync_retry_after(integer) is
+  'Whether a manual (admin) sync may run now: retry_after_seconds is 0 when the last one started '
+  'at least cooldown_seconds ago (or never), else the whole seconds left, at least 1; '
+  'last_run_seconds_ago is the age of the last one (null if none). Admins see the sync log; for '
+  'anyone else it is empty, so 0.';
+
+revoke execute on function public.manual_sync_retry_after(integer)
+  from public, anon, authenticated, service_role;
+grant execute on function public.manual_sync_retry_after(integer) to authenticated, service_role;

@@ -1,248 +1,53 @@
--- Sync performance (issue 7): the same public.sync_openrouter_models, faster at 10k-100k models.
+-- public.sync_openrouter_models, public.begin_sync_run and public.log_sync_failure: apply an
+-- OpenRouter catalog (GET /api/v1/models `data` array) to public.model_access and record the run
+-- in public.model_sync_log, with its price changes (model_price_history), the tiering rules
+-- applied to new and changed models (model_access_rules), upstream deprecations, and a change
+-- digest (model_change_digests).
 --
--- Why, as measured (EXPLAIN ANALYZE through auto_explain, 10k models):
--- * the tiering rules were matched by calling private.model_rule_matches once per model and rule;
---   a SQL function with `set search_path` is never inlined, so every call paid a function
---   call with a GUC save and restore (about 20 us: 200 ms for a cold sync of 10k models). The
---   predicate now lives in one set-returning function called once per statement
---   (private.first_matching_rules), used by the sync and by apply_model_access_rules alike;
--- * the payload was read five times per record (twice by path for the id, once into a jsonb
---   object of ids, once per record, once more for the id) and the ids were looked up in a 10k-key
---   jsonb object. Each record is now extracted once; duplicates and vanished models are settled by
---   hash aggregation and hash anti-join;
--- * comparing each upstream record with the stored one (detoasting it) cost about 18 us per model;
---   a generated hash column (openrouter_data_hash) tells the unchanged ones apart without
---   detoasting the stored record, which is compared as before only when the hashes differ;
--- * the CTEs read many times (compared, parsed) carried whole records; they now carry the
---   record's position in the payload. They, and the others, spilled to temporary files at the
---   default work_mem (4 MB): hundreds of MB written and read back at 100k models;
--- * inserting a row spent about half its time compressing openrouter_data with pglz; lz4 does it
---   in a fraction of the time (new and rewritten rows only; existing values stay readable).
+-- Why: the catalog must follow upstream without ever losing admin decisions or rewriting rows for
+-- nothing. The sync is one set-based statement (parse, compare, upsert what changed, mark what
+-- vanished) so that it scales to large catalogs and a run with no upstream change writes no
+-- catalog row. An integrity gate refuses empty or suspiciously truncated catalogs, and every
+-- failure leaves a `failed` log row. The sync runs in security definer functions in `private`,
+-- behind public entry points of the same names: the sync log and the price history are written
+-- by nobody else, so no API role may write them. Each first checks that the request comes from an
+-- admin, the service role or an operator; anybody else gets a permission error.
 
-alter table public.model_access alter column openrouter_data set compression lz4;
-alter table public.model_access alter column model_description set compression lz4;
-
--- Generated, so that every writer keeps it right; 8 bytes read instead of the detoasted record.
-alter table public.model_access
-  add column openrouter_data_hash bigint
-    generated always as (jsonb_hash_extended(openrouter_data, 0)) stored;
-
-comment on column public.model_access.openrouter_data_hash is
-  'jsonb_hash_extended(openrouter_data, 0). The sync reads the stored record only when the '
-  'upstream record hashes differently: equal records always hash alike, and a changed record '
-  'that hashes alike (a 64-bit collision, odds 2^-64) would be taken for unchanged.';
-
--- private.set_updated_at compares the whole row, but a stored generated column is computed after
--- the BEFORE triggers (null in NEW there): model_access compares without it.
-create function private.set_model_access_updated_at()
-returns trigger
+-- The checks every sync entry point makes first: the caller may manage the catalog, and says
+-- who triggered the run. can_manage_catalog checks the request's role, which the definer
+-- functions calling this do not change.
+create function private.check_sync_caller(fn text, action text, triggered_by text)
+returns void
 language plpgsql
-security invoker
-set search_path = ''
-as $$
-declare
-  v_new public.model_access := new;
-begin
-  v_new.openrouter_data_hash := old.openrouter_data_hash;
-  if v_new is distinct from old then
-    new.updated_at := now();
-  end if;
-  return new;
-end;
-$$;
-
-comment on function private.set_model_access_updated_at() is
-  'BEFORE UPDATE trigger on model_access: sets updated_at to now() when the row actually changes '
-  '(private.set_updated_at, leaving out the generated openrouter_data_hash).';
-
-revoke execute on function private.set_model_access_updated_at()
-  from public, anon, authenticated, service_role;
-
-drop trigger set_updated_at on public.model_access;
-create trigger set_updated_at
-  before update on public.model_access
-  for each row
-  execute function private.set_model_access_updated_at();
-
--- What a tiering rule looks at in a model.
-create type private.rule_subject as (
-  model_id text,
-  prompt_price numeric,
-  completion_price numeric,
-  context_length integer,
-  input_modalities text[],
-  output_modalities text[]
-);
-
-comment on type private.rule_subject is
-  'The attributes of a model that model_access_rules match on (private.first_matching_rules).';
-
--- THE rule-matching predicate (it replaces private.model_rule_matches). Set-based: called once per
--- statement with every model to match, so that the per-call cost of a function that cannot be
--- inlined is paid once, not per model and rule.
-create function private.first_matching_rules(subjects private.rule_subject[])
-returns table (
-  model_id text,
-  rule text,
-  status text,
-  is_free boolean,
-  is_pro boolean,
-  is_enterprise boolean
-)
-language sql
 stable
 security invoker
--- A planner hint, not a promise: estimated small, the matches are what hash joins build their
--- table from, rather than the wide rows of the models being written (100 MB at 100k models).
-rows 1
 set search_path = ''
 as $$
-  with
-  rules as materialized (
-    select r.*
-    from public.model_access_rules as r
-    where r.enabled
-  )
-  select s.model_id, x.name, x.status, x.is_free, x.is_pro, x.is_enterprise
-  from unnest(first_matching_rules.subjects) as s
-  cross join lateral (
-    select r.name, r.status, r.is_free, r.is_pro, r.is_enterprise
-    from rules as r
-    where (r.match_model_id_like is null or s.model_id like r.match_model_id_like)
-      and (r.match_model_id_regex is null or s.model_id ~ r.match_model_id_regex)
-      and (r.match_provider is null or split_part(s.model_id, '/', 1) = r.match_provider)
-      and (r.match_is_free_variant is null
-        or (right(s.model_id, 5) = ':free') = r.match_is_free_variant)
-      and (r.match_min_prompt_price is null or s.prompt_price >= r.match_min_prompt_price)
-      and (r.match_max_prompt_price is null or s.prompt_price <= r.match_max_prompt_price)
-      and (r.match_min_completion_price is null
-        or s.completion_price >= r.match_min_completion_price)
-      and (r.match_max_completion_price is null
-        or s.completion_price <= r.match_max_completion_price)
-      and (r.match_min_context_length is null
-        or s.context_length >= r.match_min_context_length)
-      and (r.match_input_modality is null
-        or r.match_input_modality = any (s.input_modalities))
-      and (r.match_output_modality is null
-        or r.match_output_modality = any (s.output_modalities))
-    order by r.priority, r.id
-    limit 1
-  ) as x;
-$$;
-
-comment on function private.first_matching_rules(private.rule_subject[]) is
-  'For each model given, the first enabled tiering rule (by priority, then id) whose every '
-  'non-null match_* condition holds: its name, status and tier flags. Models no rule matches are '
-  'left out. The single match used by the sync and by apply_model_access_rules.';
-
-revoke execute on function private.first_matching_rules(private.rule_subject[])
-  from public, anon, authenticated, service_role;
-grant execute on function private.first_matching_rules(private.rule_subject[])
-  to authenticated, service_role;
-
-create or replace function public.apply_model_access_rules(model_ids text[] default null)
-returns jsonb
-language plpgsql
-volatile
-security invoker
-set search_path = ''
-as $$
-declare
-  v_changed jsonb;
 begin
   if not private.can_manage_catalog() then
     raise exception using
       errcode = '42501',
-      message = 'permission denied: only admins and the service role can apply access rules';
+      message = 'permission denied: only admins and the service role can '
+        || check_sync_caller.action;
   end if;
-
-  perform set_config('model_access.applying_rules', 'on', true);
-
-  -- Rules match through private.first_matching_rules, as in the sync. A model gone upstream
-  -- keeps `inactive` and remembers the rule's new/active for its return.
-  with
-  subjects as materialized (
-    select
-      m.id, m.model_id, m.prompt_price, m.completion_price, m.context_length, m.input_modalities,
-      m.output_modalities, m.upstream_removed_at
-    from public.model_access as m
-    where m.access_managed_by = 'rules'
-      and (apply_model_access_rules.model_ids is null
-        or m.model_id = any (apply_model_access_rules.model_ids))
-  ),
-  matched as materialized (
-    select x.*
-    from private.first_matching_rules((
-      select array_agg(
-        row(
-          s.model_id, s.prompt_price, s.completion_price, s.context_length, s.input_modalities,
-          s.output_modalities
-        )::private.rule_subject
-      )
-      from subjects as s
-    )) as x
-  ),
-  target as (
-    select
-      s.id,
-      s.model_id,
-      x.rule,
-      coalesce(x.status, 'new') as rule_status,
-      coalesce(x.is_free, false) as is_free,
-      coalesce(x.is_pro, false) as is_pro,
-      coalesce(x.is_enterprise, false) as is_enterprise,
-      s.upstream_removed_at is not null as removed
-    from subjects as s
-    left join matched as x on x.model_id = s.model_id
-  ),
-  changed as (
-    update public.model_access as m
-    set
-      status = case
-        when t.removed and t.rule_status in ('new', 'active') then 'inactive'
-        else t.rule_status
-      end,
-      status_before_inactive = case
-        when t.removed and t.rule_status in ('new', 'active') then t.rule_status
-      end,
-      is_free = t.is_free,
-      is_pro = t.is_pro,
-      is_enterprise = t.is_enterprise
-    from target as t
-    where m.id = t.id
-      and (m.status, m.status_before_inactive, m.is_free, m.is_pro, m.is_enterprise)
-        is distinct from (
-          case
-            when t.removed and t.rule_status in ('new', 'active') then 'inactive'
-            else t.rule_status
-          end,
-          case when t.removed and t.rule_status in ('new', 'active') then t.rule_status end,
-          t.is_free, t.is_pro, t.is_enterprise
-        )
-    returning m.model_id, m.status, m.is_free, m.is_pro, m.is_enterprise, t.rule
-  )
-  select coalesce(
-    jsonb_agg(
-      jsonb_build_object(
-        'model_id', c.model_id, 'rule', c.rule, 'status', c.status, 'is_free', c.is_free,
-        'is_pro', c.is_pro, 'is_enterprise', c.is_enterprise
-      )
-      order by c.model_id
-    ),
-    '[]'::jsonb
-  )
-  into v_changed
-  from changed as c;
-
-  perform set_config('model_access.applying_rules', 'off', true);
-
-  return jsonb_build_object(
-    'success', true, 'updated_count', jsonb_array_length(v_changed), 'changes', v_changed
-  );
+  if check_sync_caller.triggered_by is null
+    or check_sync_caller.triggered_by not in ('cron', 'admin', 'manual') then
+    raise exception using
+      errcode = '22023',
+      message = check_sync_caller.fn || ': triggered_by must be cron, admin or manual';
+  end if;
 end;
 $$;
 
-create or replace function public.sync_openrouter_models(
+comment on function private.check_sync_caller(text, text, text) is
+  'Raises 42501 unless the caller is an admin or the service role (or an operator), and 22023 '
+  'unless triggered_by is cron, admin or manual. Called first by the sync entry points.';
+
+revoke execute on function private.check_sync_caller(text, text, text)
+  from public, anon, authenticated, service_role;
+grant execute on function private.check_sync_caller(text, text, text) to authenticated, service_role;
+
+create function private.sync_openrouter_models(
   models_data jsonb,
   triggered_by text default 'manual',
   force boolean default false,
@@ -253,22 +58,22 @@ create or replace function public.sync_openrouter_models(
 returns jsonb
 language plpgsql
 volatile
-security invoker
+security definer
 set search_path = ''
--- Planner settings, measured at 10k-100k models:
+-- Planner settings, for catalogs of tens of thousands of models:
 -- * generic plans: a custom plan folds the payload into the plan as a constant and copies it
---   each time the planner copies an expression (seconds of planning for a 100 MB catalog);
+--   each time the planner copies an expression, which makes planning slow for a large payload;
 -- * no nested loops or merge joins: row estimates for model_access can be far off (e.g. right
 --   after a large first sync, before autovacuum analyzes it) and the planner may then rescan the
---   table for every upstream record, which is quadratic (minutes at 100k models). Hash joins are
---   linear whatever the estimates, and cost microseconds on a small catalog.
+--   table for every upstream record, which is quadratic. Hash joins are linear whatever the
+--   estimates, and cost microseconds on a small catalog.
 -- * no JIT: compiling this statement costs far more than running it.
 set plan_cache_mode = force_generic_plan
 set enable_nestloop = off
 set enable_mergejoin = off
 set jit = off
--- * work_mem: the CTEs hold the payload's records (13 MB at 10k models); at 4 MB they spilled to
---   temporary files.
+-- * work_mem: the CTEs hold the payload's records; at the default 4 MB they spill to temporary
+--   files.
 set work_mem = '64MB'
 as $$
 declare
@@ -377,6 +182,8 @@ begin
     -- The statement's status and flag writes are the rules' and the sync's own: the trigger
     -- mark_access_admin_managed must not take them for a decision by hand.
     perform set_config('model_access.applying_rules', 'on', true);
+    -- The audit trigger records the statement's access changes as this run's.
+    perform set_config('model_access.sync_log_id', coalesce(v_log_id::text, ''), true);
 
     -- Each record is extracted once, by position (generate_series and `->`: jsonb_array_elements
     -- would materialize the records once more). Duplicate ids are settled by hash aggregation.
@@ -925,6 +732,7 @@ begin
     from decision as d;
 
     perform set_config('model_access.applying_rules', 'off', true);
+    perform set_config('model_access.sync_log_id', '', true);
 
     v_refusal := v_outcome ->> 'refusal';
     v_duration_ms := round(extract(epoch from clock_timestamp() - v_started_at) * 1000, 3);
@@ -987,18 +795,6 @@ begin
           'triggered_by', sync_openrouter_models.triggered_by
         ) || (v_outcome -> 'digest')
       );
-    end if;
-
-    -- A deprecated model's sunset passing changes no row, so no trigger re-points the defaults
-    -- it leaves unavailable: the first sync after the sunset does.
-    if v_apply and exists (
-      select 1
-      from public.model_access as m
-      where m.status = 'deprecated'
-        and m.sunset_at <= v_started_at
-        and m.sunset_at > coalesce(v_last_completed_sync_at, '-infinity')
-    ) then
-      perform private.repoint_default_models();
     end if;
 
     if v_apply then
@@ -1079,6 +875,214 @@ begin
 end;
 $$;
 
-drop function private.model_rule_matches(
-  public.model_access_rules, text, numeric, numeric, integer, text[], text[]
-);
+comment on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint) is
+  'Applies an OpenRouter catalog (the `data` array of GET /api/v1/models) to model_access in one '
+  'set-based statement: adds new models, rewrites only rows whose upstream data changed, marks '
+  'models missing upstream inactive and restores returning ones. Applies model_access_rules to new '
+  'and changed rule-managed models; never changes the access of admin-managed ones, except that '
+  'an upstream expiration_date deprecates an active model. Records a change digest. '
+  'Refuses an empty catalog, and one that would mark more than max_inactive_share (and more than '
+  'ten) of the listed models inactive unless force. dry_run => true writes nothing (no log row) and returns the ids '
+  'and price changes. Records new and changed prices in model_price_history (models_price_changed). '
+  'Serialized by an advisory lock. sync_log_id completes a run begun by begin_sync_run. Admins '
+  'and the service role only.';
+
+revoke execute on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)
+  from public, anon, authenticated, service_role;
+grant execute on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)
+  to authenticated, service_role;
+
+-- The Data API entry point. Invoker: the definer function checks who calls.
+create function public.sync_openrouter_models(
+  models_data jsonb,
+  triggered_by text default 'manual',
+  force boolean default false,
+  dry_run boolean default false,
+  max_inactive_share numeric default 0.2,
+  sync_log_id bigint default null
+)
+returns jsonb
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.sync_openrouter_models(
+    sync_openrouter_models.models_data,
+    sync_openrouter_models.triggered_by,
+    sync_openrouter_models.force,
+    sync_openrouter_models.dry_run,
+    sync_openrouter_models.max_inactive_share,
+    sync_openrouter_models.sync_log_id
+  );
+$$;
+
+comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint) is
+  'Applies an OpenRouter catalog to model_access and records the run (private.sync_openrouter_models '
+  'describes it). Admins and the service role only.';
+
+revoke execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)
+  from public, anon, authenticated, service_role;
+grant execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)
+  to authenticated, service_role;
+
+create function private.log_sync_failure(
+  triggered_by text,
+  error_message text,
+  error_details jsonb default null,
+  sync_log_id bigint default null
+)
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_log_id bigint;
+begin
+  perform private.check_sync_caller(
+    'log_sync_failure', 'log sync failures', log_sync_failure.triggered_by
+  );
+
+  -- A run begun by begin_sync_run fails in place; otherwise the failure gets a row of its own.
+  update public.model_sync_log as l
+  set
+    sync_status = 'failed',
+    completed_at = clock_timestamp(),
+    error_message = coalesce(nullif(btrim(log_sync_failure.error_message), ''), 'unknown error'),
+    error_details = log_sync_failure.error_details,
+    duration_ms = round(extract(epoch from clock_timestamp() - l.started_at) * 1000, 3)
+  where l.id = log_sync_failure.sync_log_id
+    and l.sync_status = 'running'
+  returning l.id into v_log_id;
+  if v_log_id is not null then
+    return v_log_id;
+  end if;
+
+  insert into public.model_sync_log (
+    started_at, completed_at, sync_status, triggered_by, triggered_by_user_id, error_message,
+    error_details, duration_ms
+  )
+  values (
+    clock_timestamp(),
+    clock_timestamp(),
+    'failed',
+    log_sync_failure.triggered_by,
+    (select auth.uid()),
+    coalesce(nullif(btrim(log_sync_failure.error_message), ''), 'unknown error'),
+    log_sync_failure.error_details,
+    0
+  )
+  returning id into v_log_id;
+  return v_log_id;
+end;
+$$;
+
+comment on function private.log_sync_failure(text, text, jsonb, bigint) is
+  'Records a failed sync attempt that never reached sync_openrouter_models (e.g. the upstream fetch '
+  'failed): fails the run sync_log_id in place when given and still running, else adds a failed '
+  'row; returns the model_sync_log id. Admins and the service role only.';
+
+revoke execute on function private.log_sync_failure(text, text, jsonb, bigint)
+  from public, anon, authenticated, service_role;
+grant execute on function private.log_sync_failure(text, text, jsonb, bigint) to authenticated, service_role;
+
+-- The Data API entry point. Invoker: the definer function checks who calls.
+create function public.log_sync_failure(
+  triggered_by text,
+  error_message text,
+  error_details jsonb default null,
+  sync_log_id bigint default null
+)
+returns bigint
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.log_sync_failure(
+    log_sync_failure.triggered_by,
+    log_sync_failure.error_message,
+    log_sync_failure.error_details,
+    log_sync_failure.sync_log_id
+  );
+$$;
+
+comment on function public.log_sync_failure(text, text, jsonb, bigint) is
+  'Records a failed sync attempt (private.log_sync_failure describes it); returns the '
+  'model_sync_log id. Admins and the service role only.';
+
+revoke execute on function public.log_sync_failure(text, text, jsonb, bigint)
+  from public, anon, authenticated, service_role;
+grant execute on function public.log_sync_failure(text, text, jsonb, bigint) to authenticated, service_role;
+
+-- Begun before the catalog is fetched and committed on its own, so that a run that dies later
+-- (the function killed at its wall-clock limit, a lost connection) still leaves a row; the next
+-- run marks such rows failed as stale.
+create function private.begin_sync_run(
+  triggered_by text,
+  stale_after interval default interval '15 minutes'
+)
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_log_id bigint;
+begin
+  perform private.check_sync_caller(
+    'begin_sync_run', 'sync the model catalog', begin_sync_run.triggered_by
+  );
+
+  update public.model_sync_log as l
+  set
+    sync_status = 'failed',
+    completed_at = clock_timestamp(),
+    error_message = format(
+      'stale: still running after %s; the run was lost (crash, timeout or lost connection)',
+      begin_sync_run.stale_after
+    ),
+    error_details = jsonb_build_object('error', 'stale', 'stale_after', begin_sync_run.stale_after::text)
+  where l.sync_status = 'running'
+    and l.started_at < clock_timestamp() - begin_sync_run.stale_after;
+
+  insert into public.model_sync_log (started_at, triggered_by, triggered_by_user_id)
+  values (clock_timestamp(), begin_sync_run.triggered_by, (select auth.uid()))
+  returning id into v_log_id;
+  return v_log_id;
+end;
+$$;
+
+comment on function private.begin_sync_run(text, interval) is
+  'Starts a sync run: marks runs still `running` after stale_after as failed (stale), adds a '
+  '`running` row and returns its id, to pass to sync_openrouter_models(sync_log_id => ...) or '
+  'log_sync_failure. Call it in its own transaction. Admins and the service role only.';
+
+revoke execute on function private.begin_sync_run(text, interval)
+  from public, anon, authenticated, service_role;
+grant execute on function private.begin_sync_run(text, interval) to authenticated, service_role;
+
+-- The Data API entry point. Invoker: the definer function checks who calls.
+create function public.begin_sync_run(
+  triggered_by text,
+  stale_after interval default interval '15 minutes'
+)
+returns bigint
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.begin_sync_run(begin_sync_run.triggered_by, begin_sync_run.stale_after);
+$$;
+
+comment on function public.begin_sync_run(text, interval) is
+  'Starts a sync run and returns its model_sync_log id (private.begin_sync_run describes it). Call '
+  'it in its own transaction. Admins and the service role only.';
+
+revoke execute on function public.begin_sync_run(text, interval)
+  from public, anon, authenticated, service_role;
+grant execute on function public.begin_sync_run(text, interval) to authenticated, service_role;

@@ -1,4 +1,6 @@
--- public.model_access_rules: admin-managed tiering rules, and model_access.access_managed_by.
+-- public.model_access_rules: admin-managed tiering rules; the trigger that makes a model
+-- admin-managed (model_access.access_managed_by) when its access is changed by hand; and
+-- public.apply_model_access_rules and public.hand_models_to_rules.
 --
 -- Why: hundreds of models appear upstream; admins should not have to click through each. A rule
 -- matches on model attributes (id pattern, provider, `:free` variant, price thresholds, context
@@ -114,29 +116,7 @@ create trigger set_updated_at
   for each row
   execute function private.set_updated_at();
 
--- model_access.access_managed_by --------------------------------------------------------------
-
-comment on table public.model_access is
-  'The model catalog: one row per OpenRouter model. Upstream columns are written by '
-  'sync_openrouter_models; status and tier flags by the tiering rules (model_access_rules, for '
-  'rule-managed models) or by admins (update_models_access), limits by admins, with every change '
-  'of access or limits recorded in model_access_audit.';
-
-alter table public.model_access
-  add column access_managed_by text not null default 'rules',
-  add constraint model_access_access_managed_by_check
-    check (access_managed_by in ('rules', 'admin'));
-
-comment on column public.model_access.access_managed_by is
-  'rules: status and tier flags follow model_access_rules (applied by the sync when the model is '
-  'new or its upstream data changes) | admin: set by hand; rules never touch it. Any change of '
-  'status or tier flags outside the rules makes a model admin-managed; hand_models_to_rules hands '
-  'it back.';
-
--- Models that exist already were reviewed (or left new) by hand: only untouched ones follow rules.
-update public.model_access as m
-set access_managed_by = 'admin'
-where m.status <> 'new' or m.is_free or m.is_pro or m.is_enterprise;
+-- Admin-managed models --------------------------------------------------------------------------
 
 -- Invoker: it only changes the row being written. The sync and hand_models_to_rules announce their
 -- rule-driven writes with the transaction-local setting model_access.applying_rules = 'on' (reset
@@ -177,55 +157,81 @@ create trigger mark_access_admin_managed
 
 -- Applying the rules to catalog rows ------------------------------------------------------------
 
--- The one definition of "this rule matches this model", used by sync_openrouter_models (for the
--- rows it writes) and by apply_model_access_rules. It only compares its arguments.
-create function private.model_rule_matches(
-  rule public.model_access_rules,
+-- What a tiering rule looks at in a model.
+create type private.rule_subject as (
   model_id text,
   prompt_price numeric,
   completion_price numeric,
   context_length integer,
   input_modalities text[],
   output_modalities text[]
+);
+
+comment on type private.rule_subject is
+  'The attributes of a model that model_access_rules match on (private.first_matching_rules).';
+
+-- THE rule-matching predicate. Set-based: called once per statement with every model to match,
+-- so that the per-call cost of a function that cannot be inlined (`set search_path`) is paid once,
+-- not per model and rule.
+create function private.first_matching_rules(subjects private.rule_subject[])
+returns table (
+  model_id text,
+  rule text,
+  status text,
+  is_free boolean,
+  is_pro boolean,
+  is_enterprise boolean
 )
-returns boolean
 language sql
-immutable
+stable
 security invoker
+-- A planner hint, not a promise: estimated small, the matches are what hash joins build their
+-- table from, rather than the wide rows of the models being written.
+rows 1
 set search_path = ''
 as $$
-  select
-    ((rule).match_model_id_like is null or model_id like (rule).match_model_id_like)
-    and ((rule).match_model_id_regex is null or model_id ~ (rule).match_model_id_regex)
-    and ((rule).match_provider is null or split_part(model_id, '/', 1) = (rule).match_provider)
-    and ((rule).match_is_free_variant is null
-      or (right(model_id, 5) = ':free') = (rule).match_is_free_variant)
-    and ((rule).match_min_prompt_price is null or prompt_price >= (rule).match_min_prompt_price)
-    and ((rule).match_max_prompt_price is null or prompt_price <= (rule).match_max_prompt_price)
-    and ((rule).match_min_completion_price is null
-      or completion_price >= (rule).match_min_completion_price)
-    and ((rule).match_max_completion_price is null
-      or completion_price <= (rule).match_max_completion_price)
-    and ((rule).match_min_context_length is null
-      or context_length >= (rule).match_min_context_length)
-    and ((rule).match_input_modality is null
-      or (rule).match_input_modality = any (input_modalities))
-    and ((rule).match_output_modality is null
-      or (rule).match_output_modality = any (output_modalities));
+  with
+  rules as materialized (
+    select r.*
+    from public.model_access_rules as r
+    where r.enabled
+  )
+  select s.model_id, x.name, x.status, x.is_free, x.is_pro, x.is_enterprise
+  from unnest(first_matching_rules.subjects) as s
+  cross join lateral (
+    select r.name, r.status, r.is_free, r.is_pro, r.is_enterprise
+    from rules as r
+    where (r.match_model_id_like is null or s.model_id like r.match_model_id_like)
+      and (r.match_model_id_regex is null or s.model_id ~ r.match_model_id_regex)
+      and (r.match_provider is null or split_part(s.model_id, '/', 1) = r.match_provider)
+      and (r.match_is_free_variant is null
+        or (right(s.model_id, 5) = ':free') = r.match_is_free_variant)
+      and (r.match_min_prompt_price is null or s.prompt_price >= r.match_min_prompt_price)
+      and (r.match_max_prompt_price is null or s.prompt_price <= r.match_max_prompt_price)
+      and (r.match_min_completion_price is null
+        or s.completion_price >= r.match_min_completion_price)
+      and (r.match_max_completion_price is null
+        or s.completion_price <= r.match_max_completion_price)
+      and (r.match_min_context_length is null
+        or s.context_length >= r.match_min_context_length)
+      and (r.match_input_modality is null
+        or r.match_input_modality = any (s.input_modalities))
+      and (r.match_output_modality is null
+        or r.match_output_modality = any (s.output_modalities))
+    order by r.priority, r.id
+    limit 1
+  ) as x;
 $$;
 
-comment on function private.model_rule_matches(
-  public.model_access_rules, text, numeric, numeric, integer, text[], text[]
-) is
-  'True when the tiering rule matches a model with these attributes (every condition the rule '
-  'sets holds). The single match used by the sync and by apply_model_access_rules.';
+comment on function private.first_matching_rules(private.rule_subject[]) is
+  'For each model given, the first enabled tiering rule (by priority, then id) whose every '
+  'non-null match_* condition holds: its name, status and tier flags. Models no rule matches are '
+  'left out. The single match used by the sync and by apply_model_access_rules.';
 
-revoke execute on function private.model_rule_matches(
-  public.model_access_rules, text, numeric, numeric, integer, text[], text[]
-) from public, anon, authenticated, service_role;
-grant execute on function private.model_rule_matches(
-  public.model_access_rules, text, numeric, numeric, integer, text[], text[]
-) to authenticated, service_role;
+revoke execute on function private.first_matching_rules(private.rule_subject[])
+  from public, anon, authenticated, service_role;
+grant execute on function private.first_matching_rules(private.rule_subject[])
+  to authenticated, service_role;
 
 create function public.apply_model_access_rules(model_ids text[] default null)
 returns jsonb
@@ -245,38 +251,42 @@ begin
 
   perform set_config('model_access.applying_rules', 'on', true);
 
-  -- Rules match through private.model_rule_matches, as in the sync. A model gone upstream
+  -- Rules match through private.first_matching_rules, as in the sync. A model gone upstream
   -- keeps `inactive` and remembers the rule's new/active for its return.
   with
-  rules as materialized (
-    select r.*
-    from public.model_access_rules as r
-    where r.enabled
+  subjects as materialized (
+    select
+      m.id, m.model_id, m.prompt_price, m.completion_price, m.context_length, m.input_modalities,
+      m.output_modalities, m.upstream_removed_at
+    from public.model_access as m
+    where m.access_managed_by = 'rules'
+      and (apply_model_access_rules.model_ids is null
+        or m.model_id = any (apply_model_access_rules.model_ids))
+  ),
+  matched as materialized (
+    select x.*
+    from private.first_matching_rules((
+      select array_agg(
+        row(
+          s.model_id, s.prompt_price, s.completion_price, s.context_length, s.input_modalities,
+          s.output_modalities
+        )::private.rule_subject
+      )
+      from subjects as s
+    )) as x
   ),
   target as (
     select
-      m.id,
-      m.model_id,
-      x.name as rule,
+      s.id,
+      s.model_id,
+      x.rule,
       coalesce(x.status, 'new') as rule_status,
       coalesce(x.is_free, false) as is_free,
       coalesce(x.is_pro, false) as is_pro,
       coalesce(x.is_enterprise, false) as is_enterprise,
-      m.upstream_removed_at is not null as removed
-    from public.model_access as m
-    left join lateral (
-      select r.name, r.status, r.is_free, r.is_pro, r.is_enterprise
-      from rules as r
-      where private.model_rule_matches(
-        row(r.*)::public.model_access_rules, m.model_id, m.prompt_price, m.completion_price,
-        m.context_length, m.input_modalities, m.output_modalities
-      )
-      order by r.priority, r.id
-      limit 1
-    ) as x on true
-    where m.access_managed_by = 'rules'
-      and (apply_model_access_rules.model_ids is null
-        or m.model_id = any (apply_model_access_rules.model_ids))
+      s.upstream_removed_at is not null as removed
+    from subjects as s
+    left join matched as x on x.model_id = s.model_id
   ),
   changed as (
     update public.model_access as m
