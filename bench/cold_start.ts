@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { readStackEnv, repoRoot, type StackConfig } from "../supabase/local/config.ts";
 import type { TestUser } from "../tests/_helpers/users.ts";
-import { runtimeStatus, vmHwmMb, withBenchCatalog } from "./http.ts";
+import { freePort, runtimeStatus, vmHwmMb, withBenchCatalog } from "./http.ts";
 
 export interface FirstAnswer {
   /** From the request sent to its whole answer. */
@@ -85,14 +85,6 @@ async function firstAnswerMs(
     await reading;
     await Deno.remove(logDir, { recursive: true });
   }
-}
-
-/** A port nothing listens on now: other stacks on this machine use fixed ones. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 export async function benchColdStart(

@@ -8,7 +8,7 @@
 // bench/ceiling.ts on the same Deno, with no gateway or database.
 import { join } from "node:path";
 import type postgres from "postgres";
-import { repoRoot, type StackConfig } from "../supabase/local/config.ts";
+import { repoRoot } from "../supabase/local/config.ts";
 import { edgeDeno, edgeDenoEnv } from "../supabase/local/edge_runtime.ts";
 import { adminDb } from "../tests/_helpers/stack.ts";
 import { createUser, deleteUsers, type TestUser } from "../tests/_helpers/users.ts";
@@ -107,15 +107,22 @@ function medianLoad(runs: LoadFigures[]): LoadFigures {
   };
 }
 
+/** A port nothing listens on now: other stacks on this machine hold fixed ones. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
 /** Runs `fn` against bench/ceiling.ts serving `body`, on the edge runtime's Deno. */
 async function withCeiling<T>(
-  config: StackConfig,
   body: Uint8Array,
   fn: (url: string) => Promise<T>,
 ): Promise<T> {
   const file = await Deno.makeTempFile({ suffix: ".json" });
   await Deno.writeFile(file, body);
-  const port = config.apiPort + 79;
+  const port = freePort();
   const child = new Deno.Command(edgeDeno, {
     args: ["run", "--no-lock", "-A", join(repoRoot, "bench/ceiling.ts"), file, String(port)],
     cwd: repoRoot,
@@ -123,12 +130,16 @@ async function withCeiling<T>(
     stdout: "piped",
   }).spawn();
   const reader = child.stdout.getReader();
-  await reader.read();
   try {
+    if ((await reader.read()).done) throw new Error("bench/ceiling.ts did not start (see above)");
     return await fn(`http://127.0.0.1:${port}/`);
   } finally {
     reader.releaseLock();
-    child.kill();
+    try {
+      child.kill();
+    } catch {
+      // it had exited
+    }
     await child.status;
     await Deno.remove(file);
   }
@@ -242,7 +253,6 @@ async function answerOf(url: string, headers: Record<string, string>) {
 }
 
 export async function benchHttp(
-  config: StackConfig,
   env: Record<string, string>,
   referenceDir: string,
   modelCount: number,
@@ -301,7 +311,7 @@ export async function benchHttp(
       bodyBytes: bodies[mode].length,
       ours: medianLoad(loads[mode].ours),
       reference: medianLoad(loads[mode].reference),
-      ceiling: await withCeiling(config, bodies[mode], (ceilingUrl) => wrk(ceilingUrl, {})),
+      ceiling: await withCeiling(bodies[mode], (ceilingUrl) => wrk(ceilingUrl, {})),
     });
     const [{ max_connections }] = await sql<{ max_connections: string }[]>`show max_connections`;
     return {

@@ -38,7 +38,7 @@ const percent = (share: number) => `${(100 * share).toFixed(share > 0 && share <
 try {
   // The load test first: the sync at 100k models leaves the machine busy for a while after it
   // (autovacuum, the kernel writing dirty pages back), which showed as latency outliers.
-  if (selected("http")) printHttp(await benchHttp(config, env, referenceDir, 400));
+  if (selected("http")) printHttp(await benchHttp(env, referenceDir, 400));
   if (selected("cold")) printColdStart(await benchColdStart(config, extraFunctionsDir));
   if (selected("e2e")) printEndToEnd(await benchEndToEnd());
   if (selected("consume")) printConsume(await benchConsume(env.SUPABASE_DB_URL));
