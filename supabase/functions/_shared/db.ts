@@ -33,7 +33,7 @@ export function connect(env: Env): Sql {
  * At most `max` of a pool's operations at once, so that each has a connection to itself. Beyond
  * that, postgres.js pipelines queries on busy connections, batching a connection's small writes
  * behind setImmediate and cancelling it when the next write flushes; on the edge runtime's Deno the
- * cancelled callback still runs and throws, uncaught ("May not write null values to stream"), and
+ * cancelled callback can still run and throws, uncaught ("May not write null values to stream"), and
  * the isolate dies: under concurrent load, every second or so. The rest wait here, in order.
  */
 class ConnectionSlots {
