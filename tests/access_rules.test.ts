@@ -1,7 +1,8 @@
 // Tiering rules over HTTP: /admin-models/rules (list, add, change, delete, apply; refusals), a
 // synced `:free` model offered to every tier by the seeded rule and taken off every tier when it
 // turns paid (list and enforcement agree), a manual override that sticks, handing it back with
-// PATCH { access_managed_by: "rules" }, and the dry-run preview of rule effects.
+// PATCH { access_managed_by: "rules" }, and the dry-run preview of rule effects; patterns the
+// database refuses, a rule on output modality, and rule matching stopped at its time limit.
 import assert from "node:assert/strict";
 import { call, type ErrorBody, modelPath } from "./_helpers/api.ts";
 import { withFakeOpenRouter } from "./_helpers/catalog.ts";
@@ -183,12 +184,6 @@ stackTest("rules: admins list, add, change, apply and delete rules; others get 4
     assert.equal(patch.status, 200, patch.text);
     assert.equal(patch.body.rule.enabled, false);
 
-    const badRegex = await call<ErrorBody>("admin-models", `rules/${created.id}`, {
-      method: "PATCH",
-      headers: admin.headers,
-      body: { match_model_id_regex: "([a-z" },
-    });
-    assert.equal(badRegex.status, 400, badRegex.text);
     const badStatus = await call<ErrorBody>("admin-models", "rules", {
       method: "POST",
       headers: admin.headers,
@@ -225,5 +220,199 @@ stackTest("rules: admins list, add, change, apply and delete rules; others get 4
       await sql`delete from public.model_access_rules where id = ${created.id}`;
     }
     await deleteUsers(admin, user);
+  }
+});
+
+stackTest(
+  "rules: a pattern the database refuses is a 400 with its reason, on add and change",
+  async () => {
+    const admin = await createUser({ isAdmin: true, label: "admin" });
+    let created: Rule | undefined;
+    try {
+      const add = (fields: Record<string, unknown>) =>
+        call<ErrorBody>("admin-models", "rules", {
+          method: "POST",
+          headers: admin.headers,
+          body: { priority: 900_002, name: "http test: refused", status: "active", ...fields },
+        });
+      const refusals: [Record<string, unknown>, string][] = [
+        [
+          { match_model_id_like: "openai/\\" },
+          "match_model_id_like must not end in a single backslash (LIKE's escape character); " +
+          "write \\\\ for a literal backslash.",
+        ],
+        [
+          { match_model_id_regex: "([a-z" },
+          "match_model_id_regex is not a valid regular expression: brackets [] not balanced.",
+        ],
+        [
+          { match_model_id_regex: "^(a+)\\1$" },
+          "match_model_id_regex must not use back-references (\\1 to \\9): they can make matching " +
+          "take exponentially long.",
+        ],
+        [
+          { match_model_id_regex: "a".repeat(501) },
+          "match_model_id_regex may be at most 500 characters long.",
+        ],
+        [
+          { match_output_modality: "Image" },
+          "match_output_modality must be a modality name in lowercase, e.g. text, image, audio, " +
+          "embeddings.",
+        ],
+      ];
+      for (const [fields, message] of refusals) {
+        const refused = await add(fields);
+        assert.equal(refused.status, 400, refused.text);
+        assert.deepEqual(refused.body, { error: { code: "invalid_request", message } });
+      }
+
+      const accepted = await call<{ rule: Rule }>("admin-models", "rules", {
+        method: "POST",
+        headers: admin.headers,
+        body: {
+          priority: 900_002,
+          name: "http test: literal backslash",
+          match_model_id_like: "no-such-provider/\\\\",
+          status: "new",
+        },
+      });
+      assert.equal(accepted.status, 201, accepted.text);
+      created = accepted.body.rule;
+      const changed = await call<ErrorBody>("admin-models", `rules/${created.id}`, {
+        method: "PATCH",
+        headers: admin.headers,
+        body: { match_model_id_like: "no-such-provider/\\" },
+      });
+      assert.equal(changed.status, 400, changed.text);
+      assert.equal(changed.body.error.code, "invalid_request");
+      const sql = await adminDb();
+      const [row] = await sql`
+      select match_model_id_like from public.model_access_rules where id = ${created.id}`;
+      assert.equal(row.match_model_id_like, "no-such-provider/\\\\", "the rule is unchanged");
+    } finally {
+      if (created) {
+        const sql = await adminDb();
+        await sql`delete from public.model_access_rules where id = ${created.id}`;
+      }
+      await deleteUsers(admin);
+    }
+  },
+);
+
+stackTest("rules: a rule on output modality tiers the models that output it", async () => {
+  const admin = await createUser({ isAdmin: true, label: "admin" });
+  const sql = await adminDb();
+  const fixture = await readFixture("2025-12-02");
+  const provider = `rules-out-${crypto.randomUUID().slice(0, 8)}`;
+  const record = (name: string, outputModalities: string[]) => ({
+    ...fixture.data[0],
+    id: `${provider}/${name}`,
+    name: `Output modality test (${name})`,
+    architecture: {
+      modality: `text->${outputModalities.join("+")}`,
+      input_modalities: ["text"],
+      output_modalities: outputModalities,
+      tokenizer: "Other",
+    },
+  });
+  let created: Rule | undefined;
+  try {
+    const add = await call<{ rule: Rule }>("admin-models", "rules", {
+      method: "POST",
+      headers: admin.headers,
+      body: {
+        priority: -900_003,
+        name: "http test: image generators for enterprise",
+        match_provider: provider,
+        match_output_modality: "image",
+        status: "active",
+        is_enterprise: true,
+      },
+    });
+    assert.equal(add.status, 201, add.text);
+    created = add.body.rule;
+    assert.equal(created.match_output_modality, "image");
+
+    await syncWith(admin, [record("painter", ["image", "text"]), record("writer", ["text"])]);
+    const rows = await sql`
+      select model_id, status, is_free, is_pro, is_enterprise from public.model_access
+       where model_id like ${provider + "/%"} order by model_id`;
+    assert.deepEqual([...rows], [
+      {
+        model_id: `${provider}/painter`,
+        status: "active",
+        is_free: false,
+        is_pro: false,
+        is_enterprise: true,
+      },
+      {
+        model_id: `${provider}/writer`,
+        status: "new",
+        is_free: false,
+        is_pro: false,
+        is_enterprise: false,
+      },
+    ]);
+  } finally {
+    await sql`delete from public.model_access where model_id like ${provider + "/%"}`;
+    await sql`delete from public.model_price_history where model_id like ${provider + "/%"}`;
+    if (created) await sql`delete from public.model_access_rules where id = ${created.id}`;
+    await deleteUsers(admin);
+  }
+});
+
+stackTest("rules: matching that runs past its time limit is stopped, with a 503", async () => {
+  const admin = await createUser({ isAdmin: true, label: "admin" });
+  const sql = await adminDb();
+  const prefix = `rules-slow-${crypto.randomUUID().slice(0, 8)}/`;
+  // Matching this id against the regex below takes about a minute: the back-references make
+  // Postgres backtrack through every way of splitting the id.
+  const modelId = prefix + "ab".repeat(60) + "c";
+  const regex = String.raw`^(.*)(.*)(.*)(.*)(.*)\5\4\3\2\1$`;
+  let ruleId: number | undefined;
+  try {
+    // As a rule saved before back-references were refused: the replica role skips the check.
+    ruleId = await sql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      const [{ id }] = await tx<{ id: string }[]>`
+        insert into public.model_access_rules (priority, name, match_model_id_like,
+          match_model_id_regex, status)
+        values (-900004, 'http test: pathological', ${prefix + "%"},
+          ${regex}, 'active')
+        returning id`;
+      return Number(id);
+    });
+    await sql`
+      insert into public.model_access (model_id, model_name, access_managed_by)
+      values (${modelId}, 'Slow to match', 'admin')`;
+
+    const timeout = {
+      code: "timeout",
+      message:
+        "Applying the tiering rules took longer than 8s and was stopped; nothing was changed.",
+    };
+    await sql`update public.model_access set access_managed_by = 'rules' where model_id = ${modelId}`;
+    const apply = await call<ErrorBody>("admin-models", "rules/apply", {
+      method: "POST",
+      headers: admin.headers,
+    });
+    assert.equal(apply.status, 503, apply.text);
+    assert.deepEqual(apply.body, { error: timeout });
+
+    await sql`update public.model_access set access_managed_by = 'admin' where model_id = ${modelId}`;
+    const handBack = await call<ErrorBody>("admin-models", modelPath(modelId), {
+      method: "PATCH",
+      headers: admin.headers,
+      body: { access_managed_by: "rules" },
+    });
+    assert.equal(handBack.status, 503, handBack.text);
+    assert.deepEqual(handBack.body, { error: timeout });
+    const [row] = await sql`
+      select status, access_managed_by from public.model_access where model_id = ${modelId}`;
+    assert.deepEqual(row, { status: "new", access_managed_by: "admin" }, "nothing was changed");
+  } finally {
+    await sql`delete from public.model_access where model_id = ${modelId}`;
+    if (ruleId) await sql`delete from public.model_access_rules where id = ${ruleId}`;
+    await deleteUsers(admin);
   }
 });

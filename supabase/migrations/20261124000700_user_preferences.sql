@@ -1,12 +1,15 @@
 -- User preferences: public.update_user_preferences, the public.user_activity log it writes through
--- private.log_user_activity, private.jsonb_deep_merge, and a trigger that admits as a new
--- profiles.default_model only a model the user's tier may use.
+-- private.log_user_activity (with its retention, private.prune_user_activity),
+-- private.jsonb_deep_merge, the size limit of the ui and session preferences, and a trigger that
+-- admits as a new profiles.default_model only a model the user's tier may use.
 --
 -- Why: users change their own UI, session and model preferences, and nothing else. A default
 -- model they choose must be one their tier may use, whichever way it is written (this function or
 -- a direct Data API update), so a trigger enforces it too. Once chosen it is never rewritten: when
 -- it becomes unavailable, public.get_my_default_model (model lifecycle) resolves what to use
 -- instead. Preference changes are logged in an activity table that users can read but not write.
+-- Any signed-in user can write both, as often as they like: the preferences have a size limit and
+-- the log a bounded history, so that no user can fill the database.
 
 create table public.user_activity (
   id bigint generated always as identity primary key,
@@ -37,6 +40,43 @@ create policy "Users can read their own activity"
   to authenticated
   using (user_id = (select auth.uid()));
 
+-- Invoker: run by log_user_activity (as its owner) and by the pg_cron job
+-- prune-user-activity; no API role may call it.
+create function private.prune_user_activity(only_user_id uuid default null)
+returns bigint
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  with
+  ranked as (
+    select
+      a.id,
+      a.created_at,
+      row_number() over (partition by a.user_id order by a.created_at desc, a.id desc) as newness
+    from public.user_activity as a
+    where prune_user_activity.only_user_id is null
+      or a.user_id = prune_user_activity.only_user_id
+  ),
+  pruned as (
+    delete from public.user_activity as a
+    using ranked as r
+    where a.id = r.id
+      and (r.created_at < now() - interval '90 days' or r.newness > 1000)
+    returning 1
+  )
+  select count(*) from pruned;
+$$;
+
+comment on function private.prune_user_activity(uuid) is
+  'Deletes user_activity entries older than 90 days and all but the newest 1000 of each user '
+  '(only only_user_id''s, when given); returns how many. Run on every write for the writer, and '
+  'daily for everyone by the pg_cron job prune-user-activity.';
+
+revoke execute on function private.prune_user_activity(uuid)
+  from public, anon, authenticated, service_role;
+
 -- Security definer: users must not be able to write (forge) activity entries directly, so the
 -- table grants them no insert; this function inserts as the owner, and only for the caller's own
 -- user id when called with a user JWT.
@@ -62,13 +102,15 @@ begin
     coalesce(log_user_activity.details, '{}'::jsonb)
   )
   returning id into v_id;
+  -- The writer's own history stays bounded however often they write.
+  perform private.prune_user_activity(log_user_activity.user_id);
   return v_id;
 end;
 $$;
 
 comment on function private.log_user_activity(uuid, text, jsonb) is
-  'Appends an entry to public.user_activity and returns its id. A caller with a user JWT may only '
-  'log for themselves.';
+  'Appends an entry to public.user_activity and returns its id, then prunes that user''s history '
+  '(private.prune_user_activity). A caller with a user JWT may only log for themselves.';
 
 revoke execute on function private.log_user_activity(uuid, text, jsonb)
   from public, anon, authenticated, service_role;
@@ -111,6 +153,32 @@ comment on function private.jsonb_deep_merge(jsonb, jsonb) is
 revoke execute on function private.jsonb_deep_merge(jsonb, jsonb)
   from public, anon, authenticated, service_role;
 grant execute on function private.jsonb_deep_merge(jsonb, jsonb) to authenticated, service_role;
+
+-- Size limit of the JSON preferences ------------------------------------------------------------
+
+create function private.preferences_size_limit()
+returns integer
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+  select 16384;
+$$;
+
+comment on function private.preferences_size_limit() is
+  'Bytes that profiles.ui_preferences and session_preferences may each take as JSON text (16 KB). '
+  'Checked by the constraints profiles_*_preferences_within_size_limit.';
+
+-- The constraints are evaluated as whoever writes the profile (a user through the Data API too).
+revoke execute on function private.preferences_size_limit() from public, anon, authenticated, service_role;
+grant execute on function private.preferences_size_limit() to authenticated, service_role;
+
+alter table public.profiles
+  add constraint profiles_ui_preferences_within_size_limit
+    check (octet_length(ui_preferences::text) <= private.preferences_size_limit()),
+  add constraint profiles_session_preferences_within_size_limit
+    check (octet_length(session_preferences::text) <= private.preferences_size_limit());
 
 -- Invoker: runs with the rights of whoever updates the profile; the rule is private.tier_models.
 create function private.check_profile_default_model()
@@ -164,6 +232,9 @@ as $$
 declare
   v_unknown_fields text[];
   v_model text;
+  v_column text;
+  v_size integer;
+  v_merged jsonb;
   v_result jsonb;
 begin
   if current_user in ('anon', 'authenticated')
@@ -188,17 +259,44 @@ begin
     );
   end if;
 
-  if update_user_preferences.preference_type = 'ui' then
-    update public.profiles as p
-    set ui_preferences = private.jsonb_deep_merge(p.ui_preferences, update_user_preferences.preferences)
+  if update_user_preferences.preference_type in ('ui', 'session') then
+    v_column := update_user_preferences.preference_type || '_preferences';
+    -- The change is logged in user_activity: it may take no more than the preferences themselves.
+    v_size := octet_length(update_user_preferences.preferences::text);
+    if v_size > private.preferences_size_limit() then
+      return jsonb_build_object(
+        'success', false,
+        'error', 'preferences_too_large',
+        'message', format(
+          'a change of %s may take at most %s bytes as JSON; this one takes %s',
+          v_column, private.preferences_size_limit(), v_size
+        )
+      );
+    end if;
+    -- Locked, so that no concurrent change is merged away.
+    select private.jsonb_deep_merge(to_jsonb(p) -> v_column, update_user_preferences.preferences)
+    into v_merged
+    from public.profiles as p
     where p.id = update_user_preferences.user_uuid
-    returning jsonb_build_object('ui_preferences', p.ui_preferences) into v_result;
-  elsif update_user_preferences.preference_type = 'session' then
+    for update;
+    v_size := octet_length(v_merged::text);
+    if v_size > private.preferences_size_limit() then
+      return jsonb_build_object(
+        'success', false,
+        'error', 'preferences_too_large',
+        'message', format(
+          '%s may take at most %s bytes as JSON; this change would make them %s',
+          v_column, private.preferences_size_limit(), v_size
+        )
+      );
+    end if;
     update public.profiles as p
-    set session_preferences =
-      private.jsonb_deep_merge(p.session_preferences, update_user_preferences.preferences)
+    set
+      ui_preferences = case when v_column = 'ui_preferences' then v_merged else p.ui_preferences end,
+      session_preferences = case when v_column = 'session_preferences'
+        then v_merged else p.session_preferences end
     where p.id = update_user_preferences.user_uuid
-    returning jsonb_build_object('session_preferences', p.session_preferences) into v_result;
+    returning jsonb_build_object(v_column, v_merged) into v_result;
   else
     select array_agg(k order by k)
     into v_unknown_fields
@@ -293,7 +391,8 @@ $$;
 
 comment on function public.update_user_preferences(uuid, text, jsonb) is
   'Changes the preferences of user_uuid, who must be the caller (the service role may act for '
-  'anyone): ui and session deep-merge into their JSON column; model sets default_model (a model '
+  'anyone): ui and session deep-merge into their JSON column (the change and the result at most '
+  'private.preferences_size_limit() bytes each); model sets default_model (a model '
   'the tier may use), temperature (0 to 2) and system_prompt. Logs the change in user_activity. '
   'Returns {success, preference_type, preferences} or {success: false, error, message}.';
 

@@ -35,11 +35,7 @@ create table public.model_access_rules (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint model_access_rules_name_not_blank check (btrim(name) <> ''),
-  constraint model_access_rules_status_check check (status in ('new', 'active', 'disabled')),
-  -- Compiling the pattern rejects an invalid regular expression when the rule is saved (2201B),
-  -- rather than failing every later sync.
-  constraint model_access_rules_regex_valid
-    check (match_model_id_regex is null or ('' ~ match_model_id_regex) is not null)
+  constraint model_access_rules_status_check check (status in ('new', 'active', 'disabled'))
 );
 
 comment on table public.model_access_rules is
@@ -51,9 +47,10 @@ comment on column public.model_access_rules.priority is 'Lower runs first; ties 
 comment on column public.model_access_rules.name is 'What the rule is for (shown in dry runs).';
 comment on column public.model_access_rules.enabled is 'Disabled rules are ignored.';
 comment on column public.model_access_rules.match_model_id_like is
-  'LIKE pattern on the model id (e.g. ''openai/%''); null = any.';
+  'LIKE pattern on the model id (e.g. ''openai/%''), at most 500 characters; null = any.';
 comment on column public.model_access_rules.match_model_id_regex is
-  'POSIX regular expression on the model id (case sensitive); null = any.';
+  'POSIX regular expression on the model id (case sensitive), at most 500 characters, without '
+  'back-references; null = any.';
 comment on column public.model_access_rules.match_provider is
   'Provider: the id before the first `/` (e.g. ''anthropic''); null = any.';
 comment on column public.model_access_rules.match_is_free_variant is
@@ -69,9 +66,10 @@ comment on column public.model_access_rules.match_max_completion_price is
 comment on column public.model_access_rules.match_min_context_length is
   'context_length >= this.';
 comment on column public.model_access_rules.match_input_modality is
-  'One of the model''s input_modalities (e.g. ''image'').';
+  'One of the model''s input_modalities (e.g. ''image''), a lowercase name; null = any.';
 comment on column public.model_access_rules.match_output_modality is
-  'One of the model''s output_modalities (e.g. ''image'').';
+  'One of the model''s output_modalities (e.g. ''image'' for image generators), a lowercase name; '
+  'null = any.';
 comment on column public.model_access_rules.status is 'Status the rule sets: new | active | disabled.';
 comment on column public.model_access_rules.is_free is 'is_free the rule sets.';
 comment on column public.model_access_rules.is_pro is 'is_pro the rule sets.';
@@ -115,6 +113,104 @@ create trigger set_updated_at
   before update on public.model_access_rules
   for each row
   execute function private.set_updated_at();
+
+-- Valid rule patterns --------------------------------------------------------------------------
+
+-- The one definition of a pattern a rule may hold. A pattern is checked when the rule is written,
+-- because at match time a bad one fails (or stalls) every sync and apply_model_access_rules call,
+-- not just the rule's own models.
+create function private.model_access_rule_problem(rule public.model_access_rules)
+returns text
+language plpgsql
+immutable
+security invoker
+set search_path = ''
+as $$
+declare
+  pattern_limit constant integer := 500;
+begin
+  if char_length(rule.match_model_id_like) > pattern_limit then
+    return format('match_model_id_like may be at most %s characters long', pattern_limit);
+  end if;
+  -- LIKE's escape character is the backslash: one left unpaired at the end escapes nothing, and
+  -- every match against it raises SQLSTATE 22025.
+  if (char_length(rule.match_model_id_like)
+      - char_length(rtrim(rule.match_model_id_like, '\'))) % 2 = 1 then
+    return 'match_model_id_like must not end in a single backslash (LIKE''s escape character); '
+      || 'write \\ for a literal backslash';
+  end if;
+
+  if char_length(rule.match_model_id_regex) > pattern_limit then
+    return format('match_model_id_regex may be at most %s characters long', pattern_limit);
+  end if;
+  -- Back-references are what makes Postgres's regex engine backtrack: matching one can take time
+  -- exponential in the id's length. Without them it runs as an automaton, in bounded time.
+  if rule.match_model_id_regex ~ '(^|[^\\])(\\\\)*\\[1-9]' then
+    return 'match_model_id_regex must not use back-references (\1 to \9): they can make matching '
+      || 'take exponentially long';
+  end if;
+  begin
+    perform '' ~ rule.match_model_id_regex;
+  exception
+    when invalid_regular_expression then
+      return 'match_model_id_regex is not a valid regular expression: '
+        || regexp_replace(sqlerrm, '^invalid regular expression: ', '');
+  end;
+
+  if rule.match_input_modality !~ '^[a-z][a-z0-9_-]{0,49}$' then
+    return 'match_input_modality must be a modality name in lowercase, e.g. text, image, audio, file';
+  end if;
+  if rule.match_output_modality !~ '^[a-z][a-z0-9_-]{0,49}$' then
+    return 'match_output_modality must be a modality name in lowercase, e.g. text, image, audio, '
+      || 'embeddings';
+  end if;
+  return null;
+end;
+$$;
+
+comment on function private.model_access_rule_problem(public.model_access_rules) is
+  'Why the rule cannot be saved, or null: match_model_id_like without a trailing unpaired '
+  'escape, match_model_id_regex compiling and without back-references, both at most 500 '
+  'characters; modalities as lowercase names. Checked by the trigger check_patterns.';
+
+revoke execute on function private.model_access_rule_problem(public.model_access_rules)
+  from public, anon, authenticated, service_role;
+grant execute on function private.model_access_rule_problem(public.model_access_rules)
+  to authenticated, service_role;
+
+-- Invoker: it only reads the row being written. It raises as a check constraint would (23514,
+-- with a constraint name) so that clients tell it from other errors, with the problem as message.
+create function private.check_model_access_rule()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+declare
+  problem text := private.model_access_rule_problem(new);
+begin
+  if problem is not null then
+    raise exception using
+      errcode = '23514',
+      constraint = 'model_access_rules_patterns_valid',
+      message = problem;
+  end if;
+  return new;
+end;
+$$;
+
+comment on function private.check_model_access_rule() is
+  'BEFORE INSERT OR UPDATE trigger on model_access_rules: refuses a rule whose patterns '
+  'private.model_access_rule_problem finds a problem with (23514, '
+  'model_access_rules_patterns_valid), whoever writes it: admin-models, the Data API or Studio.';
+
+revoke execute on function private.check_model_access_rule()
+  from public, anon, authenticated, service_role;
+
+create trigger check_patterns
+  before insert or update on public.model_access_rules
+  for each row
+  execute function private.check_model_access_rule();
 
 -- Admin-managed models --------------------------------------------------------------------------
 

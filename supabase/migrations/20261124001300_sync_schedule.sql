@@ -1,5 +1,6 @@
 -- The daily catalog sync: a pg_cron job that calls the sync-models edge function through pg_net,
--- with the project URL and the function's secret read from Vault; and sync health for monitoring.
+-- with the project URL and the function's secret read from Vault; sync health for monitoring; and
+-- the daily pruning of public.user_activity.
 --
 -- Why: the catalog must stay current without anyone remembering to sync. Operators store two
 -- Vault secrets once (README, "Daily sync"): `project_url` (https://<ref>.supabase.co) and
@@ -64,6 +65,13 @@ select cron.schedule(
   'sync-openrouter-models',
   '0 2 * * *',
   'select private.invoke_sync_models()'
+);
+
+-- user_activity keeps 90 days: each write prunes its writer's history, this job everyone's.
+select cron.schedule(
+  'prune-user-activity',
+  '30 3 * * *',
+  'select private.prune_user_activity()'
 );
 
 -- Health --------------------------------------------------------------------------------------

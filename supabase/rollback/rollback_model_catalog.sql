@@ -24,11 +24,14 @@
 -- user-model, preference and quota function, the private helpers only they use
 -- (can_manage_catalog, record_model_access_audit, set_model_access_updated_at,
 -- first_matching_rules and its type rule_subject, tier_models, tier_offered_models, the domain
--- model_status, models_access_state, user_tier, quota_periods,
--- consume_model_quota, log_user_activity, jsonb_deep_merge, check_profile_default_model with its
--- trigger, invoke_sync_models, sync_job_status, mark_access_admin_managed, clear_model_deprecation,
--- resolve_default_model, record_change_digest, catalog_version and bump_catalog_version) and the
--- pg_cron job sync-openrouter-models. Export those tables first if you need them. The pg_cron and pg_net extensions and the Vault secrets
+-- model_status, models_access_state, user_tier, quota_periods, consume_model_quota,
+-- log_user_activity, prune_user_activity, jsonb_deep_merge, preferences_size_limit with the
+-- profiles constraints that call it, check_profile_default_model with its trigger,
+-- model_access_rule_problem, check_model_access_rule, invoke_sync_models, sync_job_status,
+-- mark_access_admin_managed, clear_model_deprecation, resolve_default_model, record_change_digest,
+-- catalog_version and bump_catalog_version) and the pg_cron jobs sync-openrouter-models and
+-- prune-user-activity. Export those tables first if you need them. The pg_cron and pg_net
+-- extensions and the Vault secrets
 -- project_url and sync_models_secret are left in place (other jobs may use them).
 --
 -- The migration history rows of 20261124000300 to 20261124001500 are deleted, so that a later
@@ -66,14 +69,18 @@ begin
 end;
 $$;
 
--- 2. The daily sync job.
+-- 2. The daily jobs.
 select cron.unschedule(j.jobid)
 from cron.job as j
-where j.jobname = 'sync-openrouter-models';
+where j.jobname in ('sync-openrouter-models', 'prune-user-activity');
 
 -- 3. Functions (before the tables and the view their signatures or bodies name).
 drop trigger if exists check_default_model on public.profiles;
 drop function if exists private.check_profile_default_model();
+alter table public.profiles
+  drop constraint if exists profiles_ui_preferences_within_size_limit,
+  drop constraint if exists profiles_session_preferences_within_size_limit;
+drop function if exists private.preferences_size_limit();
 
 drop function if exists public.consume_model_quota(text, uuid);
 drop function if exists private.consume_model_quota(uuid, text);
@@ -93,6 +100,7 @@ drop function if exists public.hand_models_to_rules(text[]);
 drop function if exists public.deprecate_models(text[], text, timestamptz);
 drop function if exists public.apply_model_access_rules(text[]);
 drop function if exists private.first_matching_rules(private.rule_subject[]);
+drop function if exists private.model_access_rule_problem(public.model_access_rules);
 drop type if exists private.rule_subject;
 
 drop function if exists public.update_model_tier_access(
@@ -114,6 +122,7 @@ drop function if exists private.check_sync_caller(text, text, text);
 
 drop function if exists public.update_user_preferences(uuid, text, jsonb);
 drop function if exists private.log_user_activity(uuid, text, jsonb);
+drop function if exists private.prune_user_activity(uuid);
 drop function if exists private.jsonb_deep_merge(jsonb, jsonb);
 
 -- 4. The rule view and the tables (their triggers and policies go with them). Catalog changes
@@ -138,6 +147,7 @@ drop function if exists private.record_model_access_audit();
 drop function if exists private.set_model_access_updated_at();
 drop function if exists private.can_manage_catalog();
 drop function if exists private.mark_access_admin_managed();
+drop function if exists private.check_model_access_rule();
 drop function if exists private.clear_model_deprecation();
 drop function if exists private.record_change_digest(bigint, jsonb);
 drop function if exists private.bump_catalog_version();

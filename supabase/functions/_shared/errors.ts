@@ -16,6 +16,7 @@ export type ErrorCode =
   | "rate_limited"
   | "quota_exceeded"
   | "upstream_unavailable"
+  | "timeout"
   | "server_misconfigured"
   | "internal_error";
 

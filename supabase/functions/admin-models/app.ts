@@ -5,6 +5,7 @@
 //   PATCH  /admin-models                 bulk change { model_ids, changes }, all or nothing
 //   POST   /admin-models/sync            manual sync (?dry_run=true, ?force=true)
 //   GET    /admin-models/sync-log        recent sync runs, newest first
+//   GET    /admin-models/health          sync health for monitoring (public.get_sync_health)
 //   GET    /admin-models/changes         change digests of recent syncs, newest first
 //   GET    /admin-models/rules           tiering rules, by priority
 //   POST   /admin-models/rules           add a rule
@@ -199,8 +200,13 @@ function invalidFilter(error: unknown): never {
 
 /** Applies changes to models through the database function, all or nothing; 404 on unknown ids. */
 async function updateModels(tx: Tx, ids: string[], changes: Changes) {
-  const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
-    select public.update_models_access(${ids}::text[], ${tx.json(changes)}) as result`;
+  // Handing back applies the rules at once: under their time limit.
+  const update = () =>
+    tx<{ result: Record<string, unknown> }[]>`
+      select public.update_models_access(${ids}::text[], ${tx.json(changes)}) as result`;
+  const [{ result }] = changes.access_managed_by
+    ? await withinRuleTimeLimit(tx, update)
+    : await update();
   checkResult(result);
   return {
     updated: Number(result.updated_count),
@@ -225,23 +231,25 @@ function checkResult(result: Record<string, unknown>) {
 
 const price = z.union([z.number(), z.string().regex(/^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/)])
   .transform(String).nullable();
-const pattern = z.string().min(1).max(500).nullable();
+// What a valid LIKE, regex or modality is, and its length, the database decides when the rule is
+// written (private.model_access_rule_problem); writeRule answers its refusal.
+const checkedPattern = z.string().min(1).nullable();
 
 const ruleFieldsSchema = z.strictObject({
   priority: z.number().int().min(-1_000_000).max(1_000_000),
   name: z.string().trim().min(1).max(200),
   enabled: z.boolean(),
-  match_model_id_like: pattern,
-  match_model_id_regex: pattern,
-  match_provider: pattern,
+  match_model_id_like: checkedPattern,
+  match_model_id_regex: checkedPattern,
+  match_provider: z.string().min(1).max(500).nullable(),
   match_is_free_variant: z.boolean().nullable(),
   match_min_prompt_price: price,
   match_max_prompt_price: price,
   match_min_completion_price: price,
   match_max_completion_price: price,
   match_min_context_length: z.number().int().min(0).max(2_147_483_647).nullable(),
-  match_input_modality: pattern,
-  match_output_modality: pattern,
+  match_input_modality: checkedPattern,
+  match_output_modality: checkedPattern,
   status: databaseValue,
   is_free: z.boolean(),
   is_pro: z.boolean(),
@@ -264,16 +272,43 @@ function rule(row: Record<string, unknown>) {
   return { ...row, id: Number(row.id) };
 }
 
-/** Writes a rule, turning an invalid regular expression (SQLSTATE 2201B) into a 400. */
+/** Writes a rule; the database's refusal of a pattern is a 400 with its reason, which it words. */
 async function writeRule<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if ((error as { code?: string }).code === "2201B") {
+    const { code, constraint_name, message } = error as {
+      code?: string;
+      constraint_name?: string;
+      message?: string;
+    };
+    if (code === "23514" && constraint_name === "model_access_rules_patterns_valid") {
+      throw new HttpError(400, "invalid_request", `${message}.`);
+    }
+    throw error;
+  }
+}
+
+/** How long one statement that matches the rules may run: what Supabase gives `authenticated`. */
+const ruleMatchingTimeLimit = "8s";
+
+/**
+ * Runs `match` (a statement that applies the rules) under ruleMatchingTimeLimit, so that no rule
+ * holds the catalog's row locks for long. Postgres arms statement_timeout when a statement starts,
+ * so a function cannot limit itself: the caller sets it, for the rest of this transaction.
+ */
+async function withinRuleTimeLimit<T>(tx: Tx, match: () => Promise<T>): Promise<T> {
+  await tx`select set_config('statement_timeout', ${ruleMatchingTimeLimit}, true)`;
+  try {
+    return await match();
+  } catch (error) {
+    if ((error as { code?: string }).code === "57014") {
       throw new HttpError(
-        400,
-        "invalid_request",
-        "match_model_id_regex is not a valid regular expression.",
+        503,
+        "timeout",
+        `Applying the tiering rules took longer than ${ruleMatchingTimeLimit} and was stopped; ` +
+          "nothing was changed.",
+        { cause: error },
       );
     }
     throw error;
@@ -488,8 +523,9 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
     const [{ result }] = await asAdmin(
       c,
       (tx) =>
-        tx<{ result: Record<string, unknown> }[]>`
-          select public.apply_model_access_rules() as result`,
+        withinRuleTimeLimit(tx, () =>
+          tx<{ result: Record<string, unknown> }[]>`
+          select public.apply_model_access_rules() as result`),
     );
     return c.json({ updated: result.updated_count, changes: result.changes });
   });

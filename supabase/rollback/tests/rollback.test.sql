@@ -89,8 +89,10 @@ select is(
   'only the foundation and profile functions remain in public and private'
 );
 select is(
-  (select count(*)::int from cron.job where jobname = 'sync-openrouter-models'), 0,
-  'the sync job is unscheduled'
+  (select count(*)::int from cron.job
+   where jobname in ('sync-openrouter-models', 'prune-user-activity')),
+  0,
+  'the sync and pruning jobs are unscheduled'
 );
 select is(
   (select array_agg(c.oid::regclass::text order by c.oid::regclass::text)

@@ -31,7 +31,7 @@ select has_column('public', 'model_sync_log', 'models_unchanged', 'sync log coun
 select has_column('public', 'model_sync_log', 'models_reactivated', 'sync log counts reactivated');
 select has_column('public', 'model_sync_log', 'skipped_invalid', 'sync log counts skipped');
 
--- Defect 6: no fixed-width text anywhere in our tables.
+-- No fixed-width text anywhere in our tables.
 select is(
   (
     select count(*)
@@ -356,7 +356,7 @@ select is(
   0::bigint,
   'at most one permissive policy per table, operation and role'
 );
--- Defect 8: admin rights come from is_admin, never from the tier (or user_metadata).
+-- Admin rights come from is_admin, never from the tier (or user_metadata).
 select is(
   (
     select count(*)

@@ -1,5 +1,5 @@
 -- The catalog sync: public.sync_openrouter_models and public.log_sync_failure, and the sync log.
--- Who may sync (anon, users, admins, the service role); the fixture sequence of issue 3
+-- Who may sync (anon, users, admins, the service role); the two fixtures in sequence
 -- (2025-05-23: 321 added; 2025-12-02: refused by the integrity gate, then forced: 161 added, 174
 -- updated or unchanged, 147 inactivated; the same catalog again writes nothing); exact counts;
 -- admin-owned fields, disabled models and the status of returning models; a failed run leaves a
@@ -66,7 +66,7 @@ select
 select tests.create_user('sync-admin@example.test', 'free', true) as admin_id \gset
 select tests.create_user('sync-user@example.test', 'enterprise', false) as user_id \gset
 
--- An empty catalog, so that the fixtures give the counts of issue 3 (the seed has three models).
+-- An empty catalog, so that the fixtures give the counts below (the seed has three models).
 select tests.act_as_operator();
 delete from public.model_access;
 delete from public.model_sync_log;

@@ -1,4 +1,4 @@
--- Price history (issue 6 part 2): public.model_price_history across the two fixtures. The first
+-- Price history: public.model_price_history across the two fixtures. The first
 -- sync records one row per model; the same catalog again records nothing; the 2025-12-02 catalog
 -- adds exactly one row for each model whose upstream pricing differs (so those models have two
 -- rows, newest first) and one for each new model; a dry run records nothing; the counts reach the

@@ -1,4 +1,4 @@
--- Change feed (issue 6 part 5): public.model_change_digests. A sync that changes the catalog stores
+-- Change feed: public.model_change_digests. A sync that changes the catalog stores
 -- one digest (added, inactivated, reactivated, price changes of known models, access changes by
 -- rules); a sync that changes nothing and a dry run store none; with the Vault secrets
 -- catalog_webhook_url / catalog_webhook_secret the digest is queued through pg_net with
