@@ -1,17 +1,20 @@
-// `deno task bench [http] [e2e] [consume] [sync]`: the benchmarks named (all by default) on a fresh
-// local stack of its own ("bench", or STACK_NAME with STACK_DB_PORT/STACK_API_PORT), then a table
-// each.
-// Targets (issue "Performance"): sync at 10k within 1.5x of the parse floor and >= 2x faster than
-// the per-row loop; no-change re-sync writes 0 rows within 1.2x of the floor; 100k under 10 s;
-// models >= 50% of the bare-Deno ceiling's requests/s with p99 <= 2x, RSS < 150 MB.
-import { stackConfig } from "../supabase/local/config.ts";
+// `deno task bench [http] [cold] [e2e] [consume] [sync]`: the benchmarks named (all by default) on
+// a fresh local stack of its own ("bench", or STACK_NAME with STACK_DB_PORT/STACK_API_PORT), then a
+// table each. The stack's runtime also serves bench/functions (the reference and bare functions).
+// Targets: sync at 10k within 1.5x of the parse floor and >= 2x faster than the per-row loop;
+// no-change re-sync writes 0 rows within 1.2x of the floor; 100k under 10 s; models >= 70% of the
+// reference function's requests/s with p99 <= 1.5x; a cold start within 2x of a bare function's;
+// peak memory per function isolate < 128 MB; consume_model_quota at >= 1,300 durable calls/s.
+import { join } from "node:path";
+import { repoRoot, stackConfig } from "../supabase/local/config.ts";
 import { startStack, stopStack } from "../supabase/local/stack.ts";
+import { benchColdStart, type ColdStartFigures, type FirstAnswer } from "./cold_start.ts";
 import { benchConsume, type ConsumeFigures } from "./consume.ts";
 import { benchEndToEnd, type EndToEndFigures } from "./e2e.ts";
-import { benchHttp, type HttpFigures } from "./http.ts";
+import { benchHttp, type HttpFigures, median, referenceFunction } from "./http.ts";
 import { benchSync, type SyncFigures } from "./sync.ts";
 
-const benchmarks = ["sync", "http", "e2e", "consume"] as const;
+const benchmarks = ["sync", "http", "cold", "e2e", "consume"] as const;
 const unknown = Deno.args.filter((arg) => !(benchmarks as readonly string[]).includes(arg));
 if (unknown.length > 0) {
   console.error(`Unknown benchmark ${unknown.join(", ")}: choose from ${benchmarks.join(", ")}.`);
@@ -23,14 +26,20 @@ const selected = (name: typeof benchmarks[number]) =>
 const config = stackConfig(Deno.env.get("STACK_NAME") ?? "bench");
 Deno.env.set("STACK_NAME", config.name);
 Deno.env.set("OPENROUTER_MODELS_URL", `http://127.0.0.1:${config.apiPort + 69}/api/v1/models`);
+const extraFunctionsDir = join(repoRoot, "bench/functions");
+const referenceDir = join(config.dir, "reference");
+Deno.env.set("EDGE_EXTRA_FUNCTIONS_DIR", extraFunctionsDir);
+Deno.env.set("BENCH_REFERENCE_DIR", referenceDir);
 // Default logging, as deployed (LOG_LEVEL unset: info).
 const env = await startStack(config, { fresh: true });
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+const percent = (share: number) => `${(100 * share).toFixed(share > 0 && share < 0.01 ? 2 : 0)}%`;
 try {
   // The load test first: the sync at 100k models leaves the machine busy for a while after it
   // (autovacuum, the kernel writing dirty pages back), which showed as latency outliers.
-  if (selected("http")) printHttp(await benchHttp(config, env.FUNCTIONS_URL, 400));
+  if (selected("http")) printHttp(await benchHttp(env, referenceDir, 400));
+  if (selected("cold")) printColdStart(await benchColdStart(config, extraFunctionsDir));
   if (selected("e2e")) printEndToEnd(await benchEndToEnd());
   if (selected("consume")) printConsume(await benchConsume(env.SUPABASE_DB_URL));
   if (selected("sync")) {
@@ -67,30 +76,64 @@ function printSync(sync: SyncFigures[]) {
 
 function printHttp(http: HttpFigures) {
   console.log(
-    `\n## models endpoint (${http.models} active models, ${50} connections, 10 s, wrk)\n`,
+    `\n## models endpoint (${http.models} active models, 50 connections, 10 s, wrk; median of ${http.rounds} rounds)\n`,
   );
   console.log(
-    "| mode | body bytes | ours req/s | ceiling req/s | share | ours p50/p99 ms | ceiling p50/p99 ms | p99 ratio | contract-only req/s | share of contract-only |",
+    "| mode | body bytes | ours req/s | reference req/s | ours / reference | ours p50/p99 ms | reference p50/p99 ms | p99 ratio | ours / reference errors | bare ceiling req/s |",
   );
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-  for (
-    const [mode, { ours, ceiling, contract }] of Object.entries({
-      legacy: http.legacy,
-      enhanced: http.enhanced,
-    })
-  ) {
-    const share = (of: number) => `${fmt(100 * ours.requestsPerSecond / of)}%`;
+  for (const [mode, f] of Object.entries({ legacy: http.legacy, enhanced: http.enhanced })) {
+    const { ours, reference, ceiling } = f;
     console.log(
-      `| ${mode} | ${ours.bodyBytes} | ${fmt(ours.requestsPerSecond)} | ${
+      `| ${mode} | ${f.bodyBytes} | ${fmt(ours.requestsPerSecond)} | ${
+        fmt(reference.requestsPerSecond)
+      } | ${fmt(100 * ours.requestsPerSecond / reference.requestsPerSecond)}% | ${
+        fmt(ours.p50Ms, 1)
+      }/${fmt(ours.p99Ms, 1)} | ${fmt(reference.p50Ms, 1)}/${fmt(reference.p99Ms, 1)} | ${
+        ratio(ours.p99Ms, reference.p99Ms)
+      } | ${percent(ours.errorShare)} / ${percent(reference.errorShare)} | ${
         fmt(ceiling.requestsPerSecond)
-      } | ${share(ceiling.requestsPerSecond)} | ${fmt(ours.p50Ms, 1)}/${fmt(ours.p99Ms, 1)} | ${
-        fmt(ceiling.p50Ms, 1)
-      }/${fmt(ceiling.p99Ms, 1)} | ${ratio(ours.p99Ms, ceiling.p99Ms)} | ${
-        fmt(contract.requestsPerSecond)
-      } | ${share(contract.requestsPerSecond)} |`,
+      } |`,
     );
   }
-  console.log(`\nFunctions process peak RSS: ${fmt(http.peakRssMb)} MB`);
+  console.log(
+    "\n| function | workers | peak isolate heap + external MB | peak worker process VmHWM MB | peak connections |",
+  );
+  console.log("|---|---:|---:|---:|---:|");
+  for (const [fn, f] of Object.entries(http.byFunction)) {
+    console.log(
+      `| ${fn}${fn === referenceFunction ? " (bench)" : ""} | ${f.workers} | ${
+        fmt(f.peakAllocatedMb)
+      } | ${fmt(f.peakMemoryMb)} | ${f.peakConnections} |`,
+    );
+  }
+  const { functions, workersPerFunction, poolMax } = http.budget;
+  const retired = Object.entries(http.retired).map(([reason, n]) => `${n} ${reason}`).join(", ");
+  console.log(
+    `\nConnections held by all workers at once: at most ${http.peakConnections}; budget ${functions} functions x ${workersPerFunction} workers x DB_POOL_MAX ${poolMax} = ${
+      functions * workersPerFunction * poolMax
+    }, of max_connections ${http.maxConnections}. Workers retired during the runs: ${
+      retired || "none"
+    }.`,
+  );
+}
+
+function printColdStart(cold: ColdStartFigures) {
+  console.log(`\n## cold start (a runtime of its own per run; median of ${cold.runs} runs)\n`);
+  console.log(
+    "| function | first answer ms | of which worker start ms | worker VmHWM after MB | runs ms |",
+  );
+  console.log("|---|---:|---:|---:|---|");
+  const row = (name: string, runs: FirstAnswer[]) =>
+    console.log(
+      `| ${name} | ${fmt(median(runs.map((r) => r.ms)))} | ${
+        fmt(median(runs.map((r) => r.bootMs)))
+      } | ${fmt(median(runs.map((r) => r.vmHwmMb)))} | ${runs.map((r) => fmt(r.ms)).join(", ")} |`,
+    );
+  row("models (GET, 400 models)", cold.models);
+  row("bare (bench)", cold.bare);
+  const ms = (runs: FirstAnswer[]) => median(runs.map((r) => r.ms));
+  console.log(`\nmodels / bare: ${ratio(ms(cold.models), ms(cold.bare))}`);
 }
 
 function printConsume(consume: ConsumeFigures[]) {

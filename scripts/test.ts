@@ -171,7 +171,7 @@ await check("type check", deno, ["task", "check"]);
 await check(
   "type check (edge runtime's Deno)",
   edgeDeno,
-  ["check", "--no-lock", "supabase/functions"],
+  ["check", "--no-lock", "supabase/functions", "bench/functions"],
   edgeDenoEnv(),
 );
 

@@ -3,6 +3,7 @@
 // (by wall clock, or by memory) and replaced. No request fails, every consume is counted, and the
 // functions' connections (pg_stat_activity, by the application_name the runtime gives each
 // worker's pool) never exceed DB_POOL_MAX per worker and are gone soon after their worker.
+// EDGE_EXTRA_FUNCTIONS_DIR adds a folder of functions (the benchmarks'), and may not shadow ours.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readStackEnv, repoRoot, stackConfig } from "../supabase/local/config.ts";
@@ -20,7 +21,13 @@ const loadMs = 7_000;
 interface RuntimeStatus {
   runtime: string;
   retired: Record<string, number>;
-  workers: { id: string; fn: string; state: string; application_name: string }[];
+  workers: {
+    id: string;
+    fn: string;
+    state: string;
+    application_name: string;
+    allocated_bytes: number | null;
+  }[];
 }
 
 async function startRuntime(port: number, limits: Record<string, string>) {
@@ -231,4 +238,82 @@ stackTest("a stopped runtime's workers leave no connection behind", async () => 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   assert.deepEqual([...await connections(runId)], []);
+});
+
+/** A folder with one function, `name`, that answers the path it was handed. */
+async function functionsDir(name: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "edge-extra-functions-" });
+  await Deno.mkdir(join(dir, name));
+  await Deno.writeTextFile(
+    join(dir, name, "index.ts"),
+    "Deno.serve((request) => new Response(new URL(request.url).pathname));\n",
+  );
+  return dir;
+}
+
+stackTest("EDGE_EXTRA_FUNCTIONS_DIR serves that folder's functions beside ours", async () => {
+  const dir = await functionsDir("extra-hello");
+  const user = await createUser({ label: "edge-extra" });
+  try {
+    const plain = await startRuntime(port + 3, {});
+    try {
+      const response = await fetch(`${plain.base}/functions/v1/extra-hello/x`);
+      assert.equal(response.status, 404, await response.text());
+    } finally {
+      await plain.stop();
+    }
+    const extended = await startRuntime(port + 3, { EDGE_EXTRA_FUNCTIONS_DIR: dir });
+    try {
+      const response = await fetch(`${extended.base}/functions/v1/extra-hello/x`);
+      assert.equal(response.status, 200);
+      assert.equal(await response.text(), "/extra-hello/x");
+      const models = await fetch(`${extended.base}/functions/v1/models`, { headers: user.headers });
+      assert.equal(models.status, 200, await models.text());
+    } finally {
+      await extended.stop();
+    }
+  } finally {
+    await deleteUsers(user);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+stackTest("a function of EDGE_EXTRA_FUNCTIONS_DIR named like ours stops the gateway", async () => {
+  const dir = await functionsDir("models");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(repoRoot, "supabase/local/gateway.ts")],
+    env: {
+      ...await readStackEnv(stackConfig()),
+      STACK_API_PORT: String(port + 3),
+      EDGE_EXTRA_FUNCTIONS_DIR: dir,
+    },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  // A gateway that starts serves until stopped: give it the time to start, then stop it.
+  const timer = setTimeout(() => child.kill("SIGTERM"), 10_000);
+  try {
+    const out = await child.output();
+    assert.equal(out.success, false, "the gateway exited by itself");
+    assert.match(new TextDecoder().decode(out.stderr), /function models of .* would hide ours/);
+  } finally {
+    clearTimeout(timer);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+stackTest("/health shows what each worker's isolate had allocated at the last poll", async () => {
+  const runtime = await startRuntime(port + 4, {});
+  const user = await createUser({ label: "edge-memory" });
+  try {
+    const response = await fetch(`${runtime.base}/functions/v1/models`, { headers: user.headers });
+    assert.equal(response.status, 200, await response.text());
+    // The runtime polls each isolate's memory every 500 ms.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const [worker] = (await runtime.status()).workers;
+    assert.ok(worker.allocated_bytes! > 1_000_000, `${worker.allocated_bytes} bytes`);
+  } finally {
+    await runtime.stop();
+    await deleteUsers(user);
+  }
 });

@@ -43,6 +43,22 @@ async function nextFinishedRun(afterId: number, timeoutMs: number) {
   throw new Error(`no sync finished within ${timeoutMs} ms`);
 }
 
+/**
+ * Waits for pg_net's answer to the request queued as `requestId`: the pg_net worker records it
+ * only after the function has answered, so it can come after the sync's own log row.
+ */
+async function netResponse(requestId: number, timeoutMs: number) {
+  const sql = await adminDb();
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const [row] = await sql`
+      select status_code, error_msg from net._http_response where id = ${requestId}`;
+    if (row) return row;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`pg_net recorded no answer to request ${requestId} within ${timeoutMs} ms`);
+}
+
 async function jobCommand(): Promise<string> {
   const sql = await adminDb();
   const [job] = await sql`select command from cron.job where jobname = ${jobName}`;
@@ -59,19 +75,21 @@ stackTest("the cron job's command syncs through pg_net and sync-models", async (
     const command = await jobCommand();
     const run = await withFakeOpenRouter(serveFixture("2025-12-02"), async () => {
       // As pg_cron does: the job's command, as the job's owner, in its own committed transaction.
-      await sql.begin(async (tx) => {
+      const [queued] = await sql.begin(async (tx) => {
         await tx`set local role postgres`;
-        await tx.unsafe(command);
+        return await tx.unsafe(command);
       });
-      return await nextFinishedRun(before, 20_000);
+      const requestId = Number(Object.values(queued)[0]);
+      return {
+        run: await nextFinishedRun(before, 20_000),
+        response: await netResponse(requestId, 20_000),
+      };
     });
     assert.deepEqual(
-      { status: run.sync_status, triggered_by: run.triggered_by },
+      { status: run.run.sync_status, triggered_by: run.run.triggered_by },
       { status: "completed", triggered_by: "cron" },
     );
-    const [response] = await sql`
-      select status_code from net._http_response order by id desc limit 1`;
-    assert.equal(response.status_code, 200);
+    assert.equal(run.response.status_code, 200, run.response.error_msg);
   } finally {
     await deleteUsers(admin);
   }

@@ -61,6 +61,8 @@ interface Worker {
   state: State;
   inFlight: number;
   served: number;
+  /** What the isolate had allocated (heap and external) at the last memory poll. */
+  allocatedBytes?: number;
   timers: ReturnType<typeof setTimeout>[];
 }
 
@@ -100,7 +102,8 @@ export class EdgeRuntime {
   readonly #retired: Record<string, number> = {};
 
   constructor(
-    readonly functions: string[],
+    /** Each function's index.ts, by name. */
+    readonly functions: Map<string, string>,
     private readonly options: { logDir: string; limits: EdgeLimits; env: Record<string, string> },
   ) {}
 
@@ -189,6 +192,7 @@ export class EdgeRuntime {
         state: w.state,
         in_flight: w.inFlight,
         served: w.served,
+        allocated_bytes: w.allocatedBytes ?? null,
         application_name: this.#applicationName(w.id),
       })),
     };
@@ -275,7 +279,7 @@ export class EdgeRuntime {
         // V8 sizes an isolate's heap from its limit (young generation included), as there.
         `--v8-flags=--max-old-space-size=${limits.memoryMb},--max-semi-space-size=2`,
         workerEntry,
-        join(repoRoot, "supabase/functions", fn, "index.ts"),
+        this.functions.get(fn)!,
       ],
       cwd: repoRoot,
       clearEnv: true,
@@ -330,6 +334,7 @@ export class EdgeRuntime {
       try {
         const response = await fetch(`http://127.0.0.1:${worker.port}/_edge/status`);
         const { allocated_bytes } = await response.json();
+        worker.allocatedBytes = allocated_bytes;
         if (allocated_bytes > retireAt) {
           this.#retire(worker, "memory", { allocated_mb: Math.round(allocated_bytes / 2 ** 20) });
         }

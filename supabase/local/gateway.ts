@@ -1,17 +1,28 @@
 // Local stand-in for Supabase's API gateway in front of its edge runtime (edge_runtime.ts), for
 // the parts we use: hands `/functions/v1/<name>/...` to a worker of function <name> as the hosted
 // runtime does, at `/<name>/...`, and publishes the JWKS at the project's well-known URL.
-// GET /health lists the functions and their workers.
-import { join } from "node:path";
+// GET /health lists the functions and their workers. EDGE_EXTRA_FUNCTIONS_DIR serves the functions
+// of one more folder beside ours: the benchmarks' reference functions, which are never deployed.
+import { join, resolve } from "node:path";
 import { repoRoot, stackConfig } from "./config.ts";
 import { edgeDenoEnv, EdgeRuntime, limitsFromEnv } from "./edge_runtime.ts";
 
-async function functionNames(): Promise<string[]> {
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(join(repoRoot, "supabase/functions"))) {
-    if (entry.isDirectory && !entry.name.startsWith("_")) names.push(entry.name);
+/** Each function's index.ts by name, sorted by name. */
+async function functionEntries(): Promise<Map<string, string>> {
+  const dirs = [join(repoRoot, "supabase/functions")];
+  const extra = Deno.env.get("EDGE_EXTRA_FUNCTIONS_DIR");
+  if (extra) dirs.push(resolve(repoRoot, extra));
+  const entries = new Map<string, string>();
+  for (const dir of dirs) {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isDirectory || entry.name.startsWith("_")) continue;
+      if (entries.has(entry.name)) {
+        throw new Error(`function ${entry.name} of ${dir} would hide ours of the same name`);
+      }
+      entries.set(entry.name, join(dir, entry.name, "index.ts"));
+    }
   }
-  return names.sort();
+  return new Map([...entries].sort(([a], [b]) => a.localeCompare(b)));
 }
 
 function json(status: number, body: unknown): Response {
@@ -25,8 +36,9 @@ function functionEnv(): Record<string, string> {
   return env;
 }
 
-const functions = await functionNames();
-const runtime = new EdgeRuntime(functions, {
+const entries = await functionEntries();
+const functions = [...entries.keys()];
+const runtime = new EdgeRuntime(entries, {
   logDir: Deno.env.get("EDGE_LOG_DIR") ?? stackConfig().dir,
   limits: limitsFromEnv(),
   env: functionEnv(),

@@ -29,6 +29,42 @@ export function connect(env: Env): Sql {
   });
 }
 
+/**
+ * At most `max` of a pool's operations at once, so that each has a connection to itself. Beyond
+ * that, postgres.js pipelines queries on busy connections, batching a connection's small writes
+ * behind setImmediate and cancelling it when the next write flushes; on the edge runtime's Deno the
+ * cancelled callback can still run and throws, uncaught ("May not write null values to stream"), and
+ * the isolate dies: under concurrent load, every second or so. The rest wait here, in order.
+ */
+class ConnectionSlots {
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#running < this.max) this.#running++;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      // The slot passes straight to the next in line, if any.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
+    }
+  }
+}
+
+const slotsByPool = new WeakMap<Sql, ConnectionSlots>();
+
+/** Runs `work` on `sql` once one of its connections is free for it alone. */
+function withConnection<T>(sql: Sql, work: () => Promise<T>): Promise<T> {
+  let slots = slotsByPool.get(sql);
+  if (!slots) slotsByPool.set(sql, slots = new ConnectionSlots(sql.options.max));
+  return slots.run(work);
+}
+
 type Role = "authenticated" | "service_role";
 
 function inRole<T>(
@@ -37,12 +73,13 @@ function inRole<T>(
   claims: Record<string, unknown>,
   fn: (tx: Tx) => Promise<T>,
 ) {
-  return sql.begin(async (tx) => {
-    await tx`
-      select set_config('role', ${role}, true),
-             set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
-    return await fn(tx);
-  }) as Promise<T>;
+  return withConnection(sql, () =>
+    sql.begin(async (tx) => {
+      await tx`
+        select set_config('role', ${role}, true),
+               set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+      return await fn(tx);
+    }) as Promise<T>);
 }
 
 /** Runs `fn` in a transaction as the verified user (role `authenticated`, RLS applies). */
@@ -78,10 +115,11 @@ export async function queryAsUser<Results extends unknown[][]>(
   do {
     tag = `c${crypto.randomUUID().replaceAll("-", "")}`;
   } while (json.includes(tag));
-  const results = await sql.unsafe(
-    `select set_config('role', 'authenticated', true),
-            set_config('request.jwt.claims', $${tag}$${json}$${tag}$, true);
-     ${statements}`,
-  ).simple() as unknown as unknown[][];
+  const results = await withConnection(sql, () =>
+    sql.unsafe(
+      `select set_config('role', 'authenticated', true),
+              set_config('request.jwt.claims', $${tag}$${json}$${tag}$, true);
+       ${statements}`,
+    ).simple()) as unknown as unknown[][];
   return results.slice(1) as Results;
 }

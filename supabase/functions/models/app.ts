@@ -115,7 +115,7 @@ interface TierList {
   enhanced?: { periods: string; template: Promise<EnhancedTemplate> };
 }
 
-const keySql = `
+export const keySql = `
   select public.get_my_tier() as tier,
          (select v.version::text from private.catalog_version as v) as version,
          now() as now`;
@@ -146,7 +146,7 @@ interface UsageKeyRow extends ListKey, Periods {
  * caller's counters for them (two short range scans of model_usage's primary key) and the
  * caller's default model as the database resolves it.
  */
-const usageKeySql = `
+export const usageKeySql = `
   select k.tier, k.version, k.now, q.day_resets_at, q.month_resets_at,
          (select coalesce(json_agg(json_build_array(u.model_id, u.period, u.request_count)), '[]')
             from public.model_usage as u
