@@ -9,7 +9,9 @@ select tests.act_as_operator();
 delete from public.model_access where model_id like 'ph/%';
 insert into public.model_access (model_id, model_name, status)
 values ('ph/priced', 'Priced', 'active'), ('ph/unpriced', 'Unpriced', 'new');
-insert into public.model_price_history (model_id, effective_from, sync_log_id, prompt_price, pricing)
+insert into public.model_price_history (
+  model_id, effective_from, sync_log_id, prompt_price, pricing
+)
 values
   ('ph/priced', '2026-01-01T00:00:00Z', 11, 0.000001, '{"prompt": "0.000001"}'),
   ('ph/priced', '2026-02-01T00:00:00Z', 12, 0.000002, '{"prompt": "0.000002"}'),
@@ -41,8 +43,10 @@ select results_eq(
   $$select effective_from, sync_log_id, prompt_price, pricing
     from public.get_model_price_history('ph/priced')$$,
   $$values
-    ('2026-02-01T00:00:00Z'::timestamptz, 12::bigint, 0.000002::numeric, '{"prompt": "0.000002"}'::jsonb),
-    ('2026-01-01T00:00:00Z'::timestamptz, 11::bigint, 0.000001::numeric, '{"prompt": "0.000001"}'::jsonb)$$,
+    ('2026-02-01T00:00:00Z'::timestamptz, 12::bigint, 0.000002::numeric,
+     '{"prompt": "0.000002"}'::jsonb),
+    ('2026-01-01T00:00:00Z'::timestamptz, 11::bigint, 0.000001::numeric,
+     '{"prompt": "0.000001"}'::jsonb)$$,
   'an admin reads the model''s timeline, newest first, and only that model''s'
 );
 select is_empty(

@@ -115,7 +115,9 @@ select is(
 -- update_models_access: bulk, all or nothing ---------------------------------------------------------
 select results_eq(
   $$select model_id, changed, is_pro, daily_limit
-    from public.update_models_access(array['t/b', 't/c', 't/b'], '{"is_pro": true, "daily_limit": 3}')$$,
+    from public.update_models_access(
+      array['t/b', 't/c', 't/b'], '{"is_pro": true, "daily_limit": 3}'
+    )$$,
   $$values ('t/b', true, true, 3), ('t/c', true, true, 3)$$,
   'bulk: both models change, returned by id (a repeated id counts once)'
 );

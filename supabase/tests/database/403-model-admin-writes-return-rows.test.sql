@@ -39,8 +39,9 @@ select results_eq(
   'update_models_access answers with the models as written, by id; only rows/a changed'
 );
 select is(
-  tests.refusal($$select public.update_models_access(array['rows/a', 'rows/x', 'rows/w'], '{"is_pro": true}')$$)
-    - 'message',
+  tests.refusal($$
+    select public.update_models_access(array['rows/a', 'rows/x', 'rows/w'], '{"is_pro": true}')
+  $$) - 'message',
   '{"sqlstate": "P0002", "detail": "[\"rows/w\", \"rows/x\"]", "column": null}'::jsonb,
   'unknown ids: P0002, the ids in the detail as a JSON array'
 );
