@@ -210,16 +210,10 @@ function modelIdParam(c: AppContext): string {
 }
 
 /** An unknown status or tier in the list's filters, as the database refuses it. */
-function invalidFilter(error: unknown): never {
-  const code = (error as { code?: string }).code;
-  if (code === "23514") {
-    throw new HttpError(400, "invalid_request", "`status` is not a model status.");
-  }
-  if (code === "22023") {
-    throw new HttpError(400, "invalid_request", "`tier` is not a subscription tier.");
-  }
-  throw error;
-}
+const invalidFilter = refused({
+  "23514": () => new HttpError(400, "invalid_request", "`status` is not a model status."),
+  "22023": () => new HttpError(400, "invalid_request", "`tier` is not a subscription tier."),
+});
 
 /** A row of public.update_models_access: the model, and whether any of its access settings moved. */
 type UpdatedRow = ModelRow & Pick<FunctionRow<"update_models_access", "changed">, "changed">;
