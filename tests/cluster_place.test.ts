@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import postgres from "postgres";
 import { chooseClusterDir, sharedClustersDir } from "../supabase/local/cluster_place.ts";
-import type { StackConfig } from "../supabase/local/config.ts";
+import { type StackConfig, stackConfig } from "../supabase/local/config.ts";
 import { dbUrl, startCluster, stopStack } from "../supabase/local/stack.ts";
 import { CommandError, keyLine, stepFailed } from "../supabase/local/start_failure.ts";
 
@@ -51,9 +51,9 @@ Deno.test({
   fn: async () => {
     const root = await Deno.makeTempDir({ prefix: "model-access-0700-" });
     await Deno.chmod(root, 0o700);
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = listener.addr.port;
-    listener.close();
+    // A port of this suite's own, below the ephemeral range: an OS-chosen free port can be taken
+    // by an outgoing connection before the cluster binds it.
+    const port = stackConfig().apiPort + 30;
     const config = configIn(root, `place-${crypto.randomUUID().slice(0, 8)}`, port);
     try {
       const { created, place } = await startCluster(config);

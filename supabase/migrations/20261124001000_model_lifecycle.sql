@@ -138,7 +138,7 @@ create function public.deprecate_models(
   replacement_model_id text default null,
   sunset_at timestamptz default null
 )
-returns jsonb
+returns setof public.model_access
 language plpgsql
 volatile
 security invoker
@@ -148,7 +148,6 @@ declare
   v_ids text[];
   v_unknown_ids text[];
   v_invalid_ids text[];
-  v_models jsonb;
 begin
   if not private.can_manage_catalog() then
     raise exception using
@@ -161,9 +160,8 @@ begin
   from unnest(deprecate_models.model_ids) as x
   where x is not null;
   if v_ids is null then
-    return jsonb_build_object(
-      'success', false, 'error', 'invalid_model_ids', 'message', 'model_ids must name at least one model'
-    );
+    raise exception using
+      errcode = '22023', message = 'model_ids must name at least one model';
   end if;
 
   select array_agg(x order by x)
@@ -171,31 +169,27 @@ begin
   from unnest(v_ids) as x
   where not exists (select 1 from public.model_access as m where m.model_id = x);
   if v_unknown_ids is not null then
-    return jsonb_build_object(
-      'success', false,
-      'error', 'unknown_models',
-      'message', 'unknown model ids: ' || array_to_string(v_unknown_ids, ', '),
-      'unknown_ids', to_jsonb(v_unknown_ids)
-    );
+    raise exception using
+      errcode = 'P0002',
+      message = 'unknown model ids: ' || array_to_string(v_unknown_ids, ', '),
+      detail = to_jsonb(v_unknown_ids)::text;
   end if;
 
   if deprecate_models.replacement_model_id is not null then
     if deprecate_models.replacement_model_id = any (v_ids) then
-      return jsonb_build_object(
-        'success', false,
-        'error', 'invalid_replacement',
-        'message', 'a model cannot be its own replacement'
-      );
+      raise exception using
+        errcode = '22023',
+        column = 'replacement_model_id',
+        message = 'a model cannot be its own replacement';
     end if;
     if not exists (
       select 1 from public.model_access as m
       where m.model_id = deprecate_models.replacement_model_id
     ) then
-      return jsonb_build_object(
-        'success', false,
-        'error', 'invalid_replacement',
-        'message', 'unknown replacement model: ' || deprecate_models.replacement_model_id
-      );
+      raise exception using
+        errcode = '22023',
+        column = 'replacement_model_id',
+        message = 'unknown replacement model: ' || deprecate_models.replacement_model_id;
     end if;
   end if;
 
@@ -205,13 +199,12 @@ begin
   where m.model_id = any (v_ids)
     and m.status not in ('active', 'deprecated');
   if v_invalid_ids is not null then
-    return jsonb_build_object(
-      'success', false,
-      'error', 'invalid_status',
-      'message', 'only active or deprecated models can be deprecated: '
+    -- 55000: the models are not in a state that can be deprecated; the detail lists them.
+    raise exception using
+      errcode = '55000',
+      message = 'only active or deprecated models can be deprecated: '
         || array_to_string(v_invalid_ids, ', '),
-      'invalid_ids', to_jsonb(v_invalid_ids)
-    );
+      detail = to_jsonb(v_invalid_ids)::text;
   end if;
 
   -- The status change makes the models admin-managed (trigger mark_access_admin_managed).
@@ -224,21 +217,11 @@ begin
     deprecation_source = 'admin'
   where m.model_id = any (v_ids);
 
-  select jsonb_agg(
-    jsonb_build_object(
-      'model_id', m.model_id,
-      'status', m.status,
-      'deprecated_at', m.deprecated_at,
-      'sunset_at', m.sunset_at,
-      'replacement_model_id', m.replacement_model_id
-    )
-    order by m.model_id
-  )
-  into v_models
+  return query
+  select m.*
   from public.model_access as m
-  where m.model_id = any (v_ids);
-
-  return jsonb_build_object('success', true, 'models', v_models);
+  where m.model_id = any (v_ids)
+  order by m.model_id;
 end;
 $$;
 
@@ -246,9 +229,10 @@ comment on function public.deprecate_models(text[], text, timestamptz) is
   'Admin: deprecates active (or re-deprecates deprecated) models: status deprecated, sunset_at '
   '(null = no date yet; in the past = unavailable now) and replacement_model_id, what users who '
   'chose the model resolve to once it is unavailable. Makes the models admin-managed. Setting the status '
-  'back to active (update_models_access) undoes it. Returns {success, models} or {success: false, '
-  'error: invalid_model_ids | unknown_models | invalid_replacement | invalid_status, message}. '
-  'Admins and the service role only.';
+  'back to active (update_models_access) undoes it. Returns the deprecated catalog rows by id. '
+  'Refuses no ids or an invalid replacement with 22023, unknown ids with P0002 and models neither '
+  'active nor deprecated with 55000 (detail: the ids as a JSON array). Admins and the service '
+  'role only.';
 
 revoke execute on function public.deprecate_models(text[], text, timestamptz)
   from public, anon, authenticated, service_role;

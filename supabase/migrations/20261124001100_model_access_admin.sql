@@ -2,9 +2,9 @@
 -- a model's status, tier flags and limits.
 --
 -- Why: these settings decide what each tier gets, so only admins and the service role may change
--- them, all or nothing, with invalid input answered as data ({success: false, error}) for the API
--- to turn into a 400. Security invoker: admins write with their own rights (RLS on model_access),
--- and the audit trigger records every change with the admin's JWT sub.
+-- them, all or nothing, with invalid input refused with a SQLSTATE and a message for the API to
+-- answer as a 400 or 404. Security invoker: admins write with their own rights (RLS on
+-- model_access), and the audit trigger records every change with the admin's JWT sub.
 
 -- Invoker: reads the catalog with the caller's rights.
 create function private.models_access_state(model_ids text[])
@@ -30,23 +30,65 @@ revoke execute on function private.models_access_state(text[])
   from public, anon, authenticated, service_role;
 grant execute on function private.models_access_state(text[]) to authenticated, service_role;
 
+-- Invoker: admins write with their own rights. Returns the changed catalog rows so that a caller
+-- (the admin API) has the outcome in one call; invalid input is raised with a SQLSTATE and a
+-- message the API passes on.
 create function public.update_models_access(model_ids text[], changes jsonb)
-returns jsonb
+returns table (
+  changed boolean,
+  model_id text,
+  model_name text,
+  model_description text,
+  status text,
+  is_free boolean,
+  is_pro boolean,
+  is_enterprise boolean,
+  daily_limit integer,
+  monthly_limit integer,
+  prompt_price numeric,
+  completion_price numeric,
+  request_price numeric,
+  image_price numeric,
+  web_search_price numeric,
+  internal_reasoning_price numeric,
+  input_cache_read_price numeric,
+  input_cache_write_price numeric,
+  context_length integer,
+  max_completion_tokens integer,
+  modality text,
+  input_modalities text[],
+  output_modalities text[],
+  supported_parameters text[],
+  created_timestamp bigint,
+  canonical_slug text,
+  hugging_face_id text,
+  is_moderated boolean,
+  status_before_inactive text,
+  access_managed_by text,
+  deprecated_at timestamptz,
+  sunset_at timestamptz,
+  replacement_model_id text,
+  deprecation_source text,
+  upstream_removed_at timestamptz,
+  last_synced_at timestamptz,
+  openrouter_last_seen timestamptz,
+  created_at timestamptz,
+  updated_at timestamptz
+)
 language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
+#variable_conflict use_column
 declare
   v_ids text[];
   v_unknown_ids text[];
   v_unknown_fields text[];
   v_status text;
-  v_updated_count integer;
-  v_models jsonb;
+  v_changed_ids text[];
   v_hand_back boolean := update_models_access.changes ? 'access_managed_by';
   v_access_before jsonb;
-  v_rules_result jsonb;
 begin
   if not private.can_manage_catalog() then
     raise exception using
@@ -60,14 +102,12 @@ begin
   where x is not null;
 
   if v_ids is null then
-    return jsonb_build_object(
-      'success', false, 'error', 'invalid_model_ids', 'message', 'model_ids must name at least one model'
-    );
+    raise exception using
+      errcode = '22023', message = 'model_ids must name at least one model';
   end if;
   if update_models_access.changes is null or jsonb_typeof(update_models_access.changes) <> 'object' then
-    return jsonb_build_object(
-      'success', false, 'error', 'invalid_changes', 'message', 'changes must be a JSON object'
-    );
+    raise exception using
+      errcode = '22023', message = 'changes must be a JSON object';
   end if;
 
   select array_agg(k order by k)
@@ -78,13 +118,11 @@ begin
     'access_managed_by'
   );
   if v_unknown_fields is not null then
-    return jsonb_build_object(
-      'success', false,
-      'error', 'invalid_changes',
-      'message', 'unknown fields: ' || array_to_string(v_unknown_fields, ', ')
+    raise exception using
+      errcode = '22023',
+      message = 'unknown fields: ' || array_to_string(v_unknown_fields, ', ')
         || ' (allowed: status, is_free, is_pro, is_enterprise, daily_limit, monthly_limit, '
-        || 'access_managed_by)'
-    );
+        || 'access_managed_by)';
   end if;
 
   -- Handing models back to the rules lets the rules decide status and flags: not both at once.
@@ -92,12 +130,11 @@ begin
     update_models_access.changes -> 'access_managed_by' is distinct from '"rules"'::jsonb
     or update_models_access.changes ?| array['status', 'is_free', 'is_pro', 'is_enterprise']
   ) then
-    return jsonb_build_object(
-      'success', false,
-      'error', 'invalid_changes',
-      'message', 'access_managed_by can only be "rules", which then decide status and tier flags: '
-        || 'do not set them too'
-    );
+    raise exception using
+      errcode = '22023',
+      column = 'access_managed_by',
+      message = 'access_managed_by can only be "rules", which then decide status and tier flags: '
+        || 'do not set them too';
   end if;
 
   if exists (
@@ -105,22 +142,18 @@ begin
     from jsonb_each(update_models_access.changes) as c
     where c.key in ('is_free', 'is_pro', 'is_enterprise') and jsonb_typeof(c.value) <> 'boolean'
   ) then
-    return jsonb_build_object(
-      'success', false,
-      'error', 'invalid_changes',
-      'message', 'is_free, is_pro and is_enterprise must be true or false'
-    );
+    raise exception using
+      errcode = '22023', message = 'is_free, is_pro and is_enterprise must be true or false';
   end if;
 
   if update_models_access.changes ? 'status' then
     v_status := update_models_access.changes ->> 'status';
     if jsonb_typeof(update_models_access.changes -> 'status') <> 'string'
       or v_status not in ('new', 'active', 'disabled') then
-      return jsonb_build_object(
-        'success', false,
-        'error', 'invalid_status',
-        'message', 'status must be new, active or disabled (inactive is set by the sync only)'
-      );
+      raise exception using
+        errcode = '22023',
+        column = 'status',
+        message = 'status must be new, active or disabled (inactive is set by the sync only)';
     end if;
   end if;
 
@@ -135,24 +168,21 @@ begin
         and c.value::text::bigint between 1 and 2147483647
       )
   ) then
-    return jsonb_build_object(
-      'success', false,
-      'error', 'invalid_limit',
-      'message', 'daily_limit and monthly_limit must be positive integers, or null for unlimited'
-    );
+    raise exception using
+      errcode = '22023',
+      message = 'daily_limit and monthly_limit must be positive integers, or null for unlimited';
   end if;
 
+  -- The detail lists the unknown ids as a JSON array, for callers to name them.
   select array_agg(x order by x)
   into v_unknown_ids
   from unnest(v_ids) as x
   where not exists (select 1 from public.model_access as m where m.model_id = x);
   if v_unknown_ids is not null then
-    return jsonb_build_object(
-      'success', false,
-      'error', 'unknown_models',
-      'message', 'unknown model ids: ' || array_to_string(v_unknown_ids, ', '),
-      'unknown_ids', to_jsonb(v_unknown_ids)
-    );
+    raise exception using
+      errcode = 'P0002',
+      message = 'unknown model ids: ' || array_to_string(v_unknown_ids, ', '),
+      detail = to_jsonb(v_unknown_ids)::text;
   end if;
 
   if v_hand_back then
@@ -188,7 +218,7 @@ begin
     from public.model_access as m
     where m.model_id = any (v_ids)
   ),
-  changed as (
+  written as (
     update public.model_access as m
     set
       status = t.status,
@@ -207,46 +237,36 @@ begin
         t.status, t.status_before_inactive, t.is_free, t.is_pro, t.is_enterprise, t.daily_limit,
         t.monthly_limit
       )
-    returning m.id
+    returning m.model_id
   )
-  select count(*) into v_updated_count from changed;
+  select array_agg(w.model_id) into v_changed_ids from written as w;
 
-  -- Back to the rules, which apply at once; a model counts as updated when any of its access
+  -- Back to the rules, which apply at once; a model counts as changed when any of its access
   -- settings moved, by the limits above or by the rules.
   if v_hand_back then
-    v_rules_result := public.hand_models_to_rules(v_ids);
-    if not (v_rules_result ->> 'success')::boolean then
-      return v_rules_result;
-    end if;
-    select count(*)
-    into v_updated_count
+    -- Its refusals (no ids, unknown ids) are ruled out above.
+    perform public.hand_models_to_rules(v_ids);
+    select array_agg(a.key)
+    into v_changed_ids
     from jsonb_each(private.models_access_state(v_ids)) as a
     where a.value is distinct from v_access_before -> a.key;
   end if;
 
-  select jsonb_agg(
-    jsonb_build_object(
-      'model_id', m.model_id,
-      'status', m.status,
-      'is_free', m.is_free,
-      'is_pro', m.is_pro,
-      'is_enterprise', m.is_enterprise,
-      'daily_limit', m.daily_limit,
-      'monthly_limit', m.monthly_limit,
-      'updated_at', m.updated_at
-    )
-    order by m.model_id
-  )
-  into v_models
+  return query
+  select
+    coalesce(m.model_id = any (v_changed_ids), false),
+    m.model_id, m.model_name, m.model_description, m.status::text, m.is_free, m.is_pro,
+    m.is_enterprise, m.daily_limit, m.monthly_limit, m.prompt_price, m.completion_price,
+    m.request_price, m.image_price, m.web_search_price, m.internal_reasoning_price,
+    m.input_cache_read_price, m.input_cache_write_price, m.context_length,
+    m.max_completion_tokens, m.modality, m.input_modalities, m.output_modalities,
+    m.supported_parameters, m.created_timestamp, m.canonical_slug, m.hugging_face_id,
+    m.is_moderated, m.status_before_inactive, m.access_managed_by, m.deprecated_at, m.sunset_at,
+    m.replacement_model_id, m.deprecation_source, m.upstream_removed_at, m.last_synced_at,
+    m.openrouter_last_seen, m.created_at, m.updated_at
   from public.model_access as m
-  where m.model_id = any (v_ids);
-
-  return jsonb_build_object(
-    'success', true,
-    'updated_count', v_updated_count,
-    'unchanged_count', cardinality(v_ids) - v_updated_count,
-    'models', v_models
-  );
+  where m.model_id = any (v_ids)
+  order by m.model_id;
 end;
 $$;
 
@@ -254,10 +274,11 @@ comment on function public.update_models_access(text[], jsonb) is
   'Admin: applies `changes` (any of status, is_free, is_pro, is_enterprise, daily_limit, '
   'monthly_limit; a JSON null limit means unlimited; or access_managed_by: "rules" with limits '
   'at most, which hands the models back to the rules, applied at once) to every model in '
-  'model_ids, all or nothing. '
-  'Returns {success, updated_count, unchanged_count, models} or {success: false, error: '
-  'invalid_model_ids | invalid_changes | invalid_status | invalid_limit | unknown_models, message, '
-  'unknown_ids}. Rows whose values do not change are not written. Admins and the service role only.';
+  'model_ids, all or nothing. Returns the models'' catalog rows (the columns admins read) by id, '
+  'each with `changed`: whether any of its access settings moved; rows whose values do not '
+  'change are not written. Refuses invalid input with 22023 (column names the field, where one '
+  'is to blame) and unknown ids with P0002 (detail: their JSON array). Admins and the service '
+  'role only.';
 
 revoke execute on function public.update_models_access(text[], jsonb)
   from public, anon, authenticated, service_role;
@@ -279,7 +300,7 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_result jsonb;
+  v_updated_at timestamptz;
 begin
   if not private.can_manage_catalog() then
     raise exception using
@@ -287,13 +308,13 @@ begin
       message = 'permission denied: only admins and the service role can change model access';
   end if;
   if update_model_tier_access.p_model_id is null then
-    return jsonb_build_object(
-      'success', false, 'error', 'model_not_found', 'message', 'p_model_id is required'
-    );
+    raise exception using errcode = '22023', message = 'p_model_id is required';
   end if;
 
   -- Null arguments mean "leave as is", so they are left out of the changes.
-  v_result := public.update_models_access(
+  select u.updated_at
+  into v_updated_at
+  from public.update_models_access(
     array[update_model_tier_access.p_model_id],
     jsonb_strip_nulls(jsonb_build_object(
       'is_free', update_model_tier_access.p_is_free,
@@ -303,23 +324,12 @@ begin
       'daily_limit', update_model_tier_access.p_daily_limit,
       'monthly_limit', update_model_tier_access.p_monthly_limit
     ))
-  );
-
-  if not (v_result ->> 'success')::boolean then
-    if v_result ->> 'error' = 'unknown_models' then
-      return jsonb_build_object(
-        'success', false,
-        'error', 'model_not_found',
-        'message', 'model not found: ' || update_model_tier_access.p_model_id
-      );
-    end if;
-    return v_result - 'unknown_ids';
-  end if;
+  ) as u;
 
   return jsonb_build_object(
     'success', true,
     'model_id', update_model_tier_access.p_model_id,
-    'updated_at', v_result -> 'models' -> 0 -> 'updated_at'
+    'updated_at', v_updated_at
   );
 end;
 $$;
@@ -327,8 +337,8 @@ $$;
 comment on function public.update_model_tier_access(text, boolean, boolean, boolean, text, integer, integer) is
   'Admin: changes one model''s tier flags, status and limits; null arguments leave the value as '
   'is (use update_models_access to make a limit unlimited again). Returns {success: true, '
-  'model_id, updated_at} or {success: false, error: model_not_found | invalid_status | '
-  'invalid_limit, message}. Admins and the service role only.';
+  'model_id, updated_at}; refuses what update_models_access refuses, with its errors (an unknown '
+  'model: P0002). Admins and the service role only.';
 
 revoke execute on function
   public.update_model_tier_access(text, boolean, boolean, boolean, text, integer, integer)

@@ -98,6 +98,7 @@ drop function if exists private.invoke_sync_models();
 
 drop function if exists public.hand_models_to_rules(text[]);
 drop function if exists public.deprecate_models(text[], text, timestamptz);
+drop function if exists public.get_model_price_history(text);
 drop function if exists public.apply_model_access_rules(text[]);
 drop function if exists private.first_matching_rules(private.rule_subject[]);
 drop function if exists private.model_access_rule_problem(public.model_access_rules);

@@ -182,7 +182,60 @@ isOneToOne: false
 { Args: { "model_id": string,"user_uuid"?: string }; Returns: Json
                            },
 "deprecate_models":
-{ Args: { "model_ids": (string)[],"replacement_model_id"?: string,"sunset_at"?: string }; Returns: Json
+{ Args: { "model_ids": (string)[],"replacement_model_id"?: string,"sunset_at"?: string }; Returns: {
+              "access_managed_by": string,
+"canonical_slug": string | null,
+"completion_price": number | null,
+"context_length": number | null,
+"created_at": string,
+"created_timestamp": number | null,
+"daily_limit": number | null,
+"deprecated_at": string | null,
+"deprecation_source": string | null,
+"hugging_face_id": string | null,
+"id": number,
+"image_price": number | null,
+"input_cache_read_price": number | null,
+"input_cache_write_price": number | null,
+"input_modalities": (string)[] | null,
+"internal_reasoning_price": number | null,
+"is_enterprise": boolean,
+"is_free": boolean,
+"is_moderated": boolean | null,
+"is_pro": boolean,
+"last_synced_at": string | null,
+"max_completion_tokens": number | null,
+"modality": string | null,
+"model_description": string | null,
+"model_id": string,
+"model_name": string | null,
+"monthly_limit": number | null,
+"openrouter_data": NonNullable<Json>,
+"openrouter_data_hash": number | null,
+"openrouter_last_seen": string | null,
+"output_modalities": (string)[] | null,
+"prompt_price": number | null,
+"replacement_model_id": string | null,
+"request_price": number | null,
+"status": string,
+"status_before_inactive": string | null,
+"sunset_at": string | null,
+"supported_parameters": (string)[] | null,
+"tokenizer": string | null,
+"updated_at": string,
+"upstream_removed_at": string | null,
+"web_search_price": number | null
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "model_access"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"get_model_price_history":
+{ Args: { "model_id": string }; Returns: {
+              "completion_price": number,"effective_from": string,"image_price": number,"input_cache_read_price": number,"input_cache_write_price": number,"internal_reasoning_price": number,"pricing": Json,"prompt_price": number,"request_price": number,"sync_log_id": number,"web_search_price": number
+            }[]
                            },
 "get_my_default_model":
 { Args: Record<PropertyKey, never>; Returns: {
@@ -223,7 +276,9 @@ isOneToOne: false
 { Args: { "p_daily_limit"?: number,"p_is_enterprise"?: boolean,"p_is_free"?: boolean,"p_is_pro"?: boolean,"p_model_id": string,"p_monthly_limit"?: number,"p_status"?: string }; Returns: Json
                            },
 "update_models_access":
-{ Args: { "changes": Json,"model_ids": (string)[] }; Returns: Json
+{ Args: { "changes": Json,"model_ids": (string)[] }; Returns: {
+              "access_managed_by": string,"canonical_slug": string,"changed": boolean,"completion_price": number,"context_length": number,"created_at": string,"created_timestamp": number,"daily_limit": number,"deprecated_at": string,"deprecation_source": string,"hugging_face_id": string,"image_price": number,"input_cache_read_price": number,"input_cache_write_price": number,"input_modalities": (string)[],"internal_reasoning_price": number,"is_enterprise": boolean,"is_free": boolean,"is_moderated": boolean,"is_pro": boolean,"last_synced_at": string,"max_completion_tokens": number,"modality": string,"model_description": string,"model_id": string,"model_name": string,"monthly_limit": number,"openrouter_last_seen": string,"output_modalities": (string)[],"prompt_price": number,"replacement_model_id": string,"request_price": number,"status": string,"status_before_inactive": string,"sunset_at": string,"supported_parameters": (string)[],"updated_at": string,"upstream_removed_at": string,"web_search_price": number
+            }[]
                            },
 "update_user_preferences":
 { Args: { "preference_type": string,"preferences": Json,"user_uuid": string }; Returns: Json

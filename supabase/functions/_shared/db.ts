@@ -67,17 +67,28 @@ function withConnection<T>(sql: Sql, work: () => Promise<T>): Promise<T> {
 
 type Role = "authenticated" | "service_role";
 
+export interface TransactionSettings {
+  /**
+   * statement_timeout for the statements of `fn` (e.g. "8s"). Postgres arms it when a statement
+   * starts, so a function cannot limit itself: it is set with the role, before `fn` runs.
+   */
+  statementTimeout?: string;
+}
+
 function inRole<T>(
   sql: Sql,
   role: Role,
   claims: Record<string, unknown>,
   fn: (tx: Tx) => Promise<T>,
+  settings: TransactionSettings = {},
 ) {
   return withConnection(sql, () =>
     sql.begin(async (tx) => {
+      const timeout = settings.statementTimeout;
       await tx`
         select set_config('role', ${role}, true),
-               set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+               set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)
+               ${timeout ? tx`, set_config('statement_timeout', ${timeout}, true)` : tx``}`;
       return await fn(tx);
     }) as Promise<T>);
 }
@@ -87,8 +98,9 @@ export function asUser<T>(
   sql: Sql,
   claims: UserClaims,
   fn: (tx: Tx) => Promise<T>,
+  settings?: TransactionSettings,
 ): Promise<T> {
-  return inRole(sql, "authenticated", claims, fn);
+  return inRole(sql, "authenticated", claims, fn, settings);
 }
 
 /** Runs `fn` in a transaction as `service_role`, for the scheduler's sync. */

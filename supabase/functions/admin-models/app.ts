@@ -21,7 +21,7 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { requireAdmin } from "../_shared/admin.ts";
-import { asUser, type Tx } from "../_shared/db.ts";
+import { asUser, type TransactionSettings, type Tx } from "../_shared/db.ts";
 import type { AppDeps } from "../_shared/deps.ts";
 import { HttpError, notFound } from "../_shared/errors.ts";
 import {
@@ -90,6 +90,18 @@ type Cooldown = FunctionRow<"manual_sync_retry_after", "retry_after_seconds">;
 const syncLogQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
+
+type SyncRunRow = AsRead<
+  Tables<"model_sync_log">,
+  "id" | "duration_ms",
+  "started_at" | "completed_at"
+>;
+
+type DigestRow = AsRead<
+  Tables<"model_change_digests">,
+  "id" | "sync_log_id" | "webhook_request_id",
+  "created_at"
+>;
 
 /** A catalog row as the admin endpoints read it: every column but the internal ones. */
 type ModelRow = AsRead<
@@ -173,12 +185,23 @@ function adminModel(row: ModelRow) {
   };
 }
 
-function selectModels(tx: Tx, ids: string[]) {
-  return tx<ModelRow[]>`
-    select ${modelColumns(tx)}
-      from public.model_access as m
-     where m.model_id = any(${ids}::text[])
-     order by m.model_id`;
+/** What postgres.js reports of an error our database functions raise on purpose. */
+interface Refusal {
+  code?: string;
+  message: string;
+  /** A JSON array of the ids at fault, where the function names them. */
+  detail?: string;
+  /** The field at fault, where one is. */
+  column_name?: string;
+}
+
+/** Rethrows `error` as `map` words it for its SQLSTATE; other errors pass on as they are. */
+function refused(map: Record<string, (refusal: Refusal) => HttpError>) {
+  return (error: unknown): never => {
+    const refusal = error as Refusal;
+    const answer = refusal.code === undefined ? undefined : map[refusal.code];
+    throw answer ? answer(refusal) : error;
+  };
 }
 
 /** The model id from the path: one percent-encoded segment, decoded by the router. */
@@ -187,44 +210,41 @@ function modelIdParam(c: AppContext): string {
 }
 
 /** An unknown status or tier in the list's filters, as the database refuses it. */
-function invalidFilter(error: unknown): never {
-  const code = (error as { code?: string }).code;
-  if (code === "23514") {
-    throw new HttpError(400, "invalid_request", "`status` is not a model status.");
-  }
-  if (code === "22023") {
-    throw new HttpError(400, "invalid_request", "`tier` is not a subscription tier.");
-  }
-  throw error;
-}
+const invalidFilter = refused({
+  "23514": () => new HttpError(400, "invalid_request", "`status` is not a model status."),
+  "22023": () => new HttpError(400, "invalid_request", "`tier` is not a subscription tier."),
+});
 
-/** Applies changes to models through the database function, all or nothing; 404 on unknown ids. */
-async function updateModels(tx: Tx, ids: string[], changes: Changes) {
+/** A row of public.update_models_access: the model, and whether any of its access settings moved. */
+type UpdatedRow = ModelRow & Pick<FunctionRow<"update_models_access", "changed">, "changed">;
+
+/**
+ * Applies changes to models in one call of the database function, all or nothing, and returns
+ * the models as they are now; 404 on unknown ids.
+ */
+async function updateModels(c: AppContext, ids: string[], changes: Changes) {
   // Handing back applies the rules at once: under their time limit.
-  const update = () =>
-    tx<{ result: Record<string, unknown> }[]>`
-      select public.update_models_access(${ids}::text[], ${tx.json(changes)}) as result`;
-  const [{ result }] = changes.access_managed_by
-    ? await withinRuleTimeLimit(tx, update)
-    : await update();
-  checkResult(result);
-  return {
-    updated: Number(result.updated_count),
-    unchanged: Number(result.unchanged_count),
-    rows: await selectModels(tx, ids),
-  };
-}
-
-function checkResult(result: Record<string, unknown>) {
-  if (result.success !== false) return;
-  if (result.error === "unknown_models") {
-    throw notFound("Unknown model ids; nothing was changed.", { unknown_ids: result.unknown_ids });
-  }
-  // invalid_status: which statuses an admin may set is the database's rule. invalid_changes and
-  // invalid_limit: zod refuses these first; kept as a 400.
-  const message = String(result.message ?? result.error);
-  const path = result.error === "invalid_status" ? "status" : "";
-  throw new HttpError(400, "invalid_request", "Invalid body.", { details: [{ path, message }] });
+  const handBack = changes.access_managed_by !== undefined;
+  const rows = await asAdmin(
+    c,
+    (tx) =>
+      tx<UpdatedRow[]>`
+        select m.changed, ${modelColumns(tx)}
+          from public.update_models_access(${ids}::text[], ${tx.json(changes)}) as m`,
+    handBack ? ruleMatching : undefined,
+  ).catch(refused({
+    P0002: ({ detail }) =>
+      notFound("Unknown model ids; nothing was changed.", { unknown_ids: JSON.parse(detail!) }),
+    // Which statuses an admin may set is the database's rule (column: status); zod refuses the
+    // other invalid changes first, kept as a 400.
+    "22023": ({ message, column_name }) =>
+      new HttpError(400, "invalid_request", "Invalid body.", {
+        details: [{ path: column_name ?? "", message }],
+      }),
+    ...(handBack ? ruleTimeLimitExceeded : {}),
+  }));
+  const updated = rows.filter((row) => row.changed).length;
+  return { updated, unchanged: rows.length - updated, rows };
 }
 
 // Tiering rules (public.model_access_rules) ---------------------------------------------------
@@ -268,7 +288,17 @@ const ruleChangesSchema = ruleFieldsSchema.partial().refine(
 
 const ruleIdSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
-function rule(row: Record<string, unknown>) {
+type RuleRow = AsRead<
+  Tables<"model_access_rules">,
+  | "id"
+  | "match_min_prompt_price"
+  | "match_max_prompt_price"
+  | "match_min_completion_price"
+  | "match_max_completion_price",
+  "created_at" | "updated_at"
+>;
+
+function rule(row: RuleRow) {
   return { ...row, id: Number(row.id) };
 }
 
@@ -293,31 +323,25 @@ async function writeRule<T>(fn: () => Promise<T>): Promise<T> {
 const ruleMatchingTimeLimit = "8s";
 
 /**
- * Runs `match` (a statement that applies the rules) under ruleMatchingTimeLimit, so that no rule
- * holds the catalog's row locks for long. Postgres arms statement_timeout when a statement starts,
- * so a function cannot limit itself: the caller sets it, for the rest of this transaction.
+ * A transaction that applies the rules runs under ruleMatchingTimeLimit, so that no rule holds the
+ * catalog's row locks for long.
  */
-async function withinRuleTimeLimit<T>(tx: Tx, match: () => Promise<T>): Promise<T> {
-  await tx`select set_config('statement_timeout', ${ruleMatchingTimeLimit}, true)`;
-  try {
-    return await match();
-  } catch (error) {
-    if ((error as { code?: string }).code === "57014") {
-      throw new HttpError(
-        503,
-        "timeout",
-        `Applying the tiering rules took longer than ${ruleMatchingTimeLimit} and was stopped; ` +
-          "nothing was changed.",
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-}
+const ruleMatching: TransactionSettings = { statementTimeout: ruleMatchingTimeLimit };
+
+/** A statement stopped at ruleMatchingTimeLimit (57014), as a refused() answer. */
+const ruleTimeLimitExceeded = {
+  "57014": (cause: Refusal) =>
+    new HttpError(
+      503,
+      "timeout",
+      `Applying the tiering rules took longer than ${ruleMatchingTimeLimit} and was stopped; ` +
+        "nothing was changed.",
+      { cause },
+    ),
+};
 
 type PriceRow = AsRead<
-  Tables<"model_price_history">,
-  | "id"
+  FunctionRow<"get_model_price_history", "effective_from">,
   | "sync_log_id"
   | "prompt_price"
   | "completion_price"
@@ -336,8 +360,12 @@ const deprecateSchema = z.strictObject({
 });
 
 /** Runs `fn` as the admin making the request: RLS, the functions and the audit trigger see who. */
-function asAdmin<T>(c: AppContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return asUser(depsOf(c).sql, c.get("claims"), fn);
+function asAdmin<T>(
+  c: AppContext,
+  fn: (tx: Tx) => Promise<T>,
+  settings?: TransactionSettings,
+): Promise<T> {
+  return asUser(depsOf(c).sql, c.get("claims"), fn, settings);
 }
 
 export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
@@ -378,10 +406,7 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
   app.patch("/", async (c) => {
     const body = validate(bulkSchema, await readJson(c), "body");
     const ids = [...new Set(body.model_ids)];
-    const { updated, unchanged, rows } = await asAdmin(
-      c,
-      (tx) => updateModels(tx, ids, body.changes),
-    );
+    const { updated, unchanged, rows } = await updateModels(c, ids, body.changes);
     return c.json({ updated, unchanged, models: rows.map(adminModel) });
   });
   app.all("/", onlyAllow("GET", "PATCH"));
@@ -420,7 +445,7 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
   app.get("/sync-log", async (c) => {
     const query = validate(syncLogQuerySchema, c.req.query(), "query");
     const runs = await asAdmin(c, (tx) =>
-      tx<Record<string, unknown>[]>`
+      tx<SyncRunRow[]>`
         select * from public.model_sync_log
          order by started_at desc, id desc
          limit ${query.limit}`);
@@ -448,21 +473,14 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
   // The price timeline (public.model_price_history): one entry per observed change, newest first.
   app.get("/:modelId/prices", async (c) => {
     const id = modelIdParam(c);
-    const result = await asAdmin(c, async (tx) => {
-      const [known] = await tx`select 1 from public.model_access where model_id = ${id}`;
-      if (!known) return null;
-      return await tx<PriceRow[]>`
-        select h.effective_from, h.sync_log_id, h.prompt_price, h.completion_price,
-               h.request_price, h.image_price, h.web_search_price, h.internal_reasoning_price,
-               h.input_cache_read_price, h.input_cache_write_price, h.pricing
-          from public.model_price_history as h
-         where h.model_id = ${id}
-         order by h.effective_from desc, h.id desc`;
-    });
-    if (!result) throw notFound(`No model "${id}".`);
+    const prices = await asAdmin(c, (tx) =>
+      tx<PriceRow[]>`
+        select * from public.get_model_price_history(${id})`).catch(refused({
+        P0002: () => notFound(`No model "${id}".`),
+      }));
     return c.json({
       model_id: id,
-      prices: result.map((row) => ({
+      prices: prices.map((row) => ({
         effective_from: row.effective_from,
         prompt: row.prompt_price,
         completion: row.completion_price,
@@ -483,7 +501,7 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
   app.get("/changes", async (c) => {
     const query = validate(syncLogQuerySchema, c.req.query(), "query");
     const digests = await asAdmin(c, (tx) =>
-      tx<Record<string, unknown>[]>`
+      tx<DigestRow[]>`
         select id, sync_log_id, created_at, models_added, models_inactivated, models_reactivated,
                price_changes, rule_access_changes, digest, webhook_status, webhook_request_id,
                webhook_error
@@ -503,7 +521,7 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/rules", async (c) => {
     const rules = await asAdmin(c, (tx) =>
-      tx<Record<string, unknown>[]>`
+      tx<RuleRow[]>`
         select * from public.model_access_rules order by priority, id`);
     return c.json({ rules: rules.map(rule) });
   });
@@ -512,7 +530,7 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
     const body = validate(newRuleSchema, await readJson(c), "body");
     const [row] = await writeRule(() =>
       asAdmin(c, (tx) =>
-        tx<Record<string, unknown>[]>`
+        tx<RuleRow[]>`
           insert into public.model_access_rules ${tx(body)} returning *`)
     );
     return c.json({ rule: rule(row) }, 201);
@@ -523,10 +541,10 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
     const [{ result }] = await asAdmin(
       c,
       (tx) =>
-        withinRuleTimeLimit(tx, () =>
-          tx<{ result: Record<string, unknown> }[]>`
-          select public.apply_model_access_rules() as result`),
-    );
+        tx<{ result: Record<string, unknown> }[]>`
+          select public.apply_model_access_rules() as result`,
+      ruleMatching,
+    ).catch(refused(ruleTimeLimitExceeded));
     return c.json({ updated: result.updated_count, changes: result.changes });
   });
   app.all("/rules/apply", onlyAllow("POST"));
@@ -536,7 +554,7 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
     const changes = validate(ruleChangesSchema, await readJson(c), "body");
     const [row] = await writeRule(() =>
       asAdmin(c, (tx) =>
-        tx<Record<string, unknown>[]>`
+        tx<RuleRow[]>`
           update public.model_access_rules set ${tx(changes)} where id = ${id} returning *`)
     );
     if (!row) throw notFound(`No rule ${id}.`);
@@ -558,30 +576,26 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
   app.post("/:modelId/deprecate", async (c) => {
     const id = modelIdParam(c);
     const body = validate(deprecateSchema, await readJson(c, { emptyAs: {} }), "body");
-    const row = await asAdmin(c, async (tx) => {
-      const [{ result }] = await tx<{ result: Record<string, unknown> }[]>`
-        select public.deprecate_models(
-          array[${id}]::text[], ${body.replacement_model_id}, ${body.sunset_at}::timestamptz
-        ) as result`;
-      if (result.success === false) {
-        if (result.error === "unknown_models") throw notFound(`No model "${id}".`);
-        const status = result.error === "invalid_status" ? 409 : 400;
-        throw new HttpError(
-          status,
-          status === 409 ? "conflict" : "invalid_request",
-          String(result.message),
-        );
-      }
-      const [model] = await selectModels(tx, [id]);
-      return model;
-    });
+    const [row] = await asAdmin(c, (tx) =>
+      tx<ModelRow[]>`
+        select ${modelColumns(tx)}
+          from public.deprecate_models(
+            array[${id}]::text[], ${body.replacement_model_id}, ${body.sunset_at}::timestamptz
+          ) as m`).catch(refused({
+        P0002: () => notFound(`No model "${id}".`),
+        "22023": ({ message }) => new HttpError(400, "invalid_request", message),
+        // 55000: the model is neither active nor deprecated.
+        "55000": ({ message }) => new HttpError(409, "conflict", message),
+      }));
     return c.json({ model: adminModel(row) });
   });
   app.all("/:modelId/deprecate", onlyAllow("POST"));
 
   app.get("/:modelId", async (c) => {
     const id = modelIdParam(c);
-    const [row] = await asAdmin(c, (tx) => selectModels(tx, [id]));
+    const [row] = await asAdmin(c, (tx) =>
+      tx<ModelRow[]>`
+        select ${modelColumns(tx)} from public.model_access as m where m.model_id = ${id}`);
     if (!row) throw notFound(`No model "${id}".`);
     return c.json({ model: adminModel(row) });
   });
@@ -589,7 +603,7 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
   app.patch("/:modelId", async (c) => {
     const id = modelIdParam(c);
     const changes = validate(changesSchema, await readJson(c), "body");
-    const { rows: [row] } = await asAdmin(c, (tx) => updateModels(tx, [id], changes));
+    const { rows: [row] } = await updateModels(c, [id], changes);
     return c.json({ model: adminModel(row) });
   });
   app.all("/:modelId", onlyAllow("GET", "PATCH"));

@@ -115,8 +115,12 @@ select is(tests.state('life/d-exp'), 'deprecated upstream 2099-01-31', 'and come
 
 -- An admin deprecates life/a-old in favour of life/b-new, sunset later.
 select tests.act_as(:'admin_id');
-select public.deprecate_models(array['life/a-old'], 'life/b-new', now() + interval '30 days') as dep \gset
-select is((:'dep'::jsonb ->> 'success')::boolean, true, 'deprecate_models succeeds');
+select results_eq(
+  $$select model_id, status::text, sunset_at > now()
+    from public.deprecate_models(array['life/a-old'], 'life/b-new', now() + interval '30 days')$$,
+  $$values ('life/a-old', 'deprecated', true)$$,
+  'deprecate_models answers with the deprecated catalog rows'
+);
 select is(
   (select status || ' ' || deprecation_source || ' ' || replacement_model_id || ' ' || access_managed_by
    from public.model_access where model_id = 'life/a-old'),
@@ -160,19 +164,21 @@ select is(
 
 -- Refusals.
 select public.update_models_access(array['life/c-pro'], '{"status": "disabled"}');
-select is(
-  public.deprecate_models(array['nobody/none']) ->> 'error', 'unknown_models', 'unknown models'
+select throws_ok(
+  $$select public.deprecate_models(array['nobody/none'])$$,
+  'P0002', 'unknown model ids: nobody/none', 'unknown models'
 );
-select is(
-  public.deprecate_models(array['life/a-old'], 'life/a-old') ->> 'error', 'invalid_replacement',
-  'a model is not its own replacement'
+select throws_ok(
+  $$select public.deprecate_models(array['life/a-old'], 'life/a-old')$$,
+  '22023', 'a model cannot be its own replacement', 'a model is not its own replacement'
 );
-select is(
-  public.deprecate_models(array['life/a-old'], 'nobody/none') ->> 'error', 'invalid_replacement',
-  'an unknown replacement'
+select throws_ok(
+  $$select public.deprecate_models(array['life/a-old'], 'nobody/none')$$,
+  '22023', 'unknown replacement model: nobody/none', 'an unknown replacement'
 );
-select is(
-  public.deprecate_models(array['life/c-pro']) ->> 'error', 'invalid_status',
+select throws_ok(
+  $$select public.deprecate_models(array['life/c-pro'])$$,
+  '55000', 'only active or deprecated models can be deprecated: life/c-pro',
   'only active or deprecated models can be deprecated'
 );
 select tests.act_as(:'free_id');

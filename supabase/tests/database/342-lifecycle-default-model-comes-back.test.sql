@@ -81,8 +81,9 @@ select is(tests.my_default(), 'back/b-mine (chosen)', 'back upstream: the choice
 
 -- Deprecated with a replacement, then gone upstream and back before its sunset.
 select tests.act_as(:'admin_id');
-select public.deprecate_models(array['back/b-mine'], 'back/c-next', now() + interval '30 days')
-  ->> 'success' as deprecated \gset
+select count(*) as deprecated
+from public.deprecate_models(array['back/b-mine'], 'back/c-next', now() + interval '30 days')
+\gset
 select tests.act_as_service_role();
 select public.sync_openrouter_models(tests.catalog('back/b-mine'), 'cron') ->> 'success' as gone \gset
 select tests.act_as(:'user_id');
@@ -96,13 +97,13 @@ select is(
 
 -- Disabled by an admin, then active again.
 select tests.act_as(:'admin_id');
-select public.update_models_access(array['back/b-mine'], '{"status": "disabled"}')
-  ->> 'success' as disabled \gset
+select count(*) as disabled
+from public.update_models_access(array['back/b-mine'], '{"status": "disabled"}') \gset
 select tests.act_as(:'user_id');
 select is(tests.my_default(), 'back/a-first (tier_default)', 'disabled: the tier''s default');
 select tests.act_as(:'admin_id');
-select public.update_models_access(array['back/b-mine'], '{"status": "active"}')
-  ->> 'success' as enabled \gset
+select count(*) as enabled
+from public.update_models_access(array['back/b-mine'], '{"status": "active"}') \gset
 select tests.act_as(:'user_id');
 select is(tests.my_default(), 'back/b-mine (chosen)', 'active again: the choice');
 

@@ -1,6 +1,6 @@
 -- The admin functions public.update_model_tier_access and public.update_models_access: who may call
--- them (anon, users, admins, the service role); null means "leave as is"; invalid input answered as
--- {success: false, error}; limits; all or nothing; a model gone upstream stays inactive.
+-- them (anon, users, admins, the service role); null means "leave as is"; invalid input refused
+-- (22023, an unknown model P0002); limits; all or nothing; a model gone upstream stays inactive.
 begin;
 \ir _helpers.psql
 select plan(27);
@@ -82,22 +82,24 @@ select is(
     "is_pro": true, "is_enterprise": true, "daily_limit": 5, "monthly_limit": 50}'::jsonb,
   'and nothing else moves'
 );
-select is(
-  public.update_model_tier_access('t/a', p_status => 'archived') - 'message',
-  '{"success": false, "error": "invalid_status"}'::jsonb,
-  'an invalid status is answered with {success: false, error: invalid_status}'
+select throws_ok(
+  $$select public.update_model_tier_access('t/a', p_status => 'archived')$$,
+  '22023', 'status must be new, active or disabled (inactive is set by the sync only)',
+  'an invalid status is refused'
 );
-select is(
-  public.update_model_tier_access('t/a', p_status => 'inactive') ->> 'error', 'invalid_status',
+select throws_ok(
+  $$select public.update_model_tier_access('t/a', p_status => 'inactive')$$,
+  '22023', 'status must be new, active or disabled (inactive is set by the sync only)',
   'inactive is set by the sync only'
 );
-select is(
-  public.update_model_tier_access('t/none', true),
-  '{"success": false, "error": "model_not_found", "message": "model not found: t/none"}'::jsonb,
-  'an unknown model is answered with {success: false, error: model_not_found}'
+select throws_ok(
+  $$select public.update_model_tier_access('t/none', true)$$,
+  'P0002', 'unknown model ids: t/none',
+  'an unknown model is refused'
 );
-select is(
-  public.update_model_tier_access('t/a', p_daily_limit => 0) ->> 'error', 'invalid_limit',
+select throws_ok(
+  $$select public.update_model_tier_access('t/a', p_daily_limit => 0)$$,
+  '22023', 'daily_limit and monthly_limit must be positive integers, or null for unlimited',
   'a limit must be positive'
 );
 select is(
@@ -111,57 +113,65 @@ select is(
 );
 
 -- update_models_access: bulk, all or nothing ---------------------------------------------------------
-select is(
-  public.update_models_access(array['t/b', 't/c', 't/b'], '{"is_pro": true, "daily_limit": 3}')
-    - 'models',
-  '{"success": true, "updated_count": 2, "unchanged_count": 0}'::jsonb,
-  'bulk: both models change (a repeated id counts once)'
+select results_eq(
+  $$select model_id, changed, is_pro, daily_limit
+    from public.update_models_access(
+      array['t/b', 't/c', 't/b'], '{"is_pro": true, "daily_limit": 3}'
+    )$$,
+  $$values ('t/b', true, true, 3), ('t/c', true, true, 3)$$,
+  'bulk: both models change, returned by id (a repeated id counts once)'
 );
-select is(
-  public.update_models_access(array['t/b', 't/c'], '{"is_pro": true}') - 'models',
-  '{"success": true, "updated_count": 0, "unchanged_count": 2}'::jsonb,
+select results_eq(
+  $$select model_id, changed
+    from public.update_models_access(array['t/b', 't/c'], '{"is_pro": true}')$$,
+  $$values ('t/b', false), ('t/c', false)$$,
   'values that do not change are not written'
 );
 select is(
-  public.update_models_access(array['t/b'], '{"daily_limit": null}') -> 'models' -> 0
-    -> 'daily_limit',
-  'null'::jsonb,
+  (select daily_limit from public.update_models_access(array['t/b'], '{"daily_limit": null}')),
+  null,
   'a JSON null limit makes the model unlimited again'
 );
-select is(
-  public.update_models_access(array['t/b', 't/none', 't/zzz'], '{"is_free": false}') - 'message',
-  '{"success": false, "error": "unknown_models", "unknown_ids": ["t/none", "t/zzz"]}'::jsonb,
+select throws_ok(
+  $$select public.update_models_access(array['t/b', 't/none', 't/zzz'], '{"is_free": false}')$$,
+  'P0002', 'unknown model ids: t/none, t/zzz',
   'unknown ids are named'
 );
 select is(
   (select is_free from access_state where model_id = 't/b'), true,
   'and nothing was changed (all or nothing)'
 );
-select is(
-  public.update_models_access(array['t/b'], '{"is_free": true, "tier": "pro"}') - 'message',
-  '{"success": false, "error": "invalid_changes"}'::jsonb,
+select throws_ok(
+  $$select public.update_models_access(array['t/b'], '{"is_free": true, "tier": "pro"}')$$,
+  '22023',
+  'unknown fields: tier (allowed: status, is_free, is_pro, is_enterprise, daily_limit, '
+    'monthly_limit, access_managed_by)',
   'unknown fields are refused'
 );
-select is(
-  public.update_models_access(array['t/b'], '{"is_free": "yes"}') ->> 'error', 'invalid_changes',
+select throws_ok(
+  $$select public.update_models_access(array['t/b'], '{"is_free": "yes"}')$$,
+  '22023', 'is_free, is_pro and is_enterprise must be true or false',
   'tier flags must be booleans'
 );
 select is(
-  (select array_agg(public.update_models_access(array['t/b'], c) ->> 'error' order by c::text)
+  (select array_agg(tests.refusal(format(
+     'select public.update_models_access(array[%L], %L)', 't/b', c
+   )) ->> 'sqlstate' order by c::text)
    from unnest(array[
      '{"monthly_limit": 1.5}', '{"monthly_limit": -1}', '{"daily_limit": "10"}',
      '{"daily_limit": 99999999999}'
    ]::jsonb[]) as c),
-  array['invalid_limit', 'invalid_limit', 'invalid_limit', 'invalid_limit'],
+  array['22023', '22023', '22023', '22023'],
   'limits must be positive integers (no fraction, no negative, no string, no overflow)'
 );
-select is(
-  public.update_models_access(array[]::text[], '{"is_free": true}') ->> 'error',
-  'invalid_model_ids',
+select throws_ok(
+  $$select public.update_models_access(array[]::text[], '{"is_free": true}')$$,
+  '22023', 'model_ids must name at least one model',
   'model_ids must name a model'
 );
-select is(
-  public.update_models_access(array['t/b'], '[]') ->> 'error', 'invalid_changes',
+select throws_ok(
+  $$select public.update_models_access(array['t/b'], '[]')$$,
+  '22023', 'changes must be a JSON object',
   'changes must be an object'
 );
 

@@ -1,6 +1,6 @@
 -- public.update_models_access with access_managed_by "rules": hands models back to the tiering
--- rules, which apply at once, in the same call as any limits; counts a model as updated when any
--- of its access settings moved; refuses status or flags beside it, and any other value.
+-- rules, which apply at once, in the same call as any limits; marks a model changed when any of
+-- its access settings moved; refuses status or flags beside it, and any other value.
 begin;
 \ir _helpers.psql
 select plan(7);
@@ -22,11 +22,11 @@ order by model_id;
 grant select on access_state to authenticated;
 
 select tests.act_as(:'admin_id');
-select is(
-  public.update_models_access(array['hb/a', 'hb/b'], '{"access_managed_by": "rules"}')
-    - 'models' - 'changes' - 'handed_back',
-  '{"success": true, "updated_count": 2, "unchanged_count": 0}'::jsonb,
-  'both handed back: each counts as updated (hb/b only changed hands)'
+select results_eq(
+  $$select model_id, changed
+    from public.update_models_access(array['hb/a', 'hb/b'], '{"access_managed_by": "rules"}')$$,
+  $$values ('hb/a', true), ('hb/b', true)$$,
+  'both handed back: each counts as changed (hb/b only changed hands)'
 );
 select results_eq(
   'select * from access_state',
@@ -35,27 +35,36 @@ select results_eq(
   'the rules decided status and flags at once'
 );
 select is(
-  public.update_models_access(array['hb/a', 'hb/b'], '{"access_managed_by": "rules"}')
-    ->> 'updated_count',
-  '0', 'handing back again changes nothing'
+  (select count(*)::int
+   from public.update_models_access(array['hb/a', 'hb/b'], '{"access_managed_by": "rules"}')
+   where changed),
+  0, 'handing back again changes nothing'
 );
-select is(
-  public.update_models_access(
-    array['hb/a'], '{"access_managed_by": "rules", "daily_limit": 5}'
-  ) ->> 'updated_count',
-  '1', 'a limit may come along, in the same call'
+select results_eq(
+  $$select model_id, changed, daily_limit
+    from public.update_models_access(
+      array['hb/a'], '{"access_managed_by": "rules", "daily_limit": 5}'
+    )$$,
+  $$values ('hb/a', true, 5)$$,
+  'a limit may come along, in the same call'
 );
 select is(
   (select daily_limit from access_state where model_id = 'hb/a'), 5, 'the limit is set'
 );
-select is(
-  public.update_models_access(array['hb/a'], '{"access_managed_by": "rules", "is_free": true}')
-    ->> 'error',
-  'invalid_changes', 'status or flags beside the hand-back are refused'
+select throws_ok(
+  $$select public.update_models_access(
+    array['hb/a'], '{"access_managed_by": "rules", "is_free": true}'
+  )$$,
+  '22023',
+  'access_managed_by can only be "rules", which then decide status and tier flags: do not set '
+    'them too',
+  'status or flags beside the hand-back are refused'
 );
-select is(
-  public.update_models_access(array['hb/a'], '{"access_managed_by": "admin"}') ->> 'error',
-  'invalid_changes', 'only "rules" can be handed to'
+select throws_ok(
+  $$select public.update_models_access(array['hb/a'], '{"access_managed_by": "admin"}')$$,
+  '22023',
+  null,
+  'only "rules" can be handed to'
 );
 
 select * from finish();
