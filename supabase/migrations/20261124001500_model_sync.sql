@@ -150,7 +150,8 @@ grant execute on function private.same_upstream_record(jsonb, jsonb) to authenti
 
 -- The one parser of upstream records: what a valid catalog record is, and its typed columns.
 -- Set-based (one call per run with every position to parse), because a function that cannot be
--- inlined (`set search_path`) costs microseconds per call. A record is refused with the first
+-- inlined (`set search_path`) costs microseconds per call; for the same reason parse_price is
+-- called once per distinct price, not once per record. A record is refused with the first
 -- problem found; the sync skips and counts it and never fails the run for it. Values the catalog
 -- does not rely on (architecture, supported_parameters, top_provider.is_moderated) are read
 -- leniently: an odd shape is null in its column and kept in openrouter_data.
@@ -186,6 +187,28 @@ stable
 security invoker
 set search_path = ''
 as $$
+  -- materialized: each record is extracted once, not once per use.
+  with given as materialized (
+    select p.ord, parse_catalog_records.records -> p.ord as rec
+    from unnest(parse_catalog_records.positions) as p (ord)
+  ),
+  -- Each distinct price value is checked once: a catalog repeats a few hundred prices over all its
+  -- models, and a call of parse_price costs microseconds. materialized: the check must not be
+  -- pushed below the distinct, into every member.
+  price_values as materialized (
+    select distinct p.value
+    from given as r
+    cross join lateral jsonb_each(
+      case when jsonb_typeof(r.rec -> 'pricing') = 'object' then r.rec -> 'pricing' end
+    ) as p (key, value)
+    where p.value <> 'null'
+  ),
+  invalid_prices as materialized (
+    select v.value
+    from price_values as v
+    where jsonb_typeof(v.value) not in ('string', 'number')
+      or private.parse_price(v.value #>> '{}') is null
+  )
   select
     c.ord,
     c.problem,
@@ -237,9 +260,7 @@ as $$
           or exists (
             select 1
             from jsonb_each(v.pricing) as p (key, value)
-            where p.value <> 'null'
-              and (jsonb_typeof(p.value) not in ('string', 'number')
-                or private.parse_price(p.value #>> '{}') is null)
+            where p.value in (select i.value from invalid_prices as i)
           )
         ) then 'invalid_price'
         when v.rec -> 'created' <> 'null' and not (
@@ -277,12 +298,7 @@ as $$
           ))
           then (d.day || ' 00:00:00+00')::timestamptz
         end as expires_at
-      from (
-        select p.ord, records -> p.ord as rec
-        from unnest(parse_catalog_records.positions) as p (ord)
-        -- offset 0: each record is extracted once, not once per use.
-        offset 0
-      ) as r
+      from given as r
       cross join lateral (
         select case when jsonb_typeof(r.rec -> 'expiration_date') = 'string' then
           substring(r.rec ->> 'expiration_date' from '^([0-9-]{10})(T.*)?$')
@@ -534,6 +550,9 @@ begin
       from generate_series(0, jsonb_array_length(v_models) - 1) as g (ord)
       offset 0
     ) as r;
+    -- Autovacuum never analyzes temporary tables: without statistics each later step would be
+    -- planned for a guessed size (a nested loop over 10k rows planned for 200).
+    analyze sync_records;
 
     -- Step 2, classify: one row per model id (the last record of a repeated id wins), against the
     -- stored row. A record whose hash equals the stored one's is unchanged without reading the
@@ -570,6 +589,7 @@ begin
       order by s.model_id, s.ord desc
     ) as w
     left join public.model_access as m on m.model_id = w.model_id;
+    analyze sync_models;
 
     -- Step 3, parse: the typed columns of every record to write (new, changed or returning), by
     -- the one parser. A refused record is skipped: its stored row, if any, is left as it is (not
@@ -592,6 +612,8 @@ begin
       (select array_agg(t.ord) from sync_models as t where t.change <> 'unchanged')
     ) as p on p.ord = s.ord
     left join public.model_access as m on m.id = s.existing_id;
+
+    analyze sync_parsed;
 
     update sync_models as s
     set change = 'skipped', problem = p.problem
@@ -652,6 +674,7 @@ begin
       where q.rules_manage and q.problem is null
     )) as x on x.model_id = p.model_id
     where p.problem is null;
+    analyze sync_writes;
 
     -- Step 5, vanishing: models listed until now that this run's catalog lacks. A model whose
     -- record was refused (here or by the caller) is not missing: it stays as it is.
@@ -668,6 +691,7 @@ begin
         from jsonb_array_elements(v_caller_skipped) as k (skipped)
         where k.skipped ->> 'id' = m.model_id
       );
+    analyze sync_vanishing;
 
     -- Step 6, offered: what the catalog lists and offers now, and the tiers that each model this
     -- run would write or mark missing is offered in. The gate compares these with the state the
@@ -698,6 +722,13 @@ begin
     -- take them for a decision by hand.
     if (v_gate ->> 'valid')::bigint = 0 then
       v_refusal := 'empty_catalog';
+    elsif not exists (select 1 from sync_writes) and not exists (select 1 from sync_vanishing) then
+      -- Nothing to write or mark (the daily case): nobody loses or gains a model, and there is no
+      -- write to undo.
+      v_gate := v_gate || jsonb_build_object(
+        'leaving', 0, 'leaving_vanished', 0, 'leaving_sunset', 0, 'leaving_demoted', 0,
+        'newly_visible', 0
+      );
     else
       begin
         perform set_config('model_access.applying_rules', 'on', true);
