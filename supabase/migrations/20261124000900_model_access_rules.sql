@@ -157,6 +157,19 @@ begin
         || regexp_replace(sqlerrm, '^invalid regular expression: ', '');
   end;
 
+  -- A bound is held to what a valid price is (private.parse_price), like the prices it is compared
+  -- with: one definition of a price for the catalog and its rules.
+  if rule.match_min_prompt_price is not null
+      and private.parse_price(rule.match_min_prompt_price::text) is null
+    or rule.match_max_prompt_price is not null
+      and private.parse_price(rule.match_max_prompt_price::text) is null
+    or rule.match_min_completion_price is not null
+      and private.parse_price(rule.match_min_completion_price::text) is null
+    or rule.match_max_completion_price is not null
+      and private.parse_price(rule.match_max_completion_price::text) is null then
+    return 'price bounds must be valid prices: decimals of at most 40 characters';
+  end if;
+
   if rule.match_input_modality !~ '^[a-z][a-z0-9_-]{0,49}$' then
     return 'match_input_modality must be a modality name in lowercase, e.g. text, image, audio, file';
   end if;

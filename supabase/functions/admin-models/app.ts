@@ -249,10 +249,9 @@ async function updateModels(c: AppContext, ids: string[], changes: Changes) {
 
 // Tiering rules (public.model_access_rules) ---------------------------------------------------
 
-const price = z.union([z.number(), z.string().regex(/^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/)])
-  .transform(String).nullable();
-// What a valid LIKE, regex or modality is, and its length, the database decides when the rule is
-// written (private.model_access_rule_problem); writeRule answers its refusal.
+const price = z.union([z.number(), z.string().max(100)]).transform(String).nullable();
+// What a valid LIKE, regex, modality or price bound is, and its length, the database decides when
+// the rule is written (private.model_access_rule_problem); writeRule answers its refusal.
 const checkedPattern = z.string().min(1).nullable();
 
 const ruleFieldsSchema = z.strictObject({
