@@ -184,7 +184,8 @@ $$;
 comment on function private.model_access_rule_problem(public.model_access_rules) is
   'Why the rule cannot be saved, or null: match_model_id_like without a trailing unpaired '
   'escape, match_model_id_regex compiling and without back-references, both at most 500 '
-  'characters; modalities as lowercase names. Checked by the trigger check_patterns.';
+  'characters; modalities as lowercase names; price bounds valid prices (private.parse_price). '
+  'Checked by the trigger check_patterns.';
 
 revoke execute on function private.model_access_rule_problem(public.model_access_rules)
   from public, anon, authenticated, service_role;
