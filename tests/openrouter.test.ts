@@ -51,7 +51,7 @@ Deno.test("file:// URLs are read from disk (offline local sync)", async () => {
   const catalog = await fetchCatalog(options(pathToFileURL(fixturePath("2025-05-23")).href));
   assert.equal(catalog.models.length, 321);
   assert.equal(catalog.pages, 1);
-  assert.equal(catalog.skippedCount, 0);
+  assert.equal(catalog.skipped.length, 0);
   await assert.rejects(
     fetchCatalog(options("file:///nonexistent/models.json")),
     (error) => error instanceof UpstreamError && /cannot read/.test(error.message),
@@ -184,25 +184,31 @@ Deno.test("the API key is sent as a bearer token when configured", async () => {
   });
 });
 
-Deno.test("invalid records are skipped and counted, with the reason", async () => {
+Deno.test("records pass on as received, except what Postgres cannot hold", async () => {
+  let deep: unknown = "bottom";
+  for (let i = 0; i < 40; i++) deep = [deep];
   const records = [
-    { id: "acme/good", name: "Good", pricing: { prompt: "0.1", completion: "0.2", new_price: 3 } },
-    { id: "acme/router", pricing: { prompt: "-1", completion: "-1" } },
-    { name: "no id" },
-    { id: "not an id" },
-    { id: "acme/bad-price", pricing: { prompt: "cheap" } },
-    { id: "acme/bad-created", created: "yesterday" },
+    { id: "acme/good", pricing: { prompt: "cheap" } },
+    { id: "acme/nul", description: "before\u0000after" },
+    { id: "acme/surrogate", name: "lone \uD800 high" },
+    { id: "acme/deep", nested: deep },
     "not an object",
-    null,
   ];
-  await withFake(serveJson({ data: records, extra_top_level: true }), async (url) => {
+  await withFake(serveJson({ data: records }), async (url) => {
     const catalog = await fetchCatalog(options(url));
-    assert.deepEqual(catalog.models.map((m) => m.id), ["acme/good", "acme/router"]);
-    assert.equal((catalog.models[0].pricing as Record<string, unknown>).new_price, 3);
-    assert.equal(catalog.received, 8);
-    assert.equal(catalog.skippedCount, 6);
-    assert.deepEqual(catalog.skipped.map((s) => s.index), [2, 3, 4, 5, 6, 7]);
-    assert.match(catalog.skipped[2].problem, /pricing\.prompt/);
+    assert.equal(catalog.received, 5);
+    assert.deepEqual(catalog.models, [
+      records[0],
+      { id: "acme/nul", description: "beforeafter" },
+      { id: "acme/surrogate", name: "lone \uFFFD high" },
+      "not an object",
+    ], "judging records is the database's: only \\u0000, lone surrogates and depth are handled");
+    assert.equal(catalog.sanitized, 2);
+    assert.deepEqual(catalog.skipped, [{
+      index: 3,
+      id: "acme/deep",
+      problem: "too_deeply_nested",
+    }]);
   });
 });
 

@@ -19,12 +19,17 @@ import {
 } from "./_helpers/fake_openrouter.ts";
 import { adminDb, readFixture, stack } from "./_helpers/stack.ts";
 import { stackTest } from "./_helpers/harness.ts";
+import { asServiceRole, connect } from "../supabase/functions/_shared/db.ts";
+import { loadEnv } from "../supabase/functions/_shared/env.ts";
+import { HttpError } from "../supabase/functions/_shared/errors.ts";
+import { createLogger } from "../supabase/functions/_shared/log.ts";
+import { syncCatalog } from "../supabase/functions/_shared/sync.ts";
 import { createUser, deleteUsers } from "./_helpers/users.ts";
 
 type SyncBody = Record<string, unknown> & {
   success: boolean;
   sync_log_id: number | null;
-  upstream: { pages: number; received: number; valid: number; skipped_invalid: number };
+  upstream: { pages: number; received: number; sent: number; sanitized: number };
 };
 
 async function cronSync(secret?: string, body?: string) {
@@ -148,7 +153,7 @@ stackTest("sync-models applies the catalog once and logs a completed cron run", 
       {
         pages: body.upstream.pages,
         received: body.upstream.received,
-        skipped: body.upstream.skipped_invalid,
+        skipped: body.skipped_invalid,
       },
       { pages: 1, received: 335, skipped: 0 },
     );
@@ -376,9 +381,16 @@ stackTest("invalid records are skipped and counted; unknown fields are kept", as
     assert.equal(response.status, 200, response.text);
     const body = response.body;
     assert.equal(body.upstream.received, 335);
-    assert.equal(body.upstream.skipped_invalid, 5);
-    assert.equal(body.total_processed, 330);
-    assert.equal(body.models_marked_inactive, 5);
+    // The database's parser judges: no usable id (2), a price or a number of the wrong type (2);
+    // architecture is read leniently. A known model whose record is refused is not missing.
+    assert.equal(body.skipped_invalid, 4);
+    assert.deepEqual(body.skipped_reasons, {
+      invalid_id: 2,
+      invalid_price: 1,
+      invalid_context_length: 1,
+    });
+    assert.equal(body.total_processed, 331);
+    assert.equal(body.models_marked_inactive, 2);
     const sql = await adminDb();
     const [kept] = await sql`
       select openrouter_data -> 'brand_new_field' as extra, model_name
@@ -513,6 +525,104 @@ stackTest(
       assert.deepEqual(await catalogRows(), before);
     } finally {
       await deleteUsers(admin);
+    }
+  },
+);
+
+stackTest(
+  "a description holding \\u0000 and a price of 16,400 digits: the sync completes, both counted",
+  async () => {
+    const records = [
+      { id: "repro/nul", name: "Nul", description: "before\u0000after" },
+      { id: "repro/huge-price", pricing: { prompt: `0.${"1".repeat(16_400)}` } },
+      { id: "repro/fine", name: "Fine" },
+    ];
+    const sql = await adminDb();
+    // From an empty catalog: the gate has nothing to lose.
+    await sql`delete from public.model_access`;
+    await withFakeOpenRouter(serveJson({ data: records }), async () => {
+      const response = await cronSync(undefined, JSON.stringify({ triggered_by: "manual" }));
+      assert.equal(response.status, 200, JSON.stringify(response.body).slice(0, 500));
+      assert.equal(response.body.success, true);
+      assert.equal(response.body.skipped_invalid, 1);
+      assert.deepEqual(response.body.skipped_reasons, { invalid_price: 1 });
+      assert.equal(response.body.sanitized, 1);
+      const log = await syncLog(response.body.sync_log_id);
+      assert.equal(log.sync_status, "completed");
+      assert.deepEqual(log.skipped_reasons, { invalid_price: 1 });
+      assert.equal(log.sanitized_records, 1);
+      const [row] = await sql`
+        select model_description from public.model_access where model_id = 'repro/nul'`;
+      assert.equal(row.model_description, "beforeafter", "\\u0000 removed, the model kept");
+      await sql`delete from public.model_access`;
+    });
+  },
+);
+
+stackTest("a sync cut by statement_timeout ends its run failed with the cause", async () => {
+  const sql = await adminDb();
+  const [{ id }] = await sql`
+    select set_config('role', 'service_role', false), public.begin_sync_run('manual') as id`;
+  await sql`reset role`;
+  const result = await sql.begin(async (tx) => {
+    // A write that outlasts the time limit, inside the run; removed before the commit.
+    await tx`create function public.slow_write() returns trigger language plpgsql as
+      $$ begin perform pg_sleep(2); return new; end $$`;
+    await tx`create trigger slow_write before insert on public.model_access
+      for each row execute function public.slow_write()`;
+    await tx`set local statement_timeout = 300`;
+    await tx`select set_config('role', 'service_role', true)`;
+    const [{ result }] = await tx`
+      select public.sync_openrouter_models(
+        '[{"id": "repro/cancelled"}]'::jsonb, 'manual', true, sync_log_id => ${id}
+      ) as result`;
+    await tx`reset role`;
+    await tx`set local statement_timeout = 0`;
+    await tx`drop trigger slow_write on public.model_access`;
+    await tx`drop function public.slow_write()`;
+    return result;
+  });
+  assert.equal(result.success, false);
+  assert.equal(result.sqlstate, "57014");
+  const log = await syncLog(id);
+  assert.equal(log.sync_status, "failed");
+  assert.match(log.error_message, /statement timeout/);
+});
+
+stackTest(
+  "a fetch that fails with anything but an upstream error still ends its run failed",
+  async () => {
+    const { dbUrl, supabaseUrl } = await stack();
+    const env = loadEnv({
+      SUPABASE_DB_URL: dbUrl,
+      SUPABASE_URL: supabaseUrl,
+      SUPABASE_JWKS: '{"keys":[]}',
+    });
+    assert.ok(!(env instanceof HttpError), String(env));
+    const pool = connect(env);
+    try {
+      const sql = await adminDb();
+      const [{ before }] = await sql`
+      select coalesce(max(id), 0)::bigint as before from public.model_sync_log`;
+      await assert.rejects(
+        syncCatalog({
+          env,
+          triggeredBy: "manual",
+          force: false,
+          dryRun: false,
+          run: (fn) => asServiceRole(pool, fn),
+          log: createLogger({ fn: "test" }),
+          fetch: () => Promise.reject(new TypeError("a bug in the fetch")),
+        }),
+        TypeError,
+      );
+      const [run] = await sql`
+      select sync_status, error_message from public.model_sync_log
+       where id > ${before} order by id desc limit 1`;
+      assert.equal(run.sync_status, "failed");
+      assert.match(run.error_message, /fetching the catalog failed: TypeError: a bug in the fetch/);
+    } finally {
+      await pool.end({ timeout: 1 });
     }
   },
 );

@@ -235,6 +235,33 @@ create trigger set_updated_at
   for each row
   execute function private.set_model_access_updated_at();
 
+-- What a valid price is, for the sync's parser and for anything else that takes a price: a
+-- decimal string or JSON number of at most 40 characters with an exponent of at most two digits.
+-- OpenRouter writes up to about 20 ("0.0000000799999993", "-1" for routers); the bounds keep a
+-- hostile value from overflowing numeric ("0." and 16,400 digits) and failing a run.
+create function private.parse_price(price text)
+returns numeric
+language sql
+immutable
+strict
+parallel safe
+security invoker
+set search_path = ''
+as $$
+  select case
+    when length(parse_price.price) <= 40
+      and parse_price.price ~ '^\s*-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$'
+      then parse_price.price::numeric
+  end;
+$$;
+
+comment on function private.parse_price(text) is
+  'The price a text holds (a decimal of at most 40 characters, exponent of at most two digits), or '
+  'null if it is not a valid price. The one definition of a valid price.';
+
+revoke execute on function private.parse_price(text) from public, anon, authenticated, service_role;
+grant execute on function private.parse_price(text) to authenticated, service_role;
+
 -- The request's role rather than current_user, so that the check holds inside the sync's
 -- security definer functions too.
 create function private.can_manage_catalog()
@@ -265,8 +292,9 @@ grant execute on function private.can_manage_catalog() to authenticated, service
 -- rendered list in memory keyed by this version; a request reads the caller's tier and the version
 -- (one round trip) and reads the catalog only when the version moved. A list depends on nothing
 -- else: get_user_allowed_models_v2 reads the caller's profile (its tier, read by the same
--- statement), model_access (rules and admin changes reach the list only by writing model_access)
--- and the clock (a sunset; the function keeps a list no longer than its earliest sunset).
+-- statement), model_access (rules and admin changes reach the list only by writing model_access),
+-- the tier hierarchy (public.subscription_tiers: which tiers see pro and enterprise models) and
+-- the clock (a sunset; the function keeps a list no longer than its earliest sunset).
 --
 -- How: a row-level constraint trigger, deferred to COMMIT, bumps the single counter row once per
 -- transaction (a transaction-local setting remembers it did). Writers thus lock the counter row
@@ -283,11 +311,13 @@ create table private.catalog_version (
 
 comment on table private.catalog_version is
   'One row: a counter bumped at the commit of every transaction that changed rows of '
-  'public.model_access. Equal versions mean an equal catalog, so the models function can reuse a '
-  'list it rendered without rereading the catalog. (Passing a sunset_at changes the list without '
-  'a write; the function keeps a list no longer than its earliest sunset.)';
+  'public.model_access or public.subscription_tiers. Equal versions mean an equal catalog, so '
+  'the models function can reuse a list it rendered without rereading the catalog. (Passing a '
+  'sunset_at changes the list without a write; the function keeps a list no longer than its '
+  'earliest sunset.)';
 comment on column private.catalog_version.version is
-  'Moves at the commit of every transaction that changed public.model_access, in commit order.';
+  'Moves at the commit of every transaction that changed public.model_access or '
+  'public.subscription_tiers, in commit order.';
 
 insert into private.catalog_version (singleton, version) values (true, 0);
 
@@ -321,7 +351,7 @@ $$;
 
 comment on function private.bump_catalog_version() is
   'Trigger: bumps private.catalog_version once per transaction that changes public.model_access '
-  '(deferred to commit for row changes; at once for a truncate).';
+  'or public.subscription_tiers (deferred to commit for row changes; at once for a truncate).';
 
 revoke execute on function private.bump_catalog_version()
   from public, anon, authenticated, service_role;
@@ -336,5 +366,17 @@ create constraint trigger bump_catalog_version
 -- once holds no lock another writer could be waiting on.
 create trigger bump_catalog_version_after_truncate
   after truncate on public.model_access
+  for each statement
+  execute function private.bump_catalog_version();
+
+-- The tier hierarchy decides every tier's list as much as the catalog does.
+create constraint trigger bump_catalog_version
+  after insert or update or delete on public.subscription_tiers
+  deferrable initially deferred
+  for each row
+  execute function private.bump_catalog_version();
+
+create trigger bump_catalog_version_after_truncate
+  after truncate on public.subscription_tiers
   for each statement
   execute function private.bump_catalog_version();

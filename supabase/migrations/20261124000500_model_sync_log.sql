@@ -26,11 +26,18 @@ create table public.model_sync_log (
   error_details jsonb,
   duration_ms numeric(12, 3),
   models_price_changed integer,
+  models_leaving_tiers integer,
+  models_newly_visible integer,
+  skipped_reasons jsonb,
+  sanitized_records integer,
+  overrides jsonb,
+  forced_by text,
   constraint model_sync_log_sync_status_check
     check (sync_status in ('running', 'completed', 'failed')),
   constraint model_sync_log_triggered_by_check check (triggered_by in ('cron', 'admin', 'manual')),
   constraint model_sync_log_failed_has_error
-    check (sync_status <> 'failed' or error_message is not null)
+    check (sync_status <> 'failed' or error_message is not null),
+  constraint model_sync_log_forced_says_by_whom check (not forced or forced_by is not null)
 );
 
 comment on table public.model_sync_log is
@@ -43,7 +50,26 @@ comment on column public.model_sync_log.sync_status is
 comment on column public.model_sync_log.triggered_by is 'cron | admin | manual.';
 comment on column public.model_sync_log.triggered_by_user_id is
   'auth.uid() of the admin who triggered the run; null for the service role and cron.';
-comment on column public.model_sync_log.forced is 'The integrity gate was overridden (force => true).';
+comment on column public.model_sync_log.forced is
+  'The integrity gate was overridden: force => true, or a threshold other than the standard one '
+  '(see overrides and forced_by).';
+comment on column public.model_sync_log.overrides is
+  'What was overridden: {"force": true} and/or the thresholds given (max_inactive_share, '
+  'max_new_visible_share); null when nothing was.';
+comment on column public.model_sync_log.forced_by is
+  'Who asked for the override: the admin''s user id, or the database role (service_role for cron '
+  'and sync-models).';
+comment on column public.model_sync_log.models_leaving_tiers is
+  'Models offered to users before the run that it takes off a tier (missing upstream, sunset by '
+  'a past expiration_date, demoted by rules); counted for refused runs too.';
+comment on column public.model_sync_log.models_newly_visible is
+  'New models the run offers to users at once (the rules make them visible without review).';
+comment on column public.model_sync_log.skipped_reasons is
+  'Skipped records per reason, e.g. {"invalid_price": 1, "invalid_id": 2} '
+  '(private.parse_catalog_records, and the records sync-models could not pass on).';
+comment on column public.model_sync_log.sanitized_records is
+  'Records sync-models passed on after removing \u0000 or lone surrogates, which Postgres cannot '
+  'hold.';
 comment on column public.model_sync_log.total_openrouter_models is
   'Number of records in the upstream `data` array, valid or not.';
 comment on column public.model_sync_log.total_processed is 'Distinct valid model ids processed.';
@@ -54,7 +80,8 @@ comment on column public.model_sync_log.models_reactivated is
 comment on column public.model_sync_log.models_marked_inactive is
   'Models listed before and missing from this run (new/active became inactive; disabled stay).';
 comment on column public.model_sync_log.skipped_invalid is
-  'Upstream records skipped because they have no usable `id`.';
+  'Upstream records skipped as invalid (no usable id, or refused by the parser); see '
+  'skipped_reasons.';
 comment on column public.model_sync_log.duplicates_ignored is
   'Extra records repeating an id already in the payload (the last one wins).';
 comment on column public.model_sync_log.error_details is

@@ -2,16 +2,21 @@
 -- OpenRouter catalog (GET /api/v1/models `data` array) to public.model_access and record the run
 -- in public.model_sync_log, with its price changes (model_price_history), the tiering rules
 -- applied to new and changed models (model_access_rules), upstream deprecations, and a change
--- digest (model_change_digests).
+-- digest (model_change_digests); and private.parse_catalog_records, the one definition of a valid
+-- upstream record.
 --
 -- Why: the catalog must follow upstream without ever losing admin decisions or rewriting rows for
--- nothing. The sync is one set-based statement (parse, compare, upsert what changed, mark what
--- vanished) so that it scales to large catalogs and a run with no upstream change writes no
--- catalog row. An integrity gate refuses empty or suspiciously truncated catalogs, and every
--- failure leaves a `failed` log row. The sync runs in security definer functions in `private`,
--- behind public entry points of the same names: the sync log and the price history are written
--- by nobody else, so no API role may write them. Each first checks that the request comes from an
--- admin, the service role or an operator; anybody else gets a permission error.
+-- nothing, and no upstream record may break a run. The sync is a few set-based steps, each a
+-- statement of its own over temporary tables (stage, classify, parse, access, vanishing, offered,
+-- apply, gate, record), so that it scales to large catalogs, a run with no upstream change writes no
+-- catalog row, and a reader can follow each step alone. An invalid record is skipped and counted
+-- with its reason. An integrity gate refuses empty or suspiciously truncated catalogs and runs that
+-- would take many models from users or offer many without review; every override is recorded.
+-- Any failure after a run began leaves it `failed` with its cause. The sync runs in security
+-- definer functions in `private`, behind public entry points of the same names: the sync log and
+-- the price history are written by nobody else, so no API role may write them. Each first checks
+-- that the request comes from an admin, the service role or an operator; anybody else gets a
+-- permission error.
 
 -- The checks every sync entry point makes first: the caller may manage the catalog, and says
 -- who triggered the run. can_manage_catalog checks the request's role, which the definer
@@ -36,91 +41,381 @@ begin
       errcode = '22023',
       message = check_sync_caller.fn || ': triggered_by must be cron, admin or manual';
   end if;
+  -- Only the scheduler's role may log a run as the scheduled one: an admin's run is the admin's.
+  if check_sync_caller.triggered_by = 'cron' and private.request_role() = 'authenticated' then
+    raise exception using
+      errcode = '42501',
+      message = check_sync_caller.fn || ': only the scheduler (service role) syncs as cron';
+  end if;
 end;
 $$;
 
 comment on function private.check_sync_caller(text, text, text) is
-  'Raises 42501 unless the caller is an admin or the service role (or an operator), and 22023 '
-  'unless triggered_by is cron, admin or manual. Called first by the sync entry points.';
+  'Raises 42501 unless the caller is an admin or the service role (or an operator), 22023 '
+  'unless triggered_by is cron, admin or manual, and 42501 for a signed-in user claiming cron. '
+  'Called first by the sync entry points.';
 
 revoke execute on function private.check_sync_caller(text, text, text)
   from public, anon, authenticated, service_role;
 grant execute on function private.check_sync_caller(text, text, text) to authenticated, service_role;
+
+-- Who asked for an override, for the run's row: the admin's user id, else the request's database
+-- role (service_role for sync-models and cron), which current_user would hide inside the
+-- sync's definer function.
+create function private.sync_caller_name()
+returns text
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select coalesce((select auth.uid())::text, private.request_role());
+$$;
+
+comment on function private.sync_caller_name() is
+  'The admin''s auth.uid() as text, or the request''s database role (private.request_role): who '
+  'asked for a sync''s override (model_sync_log.forced_by).';
+
+revoke execute on function private.sync_caller_name() from public, anon, authenticated, service_role;
+grant execute on function private.sync_caller_name() to authenticated, service_role;
+
+create function private.sync_duration_ms(started_at timestamptz)
+returns numeric
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select round(extract(epoch from clock_timestamp() - sync_duration_ms.started_at) * 1000, 3);
+$$;
+
+comment on function private.sync_duration_ms(timestamptz) is
+  'Wall-clock milliseconds since started_at (clock_timestamp, not the transaction''s start).';
+
+revoke execute on function private.sync_duration_ms(timestamptz)
+  from public, anon, authenticated, service_role;
+grant execute on function private.sync_duration_ms(timestamptz) to authenticated, service_role;
+
+create function private.same_unordered(a jsonb, b jsonb)
+returns boolean
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+  select coalesce(
+    same_unordered.a @> same_unordered.b and same_unordered.a <@ same_unordered.b,
+    same_unordered.a is not distinct from same_unordered.b
+  );
+$$;
+
+comment on function private.same_unordered(jsonb, jsonb) is
+  'Two jsonb lists hold the same members in any order (or are equal values otherwise).';
+
+revoke execute on function private.same_unordered(jsonb, jsonb)
+  from public, anon, authenticated, service_role;
+grant execute on function private.same_unordered(jsonb, jsonb) to authenticated, service_role;
+
+-- Called only for records whose hash differs from the stored one's.
+create function private.same_upstream_record(stored jsonb, received jsonb)
+returns boolean
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+  select
+    (
+      same_upstream_record.stored #- '{architecture,input_modalities}'
+        #- '{architecture,output_modalities}' #- '{supported_parameters}'
+    ) is not distinct from (
+      same_upstream_record.received #- '{architecture,input_modalities}'
+        #- '{architecture,output_modalities}' #- '{supported_parameters}'
+    )
+    and private.same_unordered(
+      same_upstream_record.stored #> '{architecture,input_modalities}',
+      same_upstream_record.received #> '{architecture,input_modalities}'
+    )
+    and private.same_unordered(
+      same_upstream_record.stored #> '{architecture,output_modalities}',
+      same_upstream_record.received #> '{architecture,output_modalities}'
+    )
+    and private.same_unordered(
+      same_upstream_record.stored -> 'supported_parameters',
+      same_upstream_record.received -> 'supported_parameters'
+    );
+$$;
+
+comment on function private.same_upstream_record(jsonb, jsonb) is
+  'True when two upstream records are equal, ignoring the order of the lists upstream does not '
+  'keep in order (architecture.input_modalities, architecture.output_modalities, '
+  'supported_parameters): a reordered list is no change.';
+
+revoke execute on function private.same_upstream_record(jsonb, jsonb)
+  from public, anon, authenticated, service_role;
+grant execute on function private.same_upstream_record(jsonb, jsonb) to authenticated, service_role;
+
+-- The one parser of upstream records: what a valid catalog record is, and its typed columns.
+-- Set-based (one call per run with every position to parse), because a function that cannot be
+-- inlined (`set search_path`) costs microseconds per call. A record is refused with the first
+-- problem found; the sync skips and counts it and never fails the run for it. Values the catalog
+-- does not rely on (architecture, supported_parameters, top_provider.is_moderated) are read
+-- leniently: an odd shape is null in its column and kept in openrouter_data.
+create function private.parse_catalog_records(records jsonb, positions integer[])
+returns table (
+  ord integer,
+  problem text,
+  canonical_slug text,
+  hugging_face_id text,
+  model_name text,
+  model_description text,
+  context_length integer,
+  created_timestamp bigint,
+  modality text,
+  input_modalities text[],
+  output_modalities text[],
+  tokenizer text,
+  prompt_price numeric,
+  completion_price numeric,
+  request_price numeric,
+  image_price numeric,
+  web_search_price numeric,
+  internal_reasoning_price numeric,
+  input_cache_read_price numeric,
+  input_cache_write_price numeric,
+  max_completion_tokens integer,
+  is_moderated boolean,
+  supported_parameters text[],
+  expires_at timestamptz
+)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select
+    c.ord,
+    c.problem,
+    case when c.problem is null then nullif(c.rec ->> 'canonical_slug', '') end,
+    case when c.problem is null then nullif(c.rec ->> 'hugging_face_id', '') end,
+    case when c.problem is null then c.rec ->> 'name' end,
+    case when c.problem is null then c.rec ->> 'description' end,
+    case when c.problem is null then c.context_length::integer end,
+    case when c.problem is null then (c.rec ->> 'created')::bigint end,
+    case when c.problem is null then c.architecture ->> 'modality' end,
+    case when c.problem is null and jsonb_typeof(c.architecture -> 'input_modalities') = 'array'
+      then array(select jsonb_array_elements_text(c.architecture -> 'input_modalities'))
+    end,
+    case when c.problem is null and jsonb_typeof(c.architecture -> 'output_modalities') = 'array'
+      then array(select jsonb_array_elements_text(c.architecture -> 'output_modalities'))
+    end,
+    case when c.problem is null then c.architecture ->> 'tokenizer' end,
+    -- Every present price passed private.parse_price below, so these casts cannot fail.
+    case when c.problem is null then (c.pricing ->> 'prompt')::numeric end,
+    case when c.problem is null then (c.pricing ->> 'completion')::numeric end,
+    case when c.problem is null then (c.pricing ->> 'request')::numeric end,
+    case when c.problem is null then (c.pricing ->> 'image')::numeric end,
+    case when c.problem is null then (c.pricing ->> 'web_search')::numeric end,
+    case when c.problem is null then (c.pricing ->> 'internal_reasoning')::numeric end,
+    case when c.problem is null then (c.pricing ->> 'input_cache_read')::numeric end,
+    case when c.problem is null then (c.pricing ->> 'input_cache_write')::numeric end,
+    case when c.problem is null then c.max_completion_tokens::integer end,
+    case when c.problem is null then
+      case c.top_provider -> 'is_moderated' when 'true' then true when 'false' then false end
+    end,
+    case when c.problem is null and jsonb_typeof(c.rec -> 'supported_parameters') = 'array'
+      then array(select jsonb_array_elements_text(c.rec -> 'supported_parameters'))
+    end,
+    case when c.problem is null then c.expires_at end
+  from (
+    select
+      v.*,
+      case
+        when jsonb_typeof(v.rec) <> 'object' then 'not_an_object'
+        when v.rec -> 'name' <> 'null'
+          and (jsonb_typeof(v.rec -> 'name') <> 'string' or length(v.rec ->> 'name') > 500)
+          then 'invalid_name'
+        when v.rec -> 'description' <> 'null'
+          and (jsonb_typeof(v.rec -> 'description') <> 'string'
+            or length(v.rec ->> 'description') > 100000)
+          then 'invalid_description'
+        when v.pricing is not null and (
+          jsonb_typeof(v.pricing) <> 'object'
+          or exists (
+            select 1
+            from jsonb_each(v.pricing) as p (key, value)
+            where p.value <> 'null'
+              and (jsonb_typeof(p.value) not in ('string', 'number')
+                or private.parse_price(p.value #>> '{}') is null)
+          )
+        ) then 'invalid_price'
+        when v.rec -> 'created' <> 'null' and not (
+          jsonb_typeof(v.rec -> 'created') = 'number' and v.rec ->> 'created' ~ '^[0-9]{1,12}$'
+        ) then 'invalid_created'
+        when v.context_length is not null and v.context_length !~ '^[0-9]{1,9}$'
+          then 'invalid_context_length'
+        when v.max_completion_tokens is not null and v.max_completion_tokens !~ '^[0-9]{1,9}$'
+          then 'invalid_max_completion_tokens'
+        when v.rec -> 'expiration_date' <> 'null' and v.expires_at is null
+          then 'invalid_expiration_date'
+      end as problem
+    from (
+      select
+        r.ord,
+        r.rec,
+        nullif(r.rec -> 'pricing', 'null') as pricing,
+        case when jsonb_typeof(r.rec -> 'architecture') = 'object' then r.rec -> 'architecture' end
+          as architecture,
+        case when jsonb_typeof(r.rec -> 'top_provider') = 'object' then r.rec -> 'top_provider' end
+          as top_provider,
+        -- jsonb's text of a number is its digits; of a string, quoted (so refused below).
+        coalesce(
+          nullif(r.rec -> 'context_length', 'null'),
+          nullif(r.rec #> '{top_provider,context_length}', 'null')
+        )::text as context_length,
+        nullif(r.rec #> '{top_provider,max_completion_tokens}', 'null')::text
+          as max_completion_tokens,
+        -- Upstream's announced retirement: a date, or an ISO timestamp whose day counts (at 00:00
+        -- UTC). An impossible date (2025-02-30) is not a date.
+        case when d.day ~ '^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
+          and substr(d.day, 9, 2)::integer <= extract(day from (
+            make_date(substr(d.day, 1, 4)::integer, substr(d.day, 6, 2)::integer, 1)
+              + interval '1 month - 1 day'
+          ))
+          then (d.day || ' 00:00:00+00')::timestamptz
+        end as expires_at
+      from (
+        select p.ord, records -> p.ord as rec
+        from unnest(parse_catalog_records.positions) as p (ord)
+        -- offset 0: each record is extracted once, not once per use.
+        offset 0
+      ) as r
+      cross join lateral (
+        select case when jsonb_typeof(r.rec -> 'expiration_date') = 'string' then
+          substring(r.rec ->> 'expiration_date' from '^([0-9-]{10})(T.*)?$')
+        end as day
+      ) as d
+    ) as v
+    -- offset 0: each record's problem is found once, not once per column that asks for it.
+    offset 0
+  ) as c
+$$;
+
+comment on function private.parse_catalog_records(jsonb, integer[]) is
+  'The one definition of a valid upstream catalog record: for each position of `records` (a '
+  'jsonb array), the first problem (not_an_object, invalid_name, invalid_description, '
+  'invalid_price, invalid_created, invalid_context_length, invalid_max_completion_tokens, '
+  'invalid_expiration_date) or null, and the typed columns of a valid record. Ids are checked by '
+  'the sync as it stages the records.';
+
+revoke execute on function private.parse_catalog_records(jsonb, integer[])
+  from public, anon, authenticated, service_role;
+grant execute on function private.parse_catalog_records(jsonb, integer[]) to authenticated, service_role;
 
 create function private.sync_openrouter_models(
   models_data jsonb,
   triggered_by text default 'manual',
   force boolean default false,
   dry_run boolean default false,
-  max_inactive_share numeric default 0.2,
-  sync_log_id bigint default null
+  max_inactive_share numeric default null,
+  sync_log_id bigint default null,
+  max_new_visible_share numeric default null
 )
 returns jsonb
 language plpgsql
 volatile
 security definer
 set search_path = ''
--- Planner settings, for catalogs of tens of thousands of models:
--- * generic plans: a custom plan folds the payload into the plan as a constant and copies it
---   each time the planner copies an expression, which makes planning slow for a large payload;
--- * no nested loops or merge joins: row estimates for model_access can be far off (e.g. right
---   after a large first sync, before autovacuum analyzes it) and the planner may then rescan the
---   table for every upstream record, which is quadratic. Hash joins are linear whatever the
---   estimates, and cost microseconds on a small catalog.
--- * no JIT: compiling this statement costs far more than running it.
-set plan_cache_mode = force_generic_plan
-set enable_nestloop = off
-set enable_mergejoin = off
+-- JIT compiling these statements costs far more than running them.
 set jit = off
--- * work_mem: the CTEs hold the payload's records; at the default 4 MB they spill to temporary
---   files.
+-- The steps' temporary tables and hash joins hold the payload's records: at the default 4 MB they
+-- spill to temporary files.
 set work_mem = '64MB'
 as $$
 declare
+  -- The gate's thresholds unless the caller overrides them (an override is recorded as forced).
+  c_max_inactive_share constant numeric := 0.2;
+  c_max_new_visible_share constant numeric := 0.2;
+  -- A share of a handful of models says nothing: a new project lists only its three seeded
+  -- models, one of which may be gone upstream. The gate needs more than this many models too.
+  c_gate_min_models constant integer := 10;
   v_started_at timestamptz := clock_timestamp();
-  v_models jsonb;
   v_apply boolean := not sync_openrouter_models.dry_run;
+  v_max_inactive_share numeric :=
+    coalesce(sync_openrouter_models.max_inactive_share, c_max_inactive_share);
+  v_max_new_visible_share numeric :=
+    coalesce(sync_openrouter_models.max_new_visible_share, c_max_new_visible_share);
+  v_overrides jsonb;
+  v_forced boolean;
+  v_models jsonb;
+  v_caller_skipped jsonb;
+  v_caller_sanitized integer;
   v_log_id bigint;
   v_last_completed_sync_at timestamptz;
-  v_outcome jsonb;
+  v_gate jsonb;
+  v_counts jsonb;
   v_refusal text;
   v_message text;
+  v_rows_written bigint := 0;
+  v_rows bigint;
   v_duration_ms numeric;
+  v_preview jsonb;
   v_error_state text;
   v_error_message text;
   v_error_context text;
-  -- A decimal number as OpenRouter writes prices ("0.0000000799999993", "-1", "1e-7"); the exponent
-  -- is bounded so that a hostile value cannot overflow numeric and fail the run.
-  v_number constant text := '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$';
 begin
   perform private.check_sync_caller(
     'sync_openrouter_models', 'sync the model catalog', sync_openrouter_models.triggered_by
   );
-  if sync_openrouter_models.max_inactive_share is null
-    or sync_openrouter_models.max_inactive_share not between 0 and 1 then
+  if v_max_inactive_share not between 0 and 1 or v_max_new_visible_share not between 0 and 1 then
     raise exception using
       errcode = '22023',
-      message = 'sync_openrouter_models: max_inactive_share must be between 0 and 1';
+      message = 'sync_openrouter_models: max_inactive_share and max_new_visible_share must be '
+        || 'between 0 and 1';
   end if;
+
+  -- Any change of the gate's behaviour is an override: the run says it was forced, and by whom.
+  v_overrides := jsonb_strip_nulls(jsonb_build_object(
+    'force', case when sync_openrouter_models.force then true end,
+    'max_inactive_share',
+      case when v_max_inactive_share <> c_max_inactive_share then v_max_inactive_share end,
+    'max_new_visible_share',
+      case when v_max_new_visible_share <> c_max_new_visible_share then v_max_new_visible_share end
+  ));
+  v_forced := v_overrides <> '{}'::jsonb;
 
   -- Concurrent syncs queue here; the lock is released at the end of the caller's transaction.
   perform pg_advisory_xact_lock(hashtextextended('public.sync_openrouter_models', 0));
 
-  -- The `data` array itself, or the whole response object holding it.
-  -- `#> '{}'` hands back the whole array detoasted: the statement below reads it by position,
-  -- which must not decompress a stored (toasted) argument again for every record.
-  v_models := case jsonb_typeof(sync_openrouter_models.models_data)
-    when 'array' then sync_openrouter_models.models_data #> '{}'
-    when 'object' then sync_openrouter_models.models_data -> 'data'
-  end;
+  -- The `data` array itself, or an object holding it: the upstream response, or sync-models'
+  -- envelope, which adds the records it could not pass on (`skipped`, [{id, problem}]) and the
+  -- number it had to clean (`sanitized`): Postgres text cannot hold \u0000 or lone surrogates.
+  -- `#> '{}'` hands back the whole array detoasted: the steps read it by position, which must not
+  -- decompress a stored (toasted) argument again for every record.
+  if jsonb_typeof(sync_openrouter_models.models_data) = 'array' then
+    v_models := sync_openrouter_models.models_data #> '{}';
+  elsif jsonb_typeof(sync_openrouter_models.models_data) = 'object' then
+    v_models := sync_openrouter_models.models_data -> 'data';
+    v_caller_skipped := sync_openrouter_models.models_data -> 'skipped';
+    v_caller_sanitized := case
+      when jsonb_typeof(sync_openrouter_models.models_data -> 'sanitized') = 'number'
+        then (sync_openrouter_models.models_data ->> 'sanitized')::integer
+    end;
+  end if;
+  if jsonb_typeof(v_caller_skipped) is distinct from 'array' then
+    v_caller_skipped := '[]'::jsonb;
+  end if;
 
   if v_apply and sync_openrouter_models.sync_log_id is not null then
     -- The run was begun (begin_sync_run) before the catalog was fetched: complete that row.
     update public.model_sync_log as l
     set
-      forced = sync_openrouter_models.force,
+      forced = v_forced,
+      overrides = nullif(v_overrides, '{}'::jsonb),
+      forced_by = case when v_forced then private.sync_caller_name() end,
       total_openrouter_models =
         case when jsonb_typeof(v_models) = 'array' then jsonb_array_length(v_models) end
+          + jsonb_array_length(v_caller_skipped)
     where l.id = sync_openrouter_models.sync_log_id
       and l.sync_status = 'running'
       and l.triggered_by = sync_openrouter_models.triggered_by
@@ -135,21 +430,24 @@ begin
     end if;
   elsif v_apply then
     insert into public.model_sync_log (
-      started_at, triggered_by, triggered_by_user_id, forced, total_openrouter_models
+      started_at, triggered_by, triggered_by_user_id, forced, overrides, forced_by,
+      total_openrouter_models
     )
     values (
       v_started_at,
       sync_openrouter_models.triggered_by,
       (select auth.uid()),
-      sync_openrouter_models.force,
+      v_forced,
+      nullif(v_overrides, '{}'::jsonb),
+      case when v_forced then private.sync_caller_name() end,
       case when jsonb_typeof(v_models) = 'array' then jsonb_array_length(v_models) end
+        + jsonb_array_length(v_caller_skipped)
     )
     returning id into v_log_id;
   end if;
 
   if v_models is null or jsonb_typeof(v_models) <> 'array' then
     v_message := 'models_data must be the upstream `data` array (or an object holding it)';
-    v_duration_ms := round(extract(epoch from clock_timestamp() - v_started_at) * 1000, 3);
     if v_apply then
       update public.model_sync_log as l
       set
@@ -160,7 +458,7 @@ begin
           'error', 'invalid_payload',
           'received_type', jsonb_typeof(sync_openrouter_models.models_data)
         ),
-        duration_ms = v_duration_ms
+        duration_ms = private.sync_duration_ms(v_started_at)
       where l.id = v_log_id;
     end if;
     return jsonb_build_object(
@@ -169,654 +467,570 @@ begin
       'message', v_message,
       'dry_run', sync_openrouter_models.dry_run,
       'sync_log_id', v_log_id,
-      'duration_ms', v_duration_ms
+      'duration_ms', private.sync_duration_ms(v_started_at)
     );
   end if;
 
+  -- From here on, any error (a failing statement, statement_timeout, a cancelled query) rolls back
+  -- the block's work and ends the run `failed` with its cause; the error is returned rather than
+  -- raised so that the run's row is kept.
   begin
     select max(l.started_at)
     into v_last_completed_sync_at
     from public.model_sync_log as l
     where l.sync_status = 'completed';
 
-    -- The statement's status and flag writes are the rules' and the sync's own: the trigger
-    -- mark_access_admin_managed must not take them for a decision by hand.
-    perform set_config('model_access.applying_rules', 'on', true);
-    -- The audit trigger records the statement's access changes as this run's.
-    perform set_config('model_access.sync_log_id', coalesce(v_log_id::text, ''), true);
+    -- The steps' tables as plpgsql_check (supabase db lint) should see them: it cannot see tables
+    -- made at run time. These pragmas do nothing when the function runs.
+    perform 'PRAGMA:TABLE: sync_records (ord integer, model_id text, id_problem text, hash bigint)';
+    perform 'PRAGMA:TABLE: sync_models (model_id text, ord integer, record_count bigint, '
+      'existing_id bigint, change text, problem text, rules_manage boolean, old_status text, '
+      'old_is_free boolean, old_is_pro boolean, old_is_enterprise boolean, old_sunset_at '
+      'timestamptz, old_deprecated_at timestamptz, old_deprecation_source text, '
+      'old_status_before_inactive text)';
+    perform 'PRAGMA:TABLE: sync_parsed (model_id text, existing_id bigint, change text, '
+      'rules_manage boolean, old_status text, old_is_free boolean, old_is_pro boolean, '
+      'old_is_enterprise boolean, old_sunset_at timestamptz, old_deprecated_at timestamptz, '
+      'old_deprecation_source text, old_status_before_inactive text, old_pricing jsonb, ord '
+      'integer, problem text, canonical_slug text, hugging_face_id text, model_name text, '
+      'model_description text, context_length integer, created_timestamp bigint, modality '
+      'text, input_modalities text[], output_modalities text[], tokenizer text, prompt_price '
+      'numeric, completion_price numeric, request_price numeric, image_price numeric, '
+      'web_search_price numeric, internal_reasoning_price numeric, input_cache_read_price '
+      'numeric, input_cache_write_price numeric, max_completion_tokens integer, is_moderated '
+      'boolean, supported_parameters text[], expires_at timestamptz, price_changed boolean)';
+    perform 'PRAGMA:TABLE: sync_writes (model_id text, existing_id bigint, change text, '
+      'rules_manage boolean, old_status text, old_is_free boolean, old_is_pro boolean, '
+      'old_is_enterprise boolean, old_sunset_at timestamptz, old_deprecated_at timestamptz, '
+      'old_deprecation_source text, old_status_before_inactive text, old_pricing jsonb, ord '
+      'integer, problem text, canonical_slug text, hugging_face_id text, model_name text, '
+      'model_description text, context_length integer, created_timestamp bigint, modality '
+      'text, input_modalities text[], output_modalities text[], tokenizer text, prompt_price '
+      'numeric, completion_price numeric, request_price numeric, image_price numeric, '
+      'web_search_price numeric, internal_reasoning_price numeric, input_cache_read_price '
+      'numeric, input_cache_write_price numeric, max_completion_tokens integer, is_moderated '
+      'boolean, supported_parameters text[], expires_at timestamptz, price_changed boolean, '
+      'rule text, new_status text, new_is_free boolean, new_is_pro boolean, new_is_enterprise '
+      'boolean, new_deprecated_at timestamptz, new_sunset_at timestamptz, '
+      'new_deprecation_source text)';
+    perform 'PRAGMA:TABLE: sync_vanishing (id bigint, model_id text, status text, is_free boolean, '
+      'is_pro boolean, is_enterprise boolean, sunset_at timestamptz, new_status text)';
+    perform 'PRAGMA:TABLE: sync_offered_before (tier text, model_id text)';
+    perform 'PRAGMA:TABLE: sync_rule_changes (model_id text, rule text, status text, is_free '
+      'boolean, is_pro boolean, is_enterprise boolean, is_new boolean)';
 
-    -- Each record is extracted once, by position (generate_series and `->`: jsonb_array_elements
-    -- would materialize the records once more). Duplicate ids are settled by hash aggregation.
-    with
-    records as materialized (
-      -- Every record with its position and its id (null unless a non-blank string).
-      select
-        r.ord,
-        r.rec,
-        case
-          when jsonb_typeof(r.rec -> 'id') = 'string' and btrim(r.rec ->> 'id') <> ''
-            then r.rec ->> 'id'
-        end as model_id
-      from (
-        -- offset 0 keeps each record extracted once rather than once per use.
-        select g.ord, v_models -> g.ord as rec
-        from generate_series(0, jsonb_array_length(v_models) - 1) as g (ord)
-        offset 0
-      ) as r
-    ),
-    winners as materialized (
-      -- id -> position of its last record (duplicate ids in one payload: the last one wins),
-      -- and how many records had that id; one row (model_id null) counts the invalid records.
-      select r.model_id, max(r.ord) as ord, count(*) as record_count
-      from records as r
-      group by r.model_id
-    ),
-    incoming as not materialized (
-      select r.model_id, r.ord, r.rec
-      from records as r
-      join winners as w on w.model_id = r.model_id and w.ord = r.ord
-    ),
-    compared as materialized (
-      -- Change detection compares the upstream record, ignoring the order of the unordered
-      -- arrays (a reordered list upstream is no change); typed columns derive from it. The record
-      -- is kept only for rows that will be written.
-      select
-        x.model_id,
-        x.existing_id,
-        x.was_removed,
-        x.changed,
-        -- New, or its upstream `pricing` object differs (jsonb equality ignores member order):
-        -- the rows model_price_history records.
-        case
-          when x.existing_id is null then true
-          when x.changed then (x.old_data -> 'pricing') is distinct from (x.rec -> 'pricing')
-          else false
-        end as price_changed,
-        case when x.changed then x.old_data -> 'pricing' end as old_pricing,
-        x.rules_manage,
-        x.old_status,
-        x.old_is_free,
-        x.old_is_pro,
-        x.old_is_enterprise,
-        -- Rows to write carry the record's position, not the record: the CTEs stay small.
-        x.existing_id is null or x.was_removed or x.changed as to_write,
-        x.ord
-      from (
-        select
-          y.*,
-          y.old_data is not null
-            and (
-              (
-                y.old_data #- '{architecture,input_modalities}'
-                  #- '{architecture,output_modalities}' #- '{supported_parameters}'
-              ) is distinct from (
-                y.rec #- '{architecture,input_modalities}'
-                  #- '{architecture,output_modalities}' #- '{supported_parameters}'
-              )
-              or not coalesce(
-                y.old_data #> '{architecture,input_modalities}'
-                  @> (y.rec #> '{architecture,input_modalities}')
-                and y.old_data #> '{architecture,input_modalities}'
-                  <@ (y.rec #> '{architecture,input_modalities}'),
-                (y.old_data #> '{architecture,input_modalities}')
-                  is not distinct from (y.rec #> '{architecture,input_modalities}')
-              )
-              or not coalesce(
-                y.old_data #> '{architecture,output_modalities}'
-                  @> (y.rec #> '{architecture,output_modalities}')
-                and y.old_data #> '{architecture,output_modalities}'
-                  <@ (y.rec #> '{architecture,output_modalities}'),
-                (y.old_data #> '{architecture,output_modalities}')
-                  is not distinct from (y.rec #> '{architecture,output_modalities}')
-              )
-              or not coalesce(
-                y.old_data -> 'supported_parameters' @> (y.rec -> 'supported_parameters')
-                and y.old_data -> 'supported_parameters' <@ (y.rec -> 'supported_parameters'),
-                (y.old_data -> 'supported_parameters')
-                  is not distinct from (y.rec -> 'supported_parameters')
-              )
-            ) as changed
-        from (
-          select
-            i.model_id,
-            i.ord,
-            i.rec,
-            m.id as existing_id,
-            coalesce(m.access_managed_by = 'rules', true) as rules_manage,
-            m.status as old_status,
-            m.is_free as old_is_free,
-            m.is_pro as old_is_pro,
-            m.is_enterprise as old_is_enterprise,
-            coalesce(m.upstream_removed_at is not null, false) as was_removed,
-            -- The stored record, used only when its hash differs from the upstream record's
-            -- (equal jsonb values hash alike): an unchanged row is never detoasted nor compared.
-            case when m.openrouter_data_hash <> jsonb_hash_extended(i.rec, 0) then m.openrouter_data
-            end as old_data
-          from incoming as i
-          left join public.model_access as m on m.model_id = i.model_id
-          -- offset 0: the hash is computed once per row, not once per use of old_data above.
-          offset 0
-        ) as y
-      ) as x
-    ),
-    vanishing as materialized (
-      select m.id, m.model_id
-      from public.model_access as m
-      where m.upstream_removed_at is null
-        and not exists (select 1 from winners as w where w.model_id = m.model_id)
-    ),
-    gate as materialized (
-      select
-        (select count(w.model_id) from winners as w) as valid_count,
-        (
-          select coalesce(sum(w.record_count) filter (where w.model_id is null), 0)
-          from winners as w
-        ) as invalid_count,
-        (select coalesce(sum(w.record_count) filter (where w.model_id is not null), 0)
-          - count(w.model_id) from winners as w) as duplicate_count,
-        (select count(*) from public.model_access as m where m.upstream_removed_at is null)
-          as listed_count,
-        (select count(*) from vanishing) as vanishing_count,
-        (select count(*) from compared as c where c.to_write) as write_count
-    ),
-    decision as (
-      select
-        g.*,
-        case
-          when g.valid_count = 0 then 'empty_catalog'
-          -- A share of a handful of models says nothing about truncation: a new project lists
-          -- only its three seeded models, one of which may be gone upstream. The gate needs
-          -- more than ten vanishing models as well as more than the share.
-          when not sync_openrouter_models.force
-            and g.vanishing_count > g.listed_count * sync_openrouter_models.max_inactive_share
-            and g.vanishing_count > 10
-            then 'integrity_gate'
-        end as refusal
-      from gate as g
-    ),
-    parsed as materialized (
-      -- The typed columns of every row to write (new, changed or returning); rules match on them.
-      select
-        c.model_id,
-        c.existing_id,
-        c.rules_manage,
-        c.old_status,
-        c.old_is_free,
-        c.old_is_pro,
-        c.old_is_enterprise,
-        c.price_changed,
-        c.old_pricing,
-        nullif(e.rec ->> 'canonical_slug', '') as canonical_slug,
-        nullif(e.rec ->> 'hugging_face_id', '') as hugging_face_id,
-        e.rec ->> 'name' as model_name,
-        e.rec ->> 'description' as model_description,
-        case when f.context_length ~ '^\s*[0-9]{1,9}\s*$' then f.context_length::integer end
-          as context_length,
-        case when f.created ~ '^\s*-?[0-9]{1,18}\s*$' then f.created::bigint end
-          as created_timestamp,
-        f.architecture ->> 'modality' as modality,
-        case when jsonb_typeof(f.architecture -> 'input_modalities') = 'array' then
-          array(select jsonb_array_elements_text(f.architecture -> 'input_modalities'))
-        end as input_modalities,
-        case when jsonb_typeof(f.architecture -> 'output_modalities') = 'array' then
-          array(select jsonb_array_elements_text(f.architecture -> 'output_modalities'))
-        end as output_modalities,
-        f.architecture ->> 'tokenizer' as tokenizer,
-        case when f.prompt ~ v_number then f.prompt::numeric end as prompt_price,
-        case when f.completion ~ v_number then f.completion::numeric end as completion_price,
-        case when f.request ~ v_number then f.request::numeric end as request_price,
-        case when f.image ~ v_number then f.image::numeric end as image_price,
-        case when f.web_search ~ v_number then f.web_search::numeric end as web_search_price,
-        case when f.internal_reasoning ~ v_number then f.internal_reasoning::numeric end
-          as internal_reasoning_price,
-        case when f.input_cache_read ~ v_number then f.input_cache_read::numeric end
-          as input_cache_read_price,
-        case when f.input_cache_write ~ v_number then f.input_cache_write::numeric end
-          as input_cache_write_price,
-        case when f.max_completion_tokens ~ '^\s*[0-9]{1,9}\s*$' then
-          f.max_completion_tokens::integer
-        end as max_completion_tokens,
-        case f.is_moderated
-          when 'true'::jsonb then true
-          when 'false'::jsonb then false
-        end as is_moderated,
-        case when jsonb_typeof(e.rec -> 'supported_parameters') = 'array' then
-          array(select jsonb_array_elements_text(e.rec -> 'supported_parameters'))
-        end as supported_parameters,
-        -- Upstream's announced retirement (expiration_date, a date or an ISO timestamp: its day
-        -- counts, at 00:00 UTC); an impossible date is ignored, never an error.
-        case when f.expiration is not null and substr(f.expiration, 6, 2) between '01' and '12' then
-          case when substr(f.expiration, 9, 2) between '01' and to_char(
-            make_date(substr(f.expiration, 1, 4)::integer, substr(f.expiration, 6, 2)::integer, 1)
-              + interval '1 month - 1 day',
-            'DD'
-          ) then (f.expiration || ' 00:00:00+00')::timestamptz end
-        end as expires_at,
-        f.pricing,
-        c.ord
-      from compared as c
-      -- The record, extracted from the payload once more (cheaper than carrying it this far).
-      cross join lateral (select v_models -> c.ord as rec offset 0) as e
-      cross join lateral (
-        -- offset 0 (twice): each member is extracted once per record, not once per use.
-        select
-          o.pricing,
-          o.architecture,
-          coalesce(e.rec ->> 'context_length', o.top_provider ->> 'context_length')
-            as context_length,
-          e.rec ->> 'created' as created,
-          o.pricing ->> 'prompt' as prompt,
-          o.pricing ->> 'completion' as completion,
-          o.pricing ->> 'request' as request,
-          o.pricing ->> 'image' as image,
-          o.pricing ->> 'web_search' as web_search,
-          o.pricing ->> 'internal_reasoning' as internal_reasoning,
-          o.pricing ->> 'input_cache_read' as input_cache_read,
-          o.pricing ->> 'input_cache_write' as input_cache_write,
-          o.top_provider ->> 'max_completion_tokens' as max_completion_tokens,
-          o.top_provider -> 'is_moderated' as is_moderated,
-          substring(e.rec ->> 'expiration_date' from '^\s*([1-9][0-9]{3}-[0-9]{2}-[0-9]{2})')
-            as expiration
-        from (
-          select
-            e.rec -> 'pricing' as pricing,
-            e.rec -> 'top_provider' as top_provider,
-            e.rec -> 'architecture' as architecture
-          offset 0
-        ) as o
-        offset 0
-      ) as f
-      where c.to_write
-    ),
-    ruled as materialized (
-      -- Access from the first matching rule (none: new, no tier flag) for the rows to write that
-      -- the rules manage: new models and rule-managed ones (private.first_matching_rules, which
-      -- apply_model_access_rules uses too).
-      select
-        p.model_id,
-        x.rule,
-        -- An active model whose retirement upstream announced is deprecated until then.
-        case
-          when coalesce(x.status, 'new') = 'active' and p.expires_at is not null then 'deprecated'
-          else coalesce(x.status, 'new')
-        end as status,
-        coalesce(x.is_free, false) as is_free,
-        coalesce(x.is_pro, false) as is_pro,
-        coalesce(x.is_enterprise, false) as is_enterprise
-      from parsed as p
-      left join private.first_matching_rules((
-        select array_agg(
-          row(
-            q.model_id, q.prompt_price, q.completion_price, q.context_length, q.input_modalities,
-            q.output_modalities
-          )::private.rule_subject
-        )
-        from parsed as q
-        where q.rules_manage
-      )) as x on x.model_id = p.model_id
-      where p.rules_manage
-    ),
-    rule_changes as materialized (
-      -- What the rules set that differs from the stored access (new models: any rule match).
-      select
-        u.model_id, u.rule, u.status, u.is_free, u.is_pro, u.is_enterprise,
-        p.existing_id is null as is_new
-      from ruled as u
-      join parsed as p on p.model_id = u.model_id
-      where case
-        when p.existing_id is null then u.rule is not null
-        else (p.old_status, p.old_is_free, p.old_is_pro, p.old_is_enterprise)
-          is distinct from (u.status, u.is_free, u.is_pro, u.is_enterprise)
-      end
-    ),
-    upserted as (
-      insert into public.model_access as m (
-        model_id, canonical_slug, hugging_face_id, model_name, model_description, context_length,
-        created_timestamp, modality, input_modalities, output_modalities, tokenizer,
-        prompt_price, completion_price, request_price, image_price, web_search_price,
-        internal_reasoning_price, input_cache_read_price, input_cache_write_price,
-        max_completion_tokens, is_moderated, supported_parameters, openrouter_data,
-        last_synced_at, openrouter_last_seen, status, is_free, is_pro, is_enterprise,
-        deprecated_at, sunset_at, deprecation_source
+    -- Temporary tables, dropped at the end of this block, or with its work if it fails.
+    -- Step 1, stage: every record's position, its id if it is a usable one, and its hash. Nothing
+    -- else is read yet: an unchanged record (the daily case) is never parsed.
+    create temporary table sync_records on commit drop as
+    select
+      r.ord,
+      case
+        when jsonb_typeof(r.rec -> 'id') = 'string'
+          and length(r.rec ->> 'id') <= 200
+          and r.rec ->> 'id' ~ '^[A-Za-z0-9][A-Za-z0-9._~-]*/[A-Za-z0-9][A-Za-z0-9._~:+-]*$'
+          then r.rec ->> 'id'
+      end as model_id,
+      case when jsonb_typeof(r.rec) = 'object' then 'invalid_id' else 'not_an_object' end
+        as id_problem,
+      jsonb_hash_extended(r.rec, 0) as hash
+    from (
+      -- By position (generate_series and `->`): jsonb_array_elements would materialize the
+      -- records once more. offset 0 keeps each record extracted once rather than once per use.
+      select g.ord, v_models -> g.ord as rec
+      from generate_series(0, jsonb_array_length(v_models) - 1) as g (ord)
+      offset 0
+    ) as r;
+
+    -- Step 2, classify: one row per model id (the last record of a repeated id wins), against the
+    -- stored row. A record whose hash equals the stored one's is unchanged without reading the
+    -- stored record (equal jsonb values hash alike); otherwise the two are compared ignoring the
+    -- order of the unordered arrays (a reordered list upstream is no change).
+    create temporary table sync_models on commit drop as
+    select
+      w.model_id,
+      w.ord,
+      w.record_count,
+      m.id as existing_id,
+      case
+        when m.id is null then 'added'
+        when m.upstream_removed_at is not null then 'reactivated'
+        when m.openrouter_data_hash = w.hash then 'unchanged'
+        when private.same_upstream_record(m.openrouter_data, v_models -> w.ord) then 'unchanged'
+        else 'updated'
+      end as change,
+      null::text as problem,
+      coalesce(m.access_managed_by = 'rules', true) as rules_manage,
+      m.status as old_status,
+      m.is_free as old_is_free,
+      m.is_pro as old_is_pro,
+      m.is_enterprise as old_is_enterprise,
+      m.sunset_at as old_sunset_at,
+      m.deprecated_at as old_deprecated_at,
+      m.deprecation_source as old_deprecation_source,
+      m.status_before_inactive as old_status_before_inactive
+    from (
+      select distinct on (s.model_id)
+        s.model_id, s.ord, s.hash, count(*) over (partition by s.model_id) as record_count
+      from sync_records as s
+      where s.model_id is not null
+      order by s.model_id, s.ord desc
+    ) as w
+    left join public.model_access as m on m.model_id = w.model_id;
+
+    -- Step 3, parse: the typed columns of every record to write (new, changed or returning), by
+    -- the one parser. A refused record is skipped: its stored row, if any, is left as it is (not
+    -- updated, and not taken for missing upstream).
+    create temporary table sync_parsed on commit drop as
+    select
+      s.model_id, s.existing_id, s.change, s.rules_manage, s.old_status, s.old_is_free,
+      s.old_is_pro, s.old_is_enterprise, s.old_sunset_at, s.old_deprecated_at,
+      s.old_deprecation_source, s.old_status_before_inactive,
+      m.openrouter_data -> 'pricing' as old_pricing,
+      p.*,
+      -- New, or its upstream `pricing` object differs (jsonb equality ignores member order): the
+      -- rows model_price_history records.
+      s.existing_id is null
+        or (m.openrouter_data -> 'pricing') is distinct from (v_models -> s.ord -> 'pricing')
+        as price_changed
+    from sync_models as s
+    join private.parse_catalog_records(
+      v_models,
+      (select array_agg(t.ord) from sync_models as t where t.change <> 'unchanged')
+    ) as p on p.ord = s.ord
+    left join public.model_access as m on m.id = s.existing_id;
+
+    update sync_models as s
+    set change = 'skipped', problem = p.problem
+    from sync_parsed as p
+    where p.model_id = s.model_id
+      and p.problem is not null;
+
+    -- Step 4, access: the access each record to write gets. Rule-managed models take the first
+    -- matching rule's (none: new, no tier flag; private.first_matching_rules, which
+    -- apply_model_access_rules uses too). Admin-managed ones keep theirs (back upstream, an
+    -- inactive one returns to the status it had). Either way upstream's expiration_date deprecates
+    -- an active model and its withdrawal undoes that, unless an admin deprecated the model.
+    create temporary table sync_writes on commit drop as
+    select
+      p.*,
+      x.rule,
+      case
+        when p.rules_manage and coalesce(x.status, 'new') = 'active' and p.expires_at is not null
+          then 'deprecated'
+        when p.rules_manage then coalesce(x.status, 'new')
+        when p.old_deprecation_source = 'admin' then b.status
+        when b.status = 'active' and p.expires_at is not null then 'deprecated'
+        when b.status = 'deprecated' and p.expires_at is null then 'active'
+        else b.status
+      end as new_status,
+      case when p.rules_manage then coalesce(x.is_free, false) else p.old_is_free end
+        as new_is_free,
+      case when p.rules_manage then coalesce(x.is_pro, false) else p.old_is_pro end
+        as new_is_pro,
+      case when p.rules_manage then coalesce(x.is_enterprise, false) else p.old_is_enterprise end
+        as new_is_enterprise,
+      case
+        when p.old_deprecation_source = 'admin' then p.old_deprecated_at
+        when p.expires_at is null then null
+        else coalesce(p.old_deprecated_at, v_started_at)
+      end as new_deprecated_at,
+      case when p.old_deprecation_source = 'admin' then p.old_sunset_at else p.expires_at end
+        as new_sunset_at,
+      case
+        when p.old_deprecation_source = 'admin' then 'admin'
+        when p.expires_at is not null then 'upstream'
+      end as new_deprecation_source
+    from sync_parsed as p
+    cross join lateral (
+      select case
+        when p.old_status = 'inactive' then coalesce(p.old_status_before_inactive, 'new')
+        else p.old_status
+      end as status
+    ) as b
+    left join private.first_matching_rules((
+      select array_agg(
+        row(
+          q.model_id, q.prompt_price, q.completion_price, q.context_length, q.input_modalities,
+          q.output_modalities
+        )::private.rule_subject
       )
-      select
-        p.model_id, p.canonical_slug, p.hugging_face_id, p.model_name, p.model_description,
-        p.context_length, p.created_timestamp, p.modality, p.input_modalities,
-        p.output_modalities, p.tokenizer, p.prompt_price, p.completion_price, p.request_price,
-        p.image_price, p.web_search_price, p.internal_reasoning_price, p.input_cache_read_price,
-        p.input_cache_write_price, p.max_completion_tokens, p.is_moderated,
-        p.supported_parameters, v_models -> p.ord, v_started_at, v_started_at,
-        coalesce(u.status, 'new'), coalesce(u.is_free, false), coalesce(u.is_pro, false),
-        coalesce(u.is_enterprise, false),
-        case when p.expires_at is not null then v_started_at end,
-        p.expires_at,
-        case when p.expires_at is not null then 'upstream' end
-      from parsed as p
-      left join ruled as u on u.model_id = p.model_id
-      -- One-time condition: with nothing to write, nothing is read.
-      where (select v_apply and d.refusal is null and d.write_count > 0 from decision as d)
-      on conflict (model_id) do update
-      set
-        canonical_slug = excluded.canonical_slug,
-        hugging_face_id = excluded.hugging_face_id,
-        model_name = excluded.model_name,
-        model_description = excluded.model_description,
-        context_length = excluded.context_length,
-        created_timestamp = excluded.created_timestamp,
-        modality = excluded.modality,
-        input_modalities = excluded.input_modalities,
-        output_modalities = excluded.output_modalities,
-        tokenizer = excluded.tokenizer,
-        prompt_price = excluded.prompt_price,
-        completion_price = excluded.completion_price,
-        request_price = excluded.request_price,
-        image_price = excluded.image_price,
-        web_search_price = excluded.web_search_price,
-        internal_reasoning_price = excluded.internal_reasoning_price,
-        input_cache_read_price = excluded.input_cache_read_price,
-        input_cache_write_price = excluded.input_cache_write_price,
-        max_completion_tokens = excluded.max_completion_tokens,
-        is_moderated = excluded.is_moderated,
-        supported_parameters = excluded.supported_parameters,
-        openrouter_data = excluded.openrouter_data,
-        -- Rule-managed models take the rules' access (excluded.*, deprecated when upstream
-        -- announces an expiration_date). Admin-managed ones keep theirs (back upstream, an
-        -- inactive one returns to the status it had), except that upstream's expiration_date
-        -- deprecates an active model, and its withdrawal undoes that, unless an admin deprecated
-        -- the model (deprecation_source admin).
-        status = case
-          when m.access_managed_by = 'rules' then excluded.status
-          else (
-            select case
-              when m.deprecation_source = 'admin' then s.status
-              when s.status = 'active' and excluded.sunset_at is not null then 'deprecated'
-              when s.status = 'deprecated' and excluded.sunset_at is null then 'active'
-              else s.status
-            end
-            from (
-              select case
-                when m.status = 'inactive' then coalesce(m.status_before_inactive, 'new')
-                else m.status
-              end as status
-            ) as s
-          )
-        end,
-        deprecated_at = case
-          when m.deprecation_source = 'admin' then m.deprecated_at
-          when excluded.sunset_at is null then null
-          else coalesce(m.deprecated_at, excluded.deprecated_at)
-        end,
-        sunset_at = case
-          when m.deprecation_source = 'admin' then m.sunset_at else excluded.sunset_at
-        end,
-        deprecation_source = case
-          when m.deprecation_source = 'admin' then 'admin' else excluded.deprecation_source
-        end,
-        is_free = case when m.access_managed_by = 'rules' then excluded.is_free else m.is_free end,
-        is_pro = case when m.access_managed_by = 'rules' then excluded.is_pro else m.is_pro end,
-        is_enterprise = case
-          when m.access_managed_by = 'rules' then excluded.is_enterprise else m.is_enterprise
-        end,
-        status_before_inactive = null,
-        upstream_removed_at = null,
-        last_synced_at = excluded.last_synced_at,
-        openrouter_last_seen = excluded.openrouter_last_seen
-      returning
-        m.id, m.model_id, m.prompt_price, m.completion_price, m.request_price, m.image_price,
-        m.web_search_price, m.internal_reasoning_price, m.input_cache_read_price,
-        m.input_cache_write_price, m.openrouter_data -> 'pricing' as pricing
-    ),
-    repriced as (
-      -- Price history: the written rows whose pricing is new or changed (a hash join over what
-      -- was written, so nothing is read when nothing changed).
-      insert into public.model_price_history (
-        model_id, effective_from, sync_log_id, prompt_price, completion_price, request_price,
-        image_price, web_search_price, internal_reasoning_price, input_cache_read_price,
-        input_cache_write_price, pricing
-      )
-      select
-        u.model_id, v_started_at, v_log_id, u.prompt_price, u.completion_price, u.request_price,
-        u.image_price, u.web_search_price, u.internal_reasoning_price, u.input_cache_read_price,
-        u.input_cache_write_price, u.pricing
-      from upserted as u
-      join parsed as c on c.model_id = u.model_id
-      where c.price_changed
-      returning 1
-    ),
-    removed as (
-      -- Missing upstream: new/active/deprecated become inactive (remembering their status);
-      -- disabled stay.
-      update public.model_access as m
-      set
-        status = case
-          when m.status in ('new', 'active', 'deprecated') then 'inactive' else m.status
-        end,
-        status_before_inactive = case
-          when m.status in ('new', 'active', 'deprecated') then m.status
-        end,
-        upstream_removed_at = v_started_at,
-        last_synced_at = v_started_at,
-        openrouter_last_seen = greatest(m.openrouter_last_seen, v_last_completed_sync_at)
-      from vanishing as v
-      where m.id = v.id
-        and (select v_apply and d.refusal is null and d.vanishing_count > 0 from decision as d)
-      returning m.id
-    )
-    select jsonb_build_object(
-      'refusal', d.refusal,
-      'total_processed', d.valid_count,
-      'skipped_invalid', d.invalid_count,
-      'duplicates_ignored', d.duplicate_count,
-      'models_listed', d.listed_count,
-      'models_missing_upstream', d.vanishing_count,
-      'inactive_share',
-        case when d.listed_count > 0 then round(d.vanishing_count::numeric / d.listed_count, 4)
-        else 0 end,
-      'models_added', (select count(*) from compared as c where c.existing_id is null),
-      'models_updated',
-        (select count(*) from compared as c where not c.was_removed and c.changed),
-      'models_unchanged',
-        (select count(*) from compared as c
-         where c.existing_id is not null and not c.was_removed and not c.changed),
-      'models_reactivated', (select count(*) from compared as c where c.was_removed),
-      'models_price_changed',
-        (select count(*) from compared as c where c.price_changed and c.to_write),
-      'models_access_by_rules', (select count(*) from rule_changes),
-      'rows_written', (select count(*) from upserted) + (select count(*) from removed),
-      -- The change digest (public.model_change_digests), only for an applied run that writes.
-      'digest', case when v_apply and d.refusal is null and d.write_count + d.vanishing_count > 0
-      then jsonb_build_object(
-        'added', (
-          select coalesce(jsonb_agg(c.model_id order by c.model_id), '[]'::jsonb)
-          from compared as c where c.existing_id is null
-        ),
-        'inactivated', (
-          select coalesce(jsonb_agg(v.model_id order by v.model_id), '[]'::jsonb)
-          from vanishing as v
-        ),
-        'reactivated', (
-          select coalesce(jsonb_agg(c.model_id order by c.model_id), '[]'::jsonb)
-          from compared as c where c.was_removed
-        ),
-        'price_changes', (
-          select coalesce(
-            jsonb_agg(
-              jsonb_build_object(
-                'model_id', p.model_id, 'old', p.old_pricing, 'new', p.pricing
-              )
-              order by p.model_id
-            ),
-            '[]'::jsonb
-          )
-          from parsed as p
-          where p.price_changed and p.existing_id is not null
-        ),
-        'rule_access_changes', (
-          select coalesce(
-            jsonb_agg(
-              jsonb_build_object(
-                'model_id', r.model_id, 'rule', r.rule, 'status', r.status,
-                'is_free', r.is_free, 'is_pro', r.is_pro, 'is_enterprise', r.is_enterprise
-              )
-              order by r.model_id
-            ),
-            '[]'::jsonb
-          )
-          from rule_changes as r
-          where not r.is_new
-        )
-      ) end,
-      'preview', case when sync_openrouter_models.dry_run then jsonb_build_object(
-        'added_ids', (
-          select coalesce(jsonb_agg(c.model_id order by c.model_id), '[]'::jsonb)
-          from compared as c where c.existing_id is null
-        ),
-        'updated_ids', (
-          select coalesce(jsonb_agg(c.model_id order by c.model_id), '[]'::jsonb)
-          from compared as c where not c.was_removed and c.changed
-        ),
-        'reactivated_ids', (
-          select coalesce(jsonb_agg(c.model_id order by c.model_id), '[]'::jsonb)
-          from compared as c where c.was_removed
-        ),
-        'marked_inactive_ids', (
-          select coalesce(jsonb_agg(v.model_id order by v.model_id), '[]'::jsonb)
-          from vanishing as v
-        ),
-        'rule_changes', (
-          -- What the rules would set: new models a rule matches, and rule-managed models whose
-          -- access the rules would change.
-          select coalesce(
-            jsonb_agg(
-              jsonb_build_object(
-                'model_id', r.model_id, 'rule', r.rule, 'new_model', r.is_new,
-                'status', r.status, 'is_free', r.is_free, 'is_pro', r.is_pro,
-                'is_enterprise', r.is_enterprise
-              )
-              order by r.model_id
-            ),
-            '[]'::jsonb
-          )
-          from rule_changes as r
-        ),
-        'price_changes', (
-          -- Every pricing member, as upstream writes it (known or not), old and new.
-          select coalesce(
-            jsonb_agg(
-              jsonb_build_object(
-                'model_id', c.model_id, 'price', p.price, 'old', p.old_value, 'new', p.new_value
-              )
-              order by c.model_id, p.price
-            ),
-            '[]'::jsonb
-          )
-          from compared as c
-          join public.model_access as m on m.id = c.existing_id
-          cross join lateral (
-            select coalesce(o.key, n.key) as price, o.value as old_value, n.value as new_value
-            from jsonb_each(
-              case when jsonb_typeof(m.openrouter_data -> 'pricing') = 'object'
-                then m.openrouter_data -> 'pricing' else '{}'::jsonb end
-            ) as o
-            full join jsonb_each(
-              case when jsonb_typeof(v_models -> c.ord -> 'pricing') = 'object'
-                then v_models -> c.ord -> 'pricing' else '{}'::jsonb end
-            ) as n on n.key = o.key
-            where o.value is distinct from n.value
-          ) as p
-          where c.changed or c.was_removed
-        )
-      ) end
-    )
-    into v_outcome
-    from decision as d;
+      from sync_parsed as q
+      where q.rules_manage and q.problem is null
+    )) as x on x.model_id = p.model_id
+    where p.problem is null;
 
-    perform set_config('model_access.applying_rules', 'off', true);
-    perform set_config('model_access.sync_log_id', '', true);
-
-    v_refusal := v_outcome ->> 'refusal';
-    v_duration_ms := round(extract(epoch from clock_timestamp() - v_started_at) * 1000, 3);
-
-    if v_refusal is not null and v_apply then
-      v_message := case v_refusal
-        when 'empty_catalog' then
-          'refused: the upstream catalog has no valid model; nothing was changed'
-        else format(
-          'refused by the integrity gate: %s of the %s models listed would be marked inactive '
-          '(share %s > %s); nothing was changed. Re-run with force => true if this is expected.',
-          v_outcome ->> 'models_missing_upstream', v_outcome ->> 'models_listed',
-          v_outcome ->> 'inactive_share', sync_openrouter_models.max_inactive_share
-        )
-      end;
-      update public.model_sync_log as l
-      set
-        sync_status = 'failed',
-        completed_at = clock_timestamp(),
-        total_processed = (v_outcome ->> 'total_processed')::integer,
-        skipped_invalid = (v_outcome ->> 'skipped_invalid')::integer,
-        duplicates_ignored = (v_outcome ->> 'duplicates_ignored')::integer,
-        error_message = v_refusal || ': ' || v_message,
-        error_details = jsonb_build_object(
-          'error', v_refusal,
-          'models_listed', v_outcome -> 'models_listed',
-          'models_missing_upstream', v_outcome -> 'models_missing_upstream',
-          'inactive_share', v_outcome -> 'inactive_share',
-          'max_inactive_share', sync_openrouter_models.max_inactive_share
-        ),
-        duration_ms = v_duration_ms
-      where l.id = v_log_id;
-
-      return jsonb_build_object(
-        'success', false,
-        'error', v_refusal,
-        'message', v_message,
-        'dry_run', false,
-        'sync_log_id', v_log_id,
-        'triggered_by', sync_openrouter_models.triggered_by,
-        'forced', sync_openrouter_models.force,
-        'total_processed', v_outcome -> 'total_processed',
-        'skipped_invalid', v_outcome -> 'skipped_invalid',
-        'duplicates_ignored', v_outcome -> 'duplicates_ignored',
-        'models_listed', v_outcome -> 'models_listed',
-        'models_missing_upstream', v_outcome -> 'models_missing_upstream',
-        'inactive_share', v_outcome -> 'inactive_share',
-        'max_inactive_share', sync_openrouter_models.max_inactive_share,
-        'duration_ms', v_duration_ms
+    -- Step 5, vanishing: models listed until now that this run's catalog lacks. A model whose
+    -- record was refused (here or by the caller) is not missing: it stays as it is.
+    create temporary table sync_vanishing on commit drop as
+    select
+      m.id, m.model_id, m.status, m.is_free, m.is_pro, m.is_enterprise, m.sunset_at,
+      case when m.status in ('new', 'active', 'deprecated') then 'inactive' else m.status end
+        as new_status
+    from public.model_access as m
+    where m.upstream_removed_at is null
+      and not exists (select 1 from sync_models as s where s.model_id = m.model_id)
+      and not exists (
+        select 1
+        from jsonb_array_elements(v_caller_skipped) as k (skipped)
+        where k.skipped ->> 'id' = m.model_id
       );
+
+    -- Step 6, offered: what the catalog lists and offers now, and the tiers that each model this
+    -- run would write or mark missing is offered in. The gate compares these with the state the
+    -- apply writes, through private.tier_models (the one rule of who may use what), so that it
+    -- never judges a state by a rule of its own.
+    create temporary table sync_offered_before on commit drop as
+    select t.tier, t.model_id
+    from private.tier_models as t
+    where t.model_id in (
+      select w.model_id from sync_writes as w where w.existing_id is not null
+      union all
+      select v.model_id from sync_vanishing as v
+    );
+
+    select jsonb_build_object(
+      'valid', (select count(*) from sync_models as s where s.change <> 'skipped'),
+      'listed',
+        (select count(*) from public.model_access as m where m.upstream_removed_at is null),
+      'visible', (select count(distinct t.model_id) from private.tier_models as t),
+      'vanishing', (select count(*) from sync_vanishing)
+    )
+    into v_gate;
+
+    -- Step 7, apply: write what changed, and nothing else; then the gate judges what was written.
+    -- A block of its own so that a refused run and a dry run undo their writes (audit entries and
+    -- pending triggers with them): they raise SU001 at the end, caught below. The status and flag
+    -- writes are the rules' and the sync's own: the trigger mark_access_admin_managed must not
+    -- take them for a decision by hand.
+    if (v_gate ->> 'valid')::bigint = 0 then
+      v_refusal := 'empty_catalog';
+    else
+      begin
+        perform set_config('model_access.applying_rules', 'on', true);
+        -- The audit trigger records the step's access changes as this run's.
+        perform set_config('model_access.sync_log_id', coalesce(v_log_id::text, ''), true);
+
+        insert into public.model_access as m (
+          model_id, canonical_slug, hugging_face_id, model_name, model_description, context_length,
+          created_timestamp, modality, input_modalities, output_modalities, tokenizer,
+          prompt_price, completion_price, request_price, image_price, web_search_price,
+          internal_reasoning_price, input_cache_read_price, input_cache_write_price,
+          max_completion_tokens, is_moderated, supported_parameters, openrouter_data,
+          last_synced_at, openrouter_last_seen, status, is_free, is_pro, is_enterprise,
+          deprecated_at, sunset_at, deprecation_source
+        )
+        select
+          w.model_id, w.canonical_slug, w.hugging_face_id, w.model_name, w.model_description,
+          w.context_length, w.created_timestamp, w.modality, w.input_modalities,
+          w.output_modalities, w.tokenizer, w.prompt_price, w.completion_price, w.request_price,
+          w.image_price, w.web_search_price, w.internal_reasoning_price, w.input_cache_read_price,
+          w.input_cache_write_price, w.max_completion_tokens, w.is_moderated,
+          w.supported_parameters, v_models -> w.ord, v_started_at, v_started_at,
+          w.new_status, w.new_is_free, w.new_is_pro, w.new_is_enterprise, w.new_deprecated_at,
+          w.new_sunset_at, w.new_deprecation_source
+        from sync_writes as w
+        on conflict (model_id) do update
+        set
+          canonical_slug = excluded.canonical_slug,
+          hugging_face_id = excluded.hugging_face_id,
+          model_name = excluded.model_name,
+          model_description = excluded.model_description,
+          context_length = excluded.context_length,
+          created_timestamp = excluded.created_timestamp,
+          modality = excluded.modality,
+          input_modalities = excluded.input_modalities,
+          output_modalities = excluded.output_modalities,
+          tokenizer = excluded.tokenizer,
+          prompt_price = excluded.prompt_price,
+          completion_price = excluded.completion_price,
+          request_price = excluded.request_price,
+          image_price = excluded.image_price,
+          web_search_price = excluded.web_search_price,
+          internal_reasoning_price = excluded.internal_reasoning_price,
+          input_cache_read_price = excluded.input_cache_read_price,
+          input_cache_write_price = excluded.input_cache_write_price,
+          max_completion_tokens = excluded.max_completion_tokens,
+          is_moderated = excluded.is_moderated,
+          supported_parameters = excluded.supported_parameters,
+          openrouter_data = excluded.openrouter_data,
+          status = excluded.status,
+          is_free = excluded.is_free,
+          is_pro = excluded.is_pro,
+          is_enterprise = excluded.is_enterprise,
+          deprecated_at = excluded.deprecated_at,
+          sunset_at = excluded.sunset_at,
+          deprecation_source = excluded.deprecation_source,
+          status_before_inactive = null,
+          upstream_removed_at = null,
+          last_synced_at = excluded.last_synced_at,
+          openrouter_last_seen = excluded.openrouter_last_seen;
+        get diagnostics v_rows = row_count;
+        v_rows_written := v_rows_written + v_rows;
+
+        -- Missing upstream: new/active/deprecated become inactive (remembering their status);
+        -- disabled stay.
+        update public.model_access as m
+        set
+          status = v.new_status,
+          status_before_inactive = case when v.new_status = 'inactive' then m.status end,
+          upstream_removed_at = v_started_at,
+          last_synced_at = v_started_at,
+          openrouter_last_seen = greatest(m.openrouter_last_seen, v_last_completed_sync_at)
+        from sync_vanishing as v
+        where m.id = v.id;
+        get diagnostics v_rows = row_count;
+        v_rows_written := v_rows_written + v_rows;
+
+        perform set_config('model_access.applying_rules', 'off', true);
+        perform set_config('model_access.sync_log_id', '', true);
+
+        -- Step 8, gate: what users would lose (models that left a tier they were offered in:
+        -- missing upstream, sunset by a past expiration_date, or else demoted by the rules), what
+        -- would vanish from the catalog, and what is offered without review (new models the rules
+        -- made visible).
+        select v_gate || jsonb_build_object(
+          'leaving', count(*),
+          'leaving_vanished', count(*) filter (where g.vanished),
+          'leaving_sunset', count(*) filter (where not g.vanished and g.sunset),
+          'leaving_demoted', count(*) filter (where not g.vanished and not g.sunset),
+          'newly_visible', (
+            select count(distinct t.model_id)
+            from private.tier_models as t
+            join sync_writes as w on w.model_id = t.model_id
+            where w.existing_id is null
+          )
+        )
+        into v_gate
+        from (
+          select
+            exists (select 1 from sync_vanishing as v where v.model_id = b.model_id) as vanished,
+            exists (
+              select 1 from sync_writes as w
+              where w.model_id = b.model_id and w.new_sunset_at <= now()
+            ) as sunset
+          from (
+            select distinct b.model_id
+            from sync_offered_before as b
+            where not exists (
+              select 1 from private.tier_models as t
+              where t.tier = b.tier and t.model_id = b.model_id
+            )
+          ) as b
+        ) as g;
+
+        v_refusal := case
+          when sync_openrouter_models.force then null
+          when (v_gate ->> 'vanishing')::bigint > c_gate_min_models
+            and (v_gate ->> 'vanishing')::bigint
+              > (v_gate ->> 'listed')::bigint * v_max_inactive_share
+            then 'integrity_gate'
+          when (v_gate ->> 'leaving')::bigint > c_gate_min_models
+            and (v_gate ->> 'leaving')::bigint
+              > (v_gate ->> 'visible')::bigint * v_max_inactive_share
+            then 'integrity_gate'
+          -- Not on a project's first sync: its whole catalog is new, and the rules are its review.
+          when v_last_completed_sync_at is not null
+            and (v_gate ->> 'newly_visible')::bigint > c_gate_min_models
+            and (v_gate ->> 'newly_visible')::bigint
+              > (v_gate ->> 'valid')::bigint * v_max_new_visible_share
+            then 'integrity_gate'
+        end;
+        if v_refusal is not null or not v_apply then
+          raise exception using errcode = 'SU001', message = 'sync: undo the apply';
+        end if;
+
+        -- Price history: the written rows whose pricing is new or changed, as stored.
+        insert into public.model_price_history (
+          model_id, effective_from, sync_log_id, prompt_price, completion_price, request_price,
+          image_price, web_search_price, internal_reasoning_price, input_cache_read_price,
+          input_cache_write_price, pricing
+        )
+        select
+          w.model_id, v_started_at, v_log_id, w.prompt_price, w.completion_price, w.request_price,
+          w.image_price, w.web_search_price, w.internal_reasoning_price, w.input_cache_read_price,
+          w.input_cache_write_price, v_models -> w.ord -> 'pricing'
+        from sync_writes as w
+        where w.price_changed;
+      exception when sqlstate 'SU001' then
+        v_rows_written := 0;
+      end;
     end if;
 
-    -- The admin digest of what changed (and its webhook); never raises.
-    if jsonb_typeof(v_outcome -> 'digest') = 'object' then
+    -- Step 9, record: the counts per class, the skipped records with their reasons, the digest of
+    -- what changed (its webhook too), and the run's row.
+    select jsonb_build_object(
+      'total_processed', count(*) filter (where s.change <> 'skipped'),
+      'models_added', count(*) filter (where s.change = 'added'),
+      'models_updated', count(*) filter (where s.change = 'updated'),
+      'models_unchanged', count(*) filter (where s.change = 'unchanged'),
+      'models_reactivated', count(*) filter (where s.change = 'reactivated'),
+      'duplicates_ignored', coalesce(sum(s.record_count - 1), 0)
+    )
+    into v_counts
+    from sync_models as s;
+
+    with problems as (
+      select r.id_problem as problem, null::text as model_id, r.ord
+      from sync_records as r
+      where r.model_id is null
+      union all
+      select s.problem, s.model_id, s.ord
+      from sync_models as s
+      where s.change = 'skipped'
+      union all
+      select coalesce(k.skipped ->> 'problem', 'refused_by_caller'), k.skipped ->> 'id', null
+      from jsonb_array_elements(v_caller_skipped) as k (skipped)
+    )
+    select v_counts || jsonb_build_object(
+      'skipped_invalid', (select count(*) from problems),
+      'skipped_reasons', (
+        select coalesce(jsonb_object_agg(g.problem, g.n), '{}'::jsonb)
+        from (select p.problem, count(*) as n from problems as p group by p.problem) as g
+      ),
+      'skipped_sample', (
+        select coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+          'index', p.ord, 'id', p.model_id, 'problem', p.problem
+        ))), '[]'::jsonb)
+        from (select * from problems as p order by p.ord nulls last limit 20) as p
+      ),
+      'sanitized', coalesce(v_caller_sanitized, 0),
+      'models_price_changed', (select count(*) from sync_writes as w where w.price_changed),
+      'models_access_by_rules', (
+        select count(*) from sync_writes as w
+        where w.rules_manage and case
+          when w.existing_id is null then w.rule is not null
+          else (w.old_status, w.old_is_free, w.old_is_pro, w.old_is_enterprise)
+            is distinct from (w.new_status, w.new_is_free, w.new_is_pro, w.new_is_enterprise)
+        end
+      ),
+      'rows_written', v_rows_written
+    )
+    into v_counts;
+
+    -- What the rules set that differs from the stored access (new models: any rule match).
+    create temporary table sync_rule_changes on commit drop as
+    select
+      w.model_id, w.rule, w.new_status as status, w.new_is_free as is_free,
+      w.new_is_pro as is_pro, w.new_is_enterprise as is_enterprise,
+      w.existing_id is null as is_new
+    from sync_writes as w
+    where w.rules_manage and case
+      when w.existing_id is null then w.rule is not null
+      else (w.old_status, w.old_is_free, w.old_is_pro, w.old_is_enterprise)
+        is distinct from (w.new_status, w.new_is_free, w.new_is_pro, w.new_is_enterprise)
+    end;
+
+    if v_apply and v_refusal is null and v_rows_written > 0 then
       perform private.record_change_digest(
         v_log_id,
         jsonb_build_object(
           'sync_log_id', v_log_id,
           'synced_at', v_started_at,
-          'triggered_by', sync_openrouter_models.triggered_by
-        ) || (v_outcome -> 'digest')
+          'triggered_by', sync_openrouter_models.triggered_by,
+          'added', (
+            select coalesce(jsonb_agg(w.model_id order by w.model_id), '[]'::jsonb)
+            from sync_writes as w where w.change = 'added'
+          ),
+          'inactivated', (
+            select coalesce(jsonb_agg(v.model_id order by v.model_id), '[]'::jsonb)
+            from sync_vanishing as v
+          ),
+          'reactivated', (
+            select coalesce(jsonb_agg(w.model_id order by w.model_id), '[]'::jsonb)
+            from sync_writes as w where w.change = 'reactivated'
+          ),
+          'price_changes', (
+            select coalesce(jsonb_agg(
+              jsonb_build_object(
+                'model_id', w.model_id, 'old', w.old_pricing, 'new', v_models -> w.ord -> 'pricing'
+              )
+              order by w.model_id
+            ), '[]'::jsonb)
+            from sync_writes as w
+            where w.price_changed and w.existing_id is not null
+          ),
+          'rule_access_changes', (
+            select coalesce(jsonb_agg(
+              jsonb_build_object(
+                'model_id', r.model_id, 'rule', r.rule, 'status', r.status,
+                'is_free', r.is_free, 'is_pro', r.is_pro, 'is_enterprise', r.is_enterprise
+              )
+              order by r.model_id
+            ), '[]'::jsonb)
+            from sync_rule_changes as r
+            where not r.is_new
+          )
+        )
       );
     end if;
 
-    if v_apply then
-      update public.model_sync_log as l
-      set
-        sync_status = 'completed',
-        completed_at = clock_timestamp(),
-        total_processed = (v_outcome ->> 'total_processed')::integer,
-        models_added = (v_outcome ->> 'models_added')::integer,
-        models_updated = (v_outcome ->> 'models_updated')::integer,
-        models_unchanged = (v_outcome ->> 'models_unchanged')::integer,
-        models_reactivated = (v_outcome ->> 'models_reactivated')::integer,
-        models_marked_inactive = (v_outcome ->> 'models_missing_upstream')::integer,
-        models_price_changed = (v_outcome ->> 'models_price_changed')::integer,
-        skipped_invalid = (v_outcome ->> 'skipped_invalid')::integer,
-        duplicates_ignored = (v_outcome ->> 'duplicates_ignored')::integer,
-        duration_ms = v_duration_ms
-      where l.id = v_log_id;
+    if sync_openrouter_models.dry_run then
+      select jsonb_build_object(
+        'would_refuse', v_refusal,
+        'added_ids', (
+          select coalesce(jsonb_agg(w.model_id order by w.model_id), '[]'::jsonb)
+          from sync_writes as w where w.change = 'added'
+        ),
+        'updated_ids', (
+          select coalesce(jsonb_agg(w.model_id order by w.model_id), '[]'::jsonb)
+          from sync_writes as w where w.change = 'updated'
+        ),
+        'reactivated_ids', (
+          select coalesce(jsonb_agg(w.model_id order by w.model_id), '[]'::jsonb)
+          from sync_writes as w where w.change = 'reactivated'
+        ),
+        'marked_inactive_ids', (
+          select coalesce(jsonb_agg(v.model_id order by v.model_id), '[]'::jsonb)
+          from sync_vanishing as v
+        ),
+        'rule_changes', (
+          -- What the rules would set: new models a rule matches, and rule-managed models whose
+          -- access the rules would change.
+          select coalesce(jsonb_agg(
+            jsonb_build_object(
+              'model_id', r.model_id, 'rule', r.rule, 'new_model', r.is_new,
+              'status', r.status, 'is_free', r.is_free, 'is_pro', r.is_pro,
+              'is_enterprise', r.is_enterprise
+            )
+            order by r.model_id
+          ), '[]'::jsonb)
+          from sync_rule_changes as r
+        ),
+        'price_changes', (
+          -- Every pricing member, as upstream writes it (known or not), old and new.
+          select coalesce(jsonb_agg(
+            jsonb_build_object(
+              'model_id', w.model_id, 'price', p.price, 'old', p.old_value, 'new', p.new_value
+            )
+            order by w.model_id, p.price
+          ), '[]'::jsonb)
+          from sync_writes as w
+          cross join lateral (
+            select coalesce(o.key, n.key) as price, o.value as old_value, n.value as new_value
+            from jsonb_each(
+              case when jsonb_typeof(w.old_pricing) = 'object' then w.old_pricing
+              else '{}'::jsonb end
+            ) as o
+            full join jsonb_each(
+              case when jsonb_typeof(v_models -> w.ord -> 'pricing') = 'object'
+                then v_models -> w.ord -> 'pricing' else '{}'::jsonb end
+            ) as n on n.key = o.key
+            where o.value is distinct from n.value
+          ) as p
+          where w.change in ('updated', 'reactivated')
+        )
+      )
+      into v_preview;
     end if;
-  exception when others then
-    -- The block's work is rolled back; the `running` row inserted before it survives and is
-    -- marked failed, and the error is returned rather than raised so that the row is kept.
+
+    -- The steps' tables go with the step that made them: a later call in the same transaction,
+    -- perhaps by another role, makes its own.
+    drop table sync_records, sync_models, sync_parsed, sync_writes, sync_vanishing,
+      sync_offered_before, sync_rule_changes;
+  exception when others or query_canceled then
+    -- query_canceled (a statement_timeout, a cancelled request) is not among `others`: caught too,
+    -- so that a cancelled run ends failed rather than running.
     if not v_apply then
       raise;
     end if;
@@ -824,72 +1038,152 @@ begin
       v_error_state = returned_sqlstate,
       v_error_message = message_text,
       v_error_context = pg_exception_context;
-    v_duration_ms := round(extract(epoch from clock_timestamp() - v_started_at) * 1000, 3);
     update public.model_sync_log as l
     set
       sync_status = 'failed',
       completed_at = clock_timestamp(),
       error_message = v_error_message,
       error_details = jsonb_build_object(
-        'error', 'sync_failed', 'sqlstate', v_error_state, 'context', v_error_context
+        'error', case when v_error_state = '57014' then 'sync_cancelled' else 'sync_failed' end,
+        'sqlstate', v_error_state, 'context', v_error_context
       ),
-      duration_ms = v_duration_ms
+      duration_ms = private.sync_duration_ms(v_started_at)
     where l.id = v_log_id;
     return jsonb_build_object(
       'success', false,
-      'error', 'sync_failed',
+      'error', case when v_error_state = '57014' then 'sync_cancelled' else 'sync_failed' end,
       'message', v_error_message,
       'sqlstate', v_error_state,
       'dry_run', false,
       'sync_log_id', v_log_id,
-      'duration_ms', v_duration_ms
+      'duration_ms', private.sync_duration_ms(v_started_at)
     );
   end;
+
+  -- The answer, and the run's row: completed, or refused by the gate (failed, catalog untouched).
+  v_duration_ms := private.sync_duration_ms(v_started_at);
+  v_counts := v_counts || jsonb_build_object(
+    'models_listed_before', v_gate -> 'listed',
+    'models_listed', v_gate -> 'listed',
+    'models_marked_inactive', v_gate -> 'vanishing',
+    'models_missing_upstream', v_gate -> 'vanishing',
+    'inactive_share', case when (v_gate ->> 'listed')::bigint > 0
+      then round((v_gate ->> 'vanishing')::numeric / (v_gate ->> 'listed')::numeric, 4) else 0 end,
+    'models_visible_before', v_gate -> 'visible',
+    'models_leaving_tiers', jsonb_build_object(
+      'total', v_gate -> 'leaving', 'vanished', v_gate -> 'leaving_vanished',
+      'sunset', v_gate -> 'leaving_sunset', 'demoted', v_gate -> 'leaving_demoted'
+    ),
+    'leaving_share', case when (v_gate ->> 'visible')::bigint > 0
+      then round((v_gate ->> 'leaving')::numeric / (v_gate ->> 'visible')::numeric, 4) else 0 end,
+    'models_newly_visible', v_gate -> 'newly_visible',
+    'max_inactive_share', v_max_inactive_share,
+    'max_new_visible_share', v_max_new_visible_share
+  );
+
+  if v_refusal is not null and v_apply then
+    v_message := case v_refusal
+      when 'empty_catalog' then
+        'refused: the upstream catalog has no valid model; nothing was changed'
+      else format(
+        'refused by the integrity gate: of the %s models listed, %s would be marked inactive '
+        '(share %s); of the %s models offered to users, %s would leave a tier (share %s); %s new '
+        'models would be offered without review (of %s); the limits are shares of %s and %s '
+        '(of listed, offered and received models) and more than %s models. Nothing was changed. '
+        'Re-run with force => true if this is expected.',
+        v_gate ->> 'listed', v_gate ->> 'vanishing', v_counts ->> 'inactive_share',
+        v_gate ->> 'visible', v_gate ->> 'leaving', v_counts ->> 'leaving_share',
+        v_gate ->> 'newly_visible', v_gate ->> 'valid', v_max_inactive_share,
+        v_max_new_visible_share, c_gate_min_models
+      )
+    end;
+  end if;
+
+  if v_apply then
+    update public.model_sync_log as l
+    set
+      sync_status = case when v_refusal is null then 'completed' else 'failed' end,
+      completed_at = clock_timestamp(),
+      total_processed = (v_counts ->> 'total_processed')::integer,
+      models_added = case when v_refusal is null then (v_counts ->> 'models_added')::integer end,
+      models_updated =
+        case when v_refusal is null then (v_counts ->> 'models_updated')::integer end,
+      models_unchanged =
+        case when v_refusal is null then (v_counts ->> 'models_unchanged')::integer end,
+      models_reactivated =
+        case when v_refusal is null then (v_counts ->> 'models_reactivated')::integer end,
+      models_marked_inactive =
+        case when v_refusal is null then (v_gate ->> 'vanishing')::integer end,
+      models_price_changed =
+        case when v_refusal is null then (v_counts ->> 'models_price_changed')::integer end,
+      models_leaving_tiers = (v_gate ->> 'leaving')::integer,
+      models_newly_visible = (v_gate ->> 'newly_visible')::integer,
+      skipped_invalid = (v_counts ->> 'skipped_invalid')::integer,
+      skipped_reasons = v_counts -> 'skipped_reasons',
+      sanitized_records = (v_counts ->> 'sanitized')::integer,
+      duplicates_ignored = (v_counts ->> 'duplicates_ignored')::integer,
+      error_message = case when v_refusal is not null then v_refusal || ': ' || v_message end,
+      error_details = case when v_refusal is not null then
+        jsonb_build_object('error', v_refusal) || (v_counts - array[
+          'models_added', 'models_updated', 'models_unchanged', 'models_reactivated',
+          'models_price_changed', 'models_access_by_rules', 'rows_written'
+        ])
+      end,
+      duration_ms = v_duration_ms
+    where l.id = v_log_id;
+  end if;
+
+  if v_refusal is not null and v_apply then
+    return jsonb_build_object(
+      'success', false,
+      'error', v_refusal,
+      'message', v_message,
+      'dry_run', false,
+      'sync_log_id', v_log_id,
+      'triggered_by', sync_openrouter_models.triggered_by,
+      'forced', v_forced,
+      'total_received', jsonb_array_length(v_models),
+      'duration_ms', v_duration_ms
+    ) || (v_counts - array[
+      'models_added', 'models_updated', 'models_unchanged', 'models_reactivated',
+      'models_marked_inactive', 'models_price_changed', 'models_access_by_rules', 'rows_written'
+    ]);
+  end if;
 
   return jsonb_build_object(
     'success', true,
     'dry_run', sync_openrouter_models.dry_run,
     'sync_log_id', v_log_id,
     'triggered_by', sync_openrouter_models.triggered_by,
-    'forced', sync_openrouter_models.force,
+    'forced', v_forced,
+    'overrides', v_overrides,
     'total_received', jsonb_array_length(v_models),
-    'total_processed', v_outcome -> 'total_processed',
-    'models_added', v_outcome -> 'models_added',
-    'models_updated', v_outcome -> 'models_updated',
-    'models_unchanged', v_outcome -> 'models_unchanged',
-    'models_reactivated', v_outcome -> 'models_reactivated',
-    'models_marked_inactive', v_outcome -> 'models_missing_upstream',
-    'models_price_changed', v_outcome -> 'models_price_changed',
-    'models_access_by_rules', v_outcome -> 'models_access_by_rules',
-    'skipped_invalid', v_outcome -> 'skipped_invalid',
-    'duplicates_ignored', v_outcome -> 'duplicates_ignored',
-    'models_listed_before', v_outcome -> 'models_listed',
-    'inactive_share', v_outcome -> 'inactive_share',
-    'max_inactive_share', sync_openrouter_models.max_inactive_share,
-    'rows_written', v_outcome -> 'rows_written',
     'duration_ms', v_duration_ms
-  )
-  || case when sync_openrouter_models.dry_run then
-    jsonb_build_object('would_refuse', v_outcome -> 'refusal') || (v_outcome -> 'preview')
-  else '{}'::jsonb end;
+  ) || v_counts || coalesce(v_preview, '{}'::jsonb);
 end;
 $$;
 
-comment on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint) is
-  'Applies an OpenRouter catalog (the `data` array of GET /api/v1/models) to model_access in one '
-  'set-based statement: adds new models, rewrites only rows whose upstream data changed, marks '
-  'models missing upstream inactive and restores returning ones. Applies model_access_rules to new '
-  'and changed rule-managed models; never changes the access of admin-managed ones, except that '
-  'an upstream expiration_date deprecates an active model. Records a change digest. '
-  'Refuses an empty catalog, and one that would mark more than max_inactive_share (and more than '
-  'ten) of the listed models inactive unless force. dry_run => true writes nothing (no log row) and returns the ids '
-  'and price changes. Records new and changed prices in model_price_history (models_price_changed). '
-  'Serialized by an advisory lock. sync_log_id completes a run begun by begin_sync_run. Admins '
-  'and the service role only.';
+comment on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric) is
+  'Applies an OpenRouter catalog (the `data` array of GET /api/v1/models) to model_access in named '
+  'steps (stage, classify, parse, access, vanishing, offered, apply, gate, record): adds new models, '
+  'rewrites only rows whose upstream data changed, marks models missing upstream inactive and '
+  'restores returning ones. Records refused by private.parse_catalog_records are skipped and '
+  'counted with their reason; their stored rows stay as they are. Applies model_access_rules to '
+  'new and changed rule-managed models; never changes the access of admin-managed ones, except '
+  'that an upstream expiration_date deprecates an active model. The integrity gate refuses an '
+  'empty catalog, and, unless force, a run in which more than max_inactive_share (standard 0.2) '
+  'of the listed models would vanish or of the offered models would leave a tier (vanished, sunset '
+  'by a past expiration_date, demoted by rules; judged by private.tier_models on the written state, '
+  'undone when refused), or more than max_new_visible_share (0.2) of the '
+  'received models would be new and offered without review (not on a first sync); each also needs '
+  'more than ten models. Any override is recorded on the run (forced, overrides, forced_by). '
+  'dry_run => true leaves nothing written (its writes are undone; no log row) and returns the ids and price changes. Any error '
+  'after the run began ends it failed. Serialized by an advisory lock. sync_log_id completes a run '
+  'begun by begin_sync_run. Admins and the service role only.';
 
-revoke execute on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)
+revoke execute on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)
   from public, anon, authenticated, service_role;
-grant execute on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)
+grant execute on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)
   to authenticated, service_role;
 
 -- The Data API entry point. Invoker: the definer function checks who calls.
@@ -898,8 +1192,9 @@ create function public.sync_openrouter_models(
   triggered_by text default 'manual',
   force boolean default false,
   dry_run boolean default false,
-  max_inactive_share numeric default 0.2,
-  sync_log_id bigint default null
+  max_inactive_share numeric default null,
+  sync_log_id bigint default null,
+  max_new_visible_share numeric default null
 )
 returns jsonb
 language sql
@@ -913,17 +1208,18 @@ as $$
     sync_openrouter_models.force,
     sync_openrouter_models.dry_run,
     sync_openrouter_models.max_inactive_share,
-    sync_openrouter_models.sync_log_id
+    sync_openrouter_models.sync_log_id,
+    sync_openrouter_models.max_new_visible_share
   );
 $$;
 
-comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint) is
+comment on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric) is
   'Applies an OpenRouter catalog to model_access and records the run (private.sync_openrouter_models '
   'describes it). Admins and the service role only.';
 
-revoke execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)
+revoke execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)
   from public, anon, authenticated, service_role;
-grant execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)
+grant execute on function public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)
   to authenticated, service_role;
 
 create function private.log_sync_failure(

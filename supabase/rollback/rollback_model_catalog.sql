@@ -113,13 +113,18 @@ drop function if exists public.list_models_for_admin(
   public.model_status, text, text, text, text, integer, integer
 );
 drop function if exists public.manual_sync_retry_after(integer);
-drop function if exists public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint);
+drop function if exists public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric);
 drop function if exists public.log_sync_failure(text, text, jsonb, bigint);
 drop function if exists public.begin_sync_run(text, interval);
-drop function if exists private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint);
+drop function if exists private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric);
 drop function if exists private.log_sync_failure(text, text, jsonb, bigint);
 drop function if exists private.begin_sync_run(text, interval);
 drop function if exists private.check_sync_caller(text, text, text);
+drop function if exists private.parse_catalog_records(jsonb, integer[]);
+drop function if exists private.same_upstream_record(jsonb, jsonb);
+drop function if exists private.same_unordered(jsonb, jsonb);
+drop function if exists private.sync_caller_name();
+drop function if exists private.sync_duration_ms(timestamptz);
 
 drop function if exists public.update_user_preferences(uuid, text, jsonb);
 drop function if exists private.log_user_activity(uuid, text, jsonb);
@@ -147,6 +152,7 @@ drop table if exists public.user_activity;
 drop function if exists private.record_model_access_audit();
 drop function if exists private.set_model_access_updated_at();
 drop function if exists private.can_manage_catalog();
+drop function if exists private.parse_price(text);
 drop function if exists private.mark_access_admin_managed();
 drop function if exists private.check_model_access_rule();
 drop function if exists private.clear_model_deprecation();

@@ -7,39 +7,15 @@
 // body is read against a size cap while it streams, whatever Content-Length says.
 // It asks for its scope explicitly (`output_modalities`): upstream's default is text-output
 // models, and a change of that default must not look like a mass removal.
-// The response is validated with zod schemas that tolerate drift: unknown fields are kept and
-// passed on, known fields are type-checked, and a record that fails is skipped and counted.
+// Records are not judged here: the database's one parser (private.parse_catalog_records) decides
+// what a valid record is. This side only makes each record something Postgres can hold: text
+// cannot hold \u0000 (removed) nor lone surrogates (replaced by U+FFFD), and a record nested
+// deeper than MAX_RECORD_DEPTH is passed on as skipped rather than sent (jsonb input recurses).
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { modelIdSchema } from "./model_id.ts";
 
-/** Prices are decimal strings of any length ("0.0000000799999993"); "-1" marks router models. */
-const price = z.union([
-  z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, "must be a decimal string"),
-  z.number(),
-]);
-
-/**
- * One catalog record. Fields come and go upstream, so only `id` is required; a known field that is
- * present must have its documented type (null counts as absent). Unknown fields pass through.
- */
-export const openRouterModelSchema = z.looseObject({
-  id: modelIdSchema,
-  name: z.string().nullish(),
-  created: z.number().int().nonnegative().nullish(),
-  description: z.string().nullish(),
-  context_length: z.number().int().nonnegative().nullish(),
-  architecture: z.looseObject({
-    modality: z.string().nullish(),
-    input_modalities: z.array(z.string()).nullish(),
-    output_modalities: z.array(z.string()).nullish(),
-  }).nullish(),
-  pricing: z.looseObject({ prompt: price.nullish(), completion: price.nullish() }).nullish(),
-  supported_parameters: z.array(z.string()).nullish(),
-  top_provider: z.looseObject({}).nullish(),
-});
-
-export type OpenRouterModel = z.infer<typeof openRouterModelSchema>;
+/** Deeper than any real record (about 4); far below what the database's input would refuse. */
+export const MAX_RECORD_DEPTH = 32;
 
 const pageSchema = z.looseObject({
   data: z.array(z.unknown()),
@@ -69,21 +45,60 @@ export interface FetchOptions {
 
 export interface SkippedRecord {
   index: number;
-  id?: unknown;
+  id?: string;
   problem: string;
 }
 
 export interface Catalog {
-  models: OpenRouterModel[];
+  /** The records to hand to the database, as received except for what Postgres cannot hold. */
+  models: unknown[];
   pages: number;
-  /** Records received, valid or not. */
+  /** Records received. */
   received: number;
-  /** Records that failed validation (at most 20 listed; `skippedCount` has them all). */
+  /** Records that cannot be sent (too deeply nested), all of them, for the database to count. */
   skipped: SkippedRecord[];
-  skippedCount: number;
-  /** Wall-clock time spent fetching (network and JSON parsing) and validating records. */
+  /** Records sent after removing \u0000 or replacing lone surrogates. */
+  sanitized: number;
+  /** Wall-clock time spent fetching (network and JSON parsing) and preparing records. */
   fetchMs: number;
   validateMs: number;
+}
+
+/** \u0000, or a surrogate that is not half of a pair. */
+const unholdableSource =
+  "\\u0000|[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]";
+const unholdable = new RegExp(unholdableSource);
+const unholdableEverywhere = new RegExp(unholdableSource, "g");
+
+/** A copy of `value` Postgres can hold, whether it had to change, or null if nested too deeply. */
+function holdable(value: unknown, depth: number, changed: { value: boolean }): unknown {
+  if (typeof value === "string") {
+    if (!unholdable.test(value)) return value;
+    changed.value = true;
+    return value.replace(unholdableEverywhere, (c) => c === "\u0000" ? "" : "\uFFFD");
+  }
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= MAX_RECORD_DEPTH) throw new RangeError("too deeply nested");
+  if (Array.isArray(value)) return value.map((item) => holdable(item, depth + 1, changed));
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    copy[holdable(key, depth, changed) as string] = holdable(item, depth + 1, changed);
+  }
+  return copy;
+}
+
+/** The record as Postgres can hold it, or why it cannot be sent. */
+export function prepareRecord(
+  record: unknown,
+): { record: unknown; sanitized: boolean } | { problem: string } {
+  const changed = { value: false };
+  try {
+    const copy = holdable(record, 0, changed);
+    return { record: changed.value ? copy : record, sanitized: changed.value };
+  } catch (error) {
+    if (error instanceof RangeError) return { problem: "too_deeply_nested" };
+    throw error;
+  }
 }
 
 /** The upstream could not be fetched or did not answer with a catalog. */
@@ -310,8 +325,8 @@ function scoped(url: URL, outputModalities: string): URL {
 }
 
 /**
- * Fetches every page of the catalog and validates each record. Throws UpstreamError. Repeated ids
- * are left to the database, which keeps the last one and counts the others.
+ * Fetches every page of the catalog and prepares each record for the database, which judges it.
+ * Throws UpstreamError. Repeated ids are left to the database too.
  */
 export async function fetchCatalog(options: FetchOptions): Promise<Catalog> {
   const first = scoped(new URL(options.url), options.outputModalities);
@@ -321,7 +336,7 @@ export async function fetchCatalog(options: FetchOptions): Promise<Catalog> {
     pages: 0,
     received: 0,
     skipped: [],
-    skippedCount: 0,
+    sanitized: 0,
     fetchMs: 0,
     validateMs: 0,
   };
@@ -340,20 +355,18 @@ export async function fetchCatalog(options: FetchOptions): Promise<Catalog> {
     catalog.pages++;
     for (const record of page.data) {
       const index = catalog.received++;
-      const parsed = openRouterModelSchema.safeParse(record);
-      if (!parsed.success) {
-        catalog.skippedCount++;
-        if (catalog.skipped.length < 20) {
-          const issue = parsed.error.issues[0];
-          catalog.skipped.push({
-            index,
-            id: (record as { id?: unknown } | null)?.id,
-            problem: `${issue.path.join(".") || "record"}: ${issue.message}`,
-          });
-        }
+      const prepared = prepareRecord(record);
+      if ("problem" in prepared) {
+        const id = (record as { id?: unknown } | null)?.id;
+        catalog.skipped.push({
+          index,
+          ...(typeof id === "string" && !unholdable.test(id) ? { id } : {}),
+          problem: prepared.problem,
+        });
         continue;
       }
-      catalog.models.push(parsed.data);
+      if (prepared.sanitized) catalog.sanitized++;
+      catalog.models.push(prepared.record);
     }
     catalog.validateMs += performance.now() - validateStart;
     const link = page.links?.next;

@@ -136,15 +136,15 @@ select is(
 
 -- Function privileges: anon none; authenticated and service_role what they need ----------------
 select function_privs_are(
-  'public', 'sync_openrouter_models', array['jsonb', 'text', 'boolean', 'boolean', 'numeric', 'bigint'],
+  'public', 'sync_openrouter_models', array['jsonb', 'text', 'boolean', 'boolean', 'numeric', 'bigint', 'numeric'],
   'anon', array[]::text[], 'anon cannot execute sync_openrouter_models'
 );
 select function_privs_are(
-  'public', 'sync_openrouter_models', array['jsonb', 'text', 'boolean', 'boolean', 'numeric', 'bigint'],
+  'public', 'sync_openrouter_models', array['jsonb', 'text', 'boolean', 'boolean', 'numeric', 'bigint', 'numeric'],
   'authenticated', array['EXECUTE'], 'authenticated can execute sync (admins only, checked inside)'
 );
 select function_privs_are(
-  'public', 'sync_openrouter_models', array['jsonb', 'text', 'boolean', 'boolean', 'numeric', 'bigint'],
+  'public', 'sync_openrouter_models', array['jsonb', 'text', 'boolean', 'boolean', 'numeric', 'bigint', 'numeric'],
   'service_role', array['EXECUTE'], 'service_role can execute sync'
 );
 select function_privs_are(

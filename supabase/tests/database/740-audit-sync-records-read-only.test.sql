@@ -84,7 +84,7 @@ select ok(
   (select bool_and(p.prosecdef and p.proconfig @> array['search_path=""'])
    from pg_proc as p
    where p.oid in (
-     'private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)'::regprocedure,
+     'private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)'::regprocedure,
      'private.begin_sync_run(text, interval)'::regprocedure,
      'private.log_sync_failure(text, text, jsonb, bigint)'::regprocedure
    )),
@@ -92,7 +92,7 @@ select ok(
 );
 select ok(
   not has_function_privilege(
-    'anon', 'private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint)',
+    'anon', 'private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)',
     'execute'
   )
   and not has_function_privilege('anon', 'private.begin_sync_run(text, interval)', 'execute')
