@@ -259,7 +259,17 @@ stackTest(
           "match_output_modality must be a modality name in lowercase, e.g. text, image, audio, " +
           "embeddings.",
         ],
+        [
+          { match_min_prompt_price: "9".repeat(60) },
+          "price bounds must be valid prices: decimals of at most 40 characters.",
+        ],
       ];
+      // Beyond what numeric holds at all: refused by the column itself, still as our 400.
+      for (const bound of ["1e999999", "not a price"]) {
+        const refused = await add({ match_max_completion_price: bound });
+        assert.equal(refused.status, 400, refused.text);
+        assert.equal(refused.body.error.code, "invalid_request");
+      }
       for (const [fields, message] of refusals) {
         const refused = await add(fields);
         assert.equal(refused.status, 400, refused.text);

@@ -157,6 +157,19 @@ begin
         || regexp_replace(sqlerrm, '^invalid regular expression: ', '');
   end;
 
+  -- A bound is held to what a valid price is (private.parse_price), like the prices it is compared
+  -- with: one definition of a price for the catalog and its rules.
+  if rule.match_min_prompt_price is not null
+      and private.parse_price(rule.match_min_prompt_price::text) is null
+    or rule.match_max_prompt_price is not null
+      and private.parse_price(rule.match_max_prompt_price::text) is null
+    or rule.match_min_completion_price is not null
+      and private.parse_price(rule.match_min_completion_price::text) is null
+    or rule.match_max_completion_price is not null
+      and private.parse_price(rule.match_max_completion_price::text) is null then
+    return 'price bounds must be valid prices: decimals of at most 40 characters';
+  end if;
+
   if rule.match_input_modality !~ '^[a-z][a-z0-9_-]{0,49}$' then
     return 'match_input_modality must be a modality name in lowercase, e.g. text, image, audio, file';
   end if;
@@ -171,7 +184,8 @@ $$;
 comment on function private.model_access_rule_problem(public.model_access_rules) is
   'Why the rule cannot be saved, or null: match_model_id_like without a trailing unpaired '
   'escape, match_model_id_regex compiling and without back-references, both at most 500 '
-  'characters; modalities as lowercase names. Checked by the trigger check_patterns.';
+  'characters; modalities as lowercase names; price bounds valid prices (private.parse_price). '
+  'Checked by the trigger check_patterns.';
 
 revoke execute on function private.model_access_rule_problem(public.model_access_rules)
   from public, anon, authenticated, service_role;

@@ -37,7 +37,7 @@ import { outputModalitySchema } from "../_shared/modality.ts";
 import { modelIdSchema } from "../_shared/model_id.ts";
 import type { Tables } from "../_shared/database.types.ts";
 import type { AsRead, FunctionRow } from "../_shared/rows.ts";
-import { syncCatalog } from "../_shared/sync.ts";
+import { syncCatalog, syncStatementTimeout } from "../_shared/sync.ts";
 
 /** A status or tier: which values exist is the database's to say (public.model_status, public.subscription_tiers). */
 const databaseValue = z.string().min(1).max(100);
@@ -249,10 +249,9 @@ async function updateModels(c: AppContext, ids: string[], changes: Changes) {
 
 // Tiering rules (public.model_access_rules) ---------------------------------------------------
 
-const price = z.union([z.number(), z.string().regex(/^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/)])
-  .transform(String).nullable();
-// What a valid LIKE, regex or modality is, and its length, the database decides when the rule is
-// written (private.model_access_rule_problem); writeRule answers its refusal.
+const price = z.union([z.number(), z.string().max(100)]).transform(String).nullable();
+// What a valid LIKE, regex, modality or price bound is, and its length, the database decides when
+// the rule is written (private.model_access_rule_problem); writeRule answers its refusal.
 const checkedPattern = z.string().min(1).nullable();
 
 const ruleFieldsSchema = z.strictObject({
@@ -435,7 +434,7 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
       triggeredBy: "admin",
       force: query.force,
       dryRun: query.dry_run,
-      run: (fn) => asAdmin(c, fn),
+      run: (fn) => asAdmin(c, fn, { statementTimeout: syncStatementTimeout }),
       log: c.get("log"),
     });
     return c.json(result);
