@@ -19,6 +19,11 @@ import {
 } from "./_helpers/fake_openrouter.ts";
 import { adminDb, readFixture, stack } from "./_helpers/stack.ts";
 import { stackTest } from "./_helpers/harness.ts";
+import { asServiceRole, connect } from "../supabase/functions/_shared/db.ts";
+import { loadEnv } from "../supabase/functions/_shared/env.ts";
+import { HttpError } from "../supabase/functions/_shared/errors.ts";
+import { createLogger } from "../supabase/functions/_shared/log.ts";
+import { syncCatalog } from "../supabase/functions/_shared/sync.ts";
 import { createUser, deleteUsers } from "./_helpers/users.ts";
 
 type SyncBody = Record<string, unknown> & {
@@ -583,3 +588,41 @@ stackTest("a sync cut by statement_timeout ends its run failed with the cause", 
   assert.equal(log.sync_status, "failed");
   assert.match(log.error_message, /statement timeout/);
 });
+
+stackTest(
+  "a fetch that fails with anything but an upstream error still ends its run failed",
+  async () => {
+    const { dbUrl, supabaseUrl } = await stack();
+    const env = loadEnv({
+      SUPABASE_DB_URL: dbUrl,
+      SUPABASE_URL: supabaseUrl,
+      SUPABASE_JWKS: '{"keys":[]}',
+    });
+    assert.ok(!(env instanceof HttpError), String(env));
+    const pool = connect(env);
+    try {
+      const sql = await adminDb();
+      const [{ before }] = await sql`
+      select coalesce(max(id), 0)::bigint as before from public.model_sync_log`;
+      await assert.rejects(
+        syncCatalog({
+          env,
+          triggeredBy: "manual",
+          force: false,
+          dryRun: false,
+          run: (fn) => asServiceRole(pool, fn),
+          log: createLogger({ fn: "test" }),
+          fetch: () => Promise.reject(new TypeError("a bug in the fetch")),
+        }),
+        TypeError,
+      );
+      const [run] = await sql`
+      select sync_status, error_message from public.model_sync_log
+       where id > ${before} order by id desc limit 1`;
+      assert.equal(run.sync_status, "failed");
+      assert.match(run.error_message, /fetching the catalog failed: TypeError: a bug in the fetch/);
+    } finally {
+      await pool.end({ timeout: 1 });
+    }
+  },
+);

@@ -292,8 +292,9 @@ grant execute on function private.can_manage_catalog() to authenticated, service
 -- rendered list in memory keyed by this version; a request reads the caller's tier and the version
 -- (one round trip) and reads the catalog only when the version moved. A list depends on nothing
 -- else: get_user_allowed_models_v2 reads the caller's profile (its tier, read by the same
--- statement), model_access (rules and admin changes reach the list only by writing model_access)
--- and the clock (a sunset; the function keeps a list no longer than its earliest sunset).
+-- statement), model_access (rules and admin changes reach the list only by writing model_access),
+-- the tier hierarchy (public.subscription_tiers: which tiers see pro and enterprise models) and
+-- the clock (a sunset; the function keeps a list no longer than its earliest sunset).
 --
 -- How: a row-level constraint trigger, deferred to COMMIT, bumps the single counter row once per
 -- transaction (a transaction-local setting remembers it did). Writers thus lock the counter row
@@ -310,11 +311,13 @@ create table private.catalog_version (
 
 comment on table private.catalog_version is
   'One row: a counter bumped at the commit of every transaction that changed rows of '
-  'public.model_access. Equal versions mean an equal catalog, so the models function can reuse a '
-  'list it rendered without rereading the catalog. (Passing a sunset_at changes the list without '
-  'a write; the function keeps a list no longer than its earliest sunset.)';
+  'public.model_access or public.subscription_tiers. Equal versions mean an equal catalog, so '
+  'the models function can reuse a list it rendered without rereading the catalog. (Passing a '
+  'sunset_at changes the list without a write; the function keeps a list no longer than its '
+  'earliest sunset.)';
 comment on column private.catalog_version.version is
-  'Moves at the commit of every transaction that changed public.model_access, in commit order.';
+  'Moves at the commit of every transaction that changed public.model_access or '
+  'public.subscription_tiers, in commit order.';
 
 insert into private.catalog_version (singleton, version) values (true, 0);
 
@@ -348,7 +351,7 @@ $$;
 
 comment on function private.bump_catalog_version() is
   'Trigger: bumps private.catalog_version once per transaction that changes public.model_access '
-  '(deferred to commit for row changes; at once for a truncate).';
+  'or public.subscription_tiers (deferred to commit for row changes; at once for a truncate).';
 
 revoke execute on function private.bump_catalog_version()
   from public, anon, authenticated, service_role;
@@ -363,5 +366,17 @@ create constraint trigger bump_catalog_version
 -- once holds no lock another writer could be waiting on.
 create trigger bump_catalog_version_after_truncate
   after truncate on public.model_access
+  for each statement
+  execute function private.bump_catalog_version();
+
+-- The tier hierarchy decides every tier's list as much as the catalog does.
+create constraint trigger bump_catalog_version
+  after insert or update or delete on public.subscription_tiers
+  deferrable initially deferred
+  for each row
+  execute function private.bump_catalog_version();
+
+create trigger bump_catalog_version_after_truncate
+  after truncate on public.subscription_tiers
   for each statement
   execute function private.bump_catalog_version();

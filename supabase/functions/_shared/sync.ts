@@ -20,6 +20,8 @@ export interface SyncOptions {
   dryRun: boolean;
   run: Runner;
   log: Logger;
+  /** The upstream fetch (fetchCatalog unless a caller brings its own, e.g. a test). */
+  fetch?: typeof fetchCatalog;
 }
 
 export type SyncResult = Record<string, unknown> & { success: boolean };
@@ -45,9 +47,20 @@ export async function syncCatalog(options: SyncOptions): Promise<SyncResult> {
     : (await options.run((tx) =>
       tx<{ id: string }[]>`select public.begin_sync_run(${options.triggeredBy}) as id`
     ))[0].id;
+  /** Ends the run `failed` with its cause: a run that began never stays `running`. */
+  const markFailed = async (message: string, details: JSONValue) => {
+    if (syncLogId === null) return;
+    await options.run((tx) =>
+      tx`select public.log_sync_failure(${options.triggeredBy}, ${message}, ${
+        tx.json(details)
+      }, ${syncLogId})`
+    ).catch((logError) =>
+      log.error("could not mark the sync run failed", { error: String(logError) })
+    );
+  };
   let catalog: Catalog;
   try {
-    catalog = await fetchCatalog({
+    catalog = await (options.fetch ?? fetchCatalog)({
       url: env.OPENROUTER_MODELS_URL,
       outputModalities: env.OPENROUTER_OUTPUT_MODALITIES,
       apiKey: env.OPENROUTER_API_KEY,
@@ -60,15 +73,12 @@ export async function syncCatalog(options: SyncOptions): Promise<SyncResult> {
       onRetry: (info) => log.warn("retrying the OpenRouter request", info),
     });
   } catch (error) {
-    if (!(error instanceof UpstreamError)) throw error;
-    log.error("OpenRouter catalog fetch failed", { error: error.message, ...error.details });
-    if (!options.dryRun) {
-      await options.run((tx) =>
-        tx`select public.log_sync_failure(${options.triggeredBy}, ${error.message}, ${
-          tx.json(error.details)
-        }, ${syncLogId})`
-      );
+    if (!(error instanceof UpstreamError)) {
+      await markFailed(`fetching the catalog failed: ${String(error)}`, { error: "fetch_failed" });
+      throw error;
     }
+    log.error("OpenRouter catalog fetch failed", { error: error.message, ...error.details });
+    await markFailed(error.message, error.details as unknown as JSONValue);
     const { attempts, status } = error.details;
     throw new HttpError(502, "upstream_unavailable", `OpenRouter catalog: ${error.message}`, {
       details: { attempts, status },
@@ -91,17 +101,9 @@ export async function syncCatalog(options: SyncOptions): Promise<SyncResult> {
         ) as result`
     );
   } catch (error) {
-    // The call itself failed (connection lost, the database refused the payload): the run must
-    // not stay `running`. A no-op if the database already ended it.
-    if (syncLogId !== null) {
-      await options.run((tx) =>
-        tx`select public.log_sync_failure(${options.triggeredBy}, ${(error as Error).message}, ${
-          tx.json({ error: "sync_failed" })
-        }, ${syncLogId})`
-      ).catch((logError) =>
-        log.error("could not mark the sync run failed", { error: String(logError) })
-      );
-    }
+    // The call itself failed (connection lost, the database refused the payload). A no-op if the
+    // database already ended the run.
+    await markFailed((error as Error).message, { error: "sync_failed" });
     throw error;
   }
   if (Number(result.skipped_invalid) > 0 || catalog.sanitized > 0) {

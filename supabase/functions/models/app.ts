@@ -376,9 +376,11 @@ class TierLists {
     const readKey = `${key.tier}:${key.version}`;
     const pending = this.reads.get(readKey);
     if (pending) {
-      // Read with another caller's claims: theirs is the same list only while their tier is ours.
+      // Read with another caller's claims: theirs is the same list only while their tier is ours,
+      // and, as its statement may have run before ours, only if no listed sunset has passed by our
+      // clock.
       const shared = await pending;
-      if (shared.tier === key.tier) return shared;
+      if (shared.tier === key.tier && key.now.getTime() < shared.list.expiresAt) return shared;
     }
     const read = this.read(sql, claims);
     this.reads.set(readKey, read);
