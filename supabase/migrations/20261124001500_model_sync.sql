@@ -41,12 +41,19 @@ begin
       errcode = '22023',
       message = check_sync_caller.fn || ': triggered_by must be cron, admin or manual';
   end if;
+  -- Only the scheduler's role may log a run as the scheduled one: an admin's run is the admin's.
+  if check_sync_caller.triggered_by = 'cron' and private.request_role() = 'authenticated' then
+    raise exception using
+      errcode = '42501',
+      message = check_sync_caller.fn || ': only the scheduler (service role) syncs as cron';
+  end if;
 end;
 $$;
 
 comment on function private.check_sync_caller(text, text, text) is
-  'Raises 42501 unless the caller is an admin or the service role (or an operator), and 22023 '
-  'unless triggered_by is cron, admin or manual. Called first by the sync entry points.';
+  'Raises 42501 unless the caller is an admin or the service role (or an operator), 22023 '
+  'unless triggered_by is cron, admin or manual, and 42501 for a signed-in user claiming cron. '
+  'Called first by the sync entry points.';
 
 revoke execute on function private.check_sync_caller(text, text, text)
   from public, anon, authenticated, service_role;

@@ -67,6 +67,13 @@ function withConnection<T>(sql: Sql, work: () => Promise<T>): Promise<T> {
 
 type Role = "authenticated" | "service_role";
 
+/**
+ * statement_timeout of a user's statements: what Supabase gives `authenticated` on the Data API
+ * (PostgREST applies the role's settings; SET ROLE alone would not). A statement stuck behind a
+ * lock then frees its connection slot instead of queueing the isolate's requests behind it.
+ */
+export const userStatementTimeout = "8s";
+
 export interface TransactionSettings {
   /**
    * statement_timeout for the statements of `fn` (e.g. "8s"). Postgres arms it when a statement
@@ -84,7 +91,8 @@ function inRole<T>(
 ) {
   return withConnection(sql, () =>
     sql.begin(async (tx) => {
-      const timeout = settings.statementTimeout;
+      const timeout = settings.statementTimeout ??
+        (role === "authenticated" ? userStatementTimeout : undefined);
       await tx`
         select set_config('role', ${role}, true),
                set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)
@@ -104,8 +112,12 @@ export function asUser<T>(
 }
 
 /** Runs `fn` in a transaction as `service_role`, for the scheduler's sync. */
-export function asServiceRole<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return inRole(sql, "service_role", { role: "service_role" }, fn);
+export function asServiceRole<T>(
+  sql: Sql,
+  fn: (tx: Tx) => Promise<T>,
+  settings?: TransactionSettings,
+): Promise<T> {
+  return inRole(sql, "service_role", { role: "service_role" }, fn, settings);
 }
 
 /**
@@ -130,7 +142,8 @@ export async function queryAsUser<Results extends unknown[][]>(
   const results = await withConnection(sql, () =>
     sql.unsafe(
       `select set_config('role', 'authenticated', true),
-              set_config('request.jwt.claims', $${tag}$${json}$${tag}$, true);
+              set_config('request.jwt.claims', $${tag}$${json}$${tag}$, true),
+              set_config('statement_timeout', '${userStatementTimeout}', true);
        ${statements}`,
     ).simple()) as unknown as unknown[][];
   return results.slice(1) as Results;

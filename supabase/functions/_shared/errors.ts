@@ -68,6 +68,7 @@ const sqlStates: Record<string, [number, ErrorCode, string]> = {
   "22003": [400, "invalid_request", "A value is out of range."],
   "55P03": [409, "conflict", "Another operation holds the lock; retry shortly."],
   "40001": [409, "conflict", "Concurrent update; retry."],
+  "57014": [503, "timeout", "The database took too long to answer; retry shortly."],
 };
 
 /** Turns anything thrown into an HttpError; database errors keep their meaning, not their text. */

@@ -26,6 +26,13 @@ export interface SyncOptions {
 
 export type SyncResult = Record<string, unknown> & { success: boolean };
 
+/**
+ * statement_timeout of the sync's statements, for callers' runners: long enough for a 100k-model
+ * catalog, short enough that the run ends `failed` (and its locks go) well inside the free plan's
+ * 150 s wall clock, with the upstream budget before it.
+ */
+export const syncStatementTimeout = "80s";
+
 /** What the upstream fetch saw, returned beside the database's numbers. */
 function upstreamSummary(catalog: Catalog) {
   return {

@@ -37,7 +37,7 @@ import { outputModalitySchema } from "../_shared/modality.ts";
 import { modelIdSchema } from "../_shared/model_id.ts";
 import type { Tables } from "../_shared/database.types.ts";
 import type { AsRead, FunctionRow } from "../_shared/rows.ts";
-import { syncCatalog } from "../_shared/sync.ts";
+import { syncCatalog, syncStatementTimeout } from "../_shared/sync.ts";
 
 /** A status or tier: which values exist is the database's to say (public.model_status, public.subscription_tiers). */
 const databaseValue = z.string().min(1).max(100);
@@ -434,7 +434,7 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
       triggeredBy: "admin",
       force: query.force,
       dryRun: query.dry_run,
-      run: (fn) => asAdmin(c, fn),
+      run: (fn) => asAdmin(c, fn, { statementTimeout: syncStatementTimeout }),
       log: c.get("log"),
     });
     return c.json(result);

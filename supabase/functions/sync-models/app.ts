@@ -9,7 +9,7 @@ import type { AppDeps } from "../_shared/deps.ts";
 import { requireCronSecret } from "../_shared/env.ts";
 import { type AppEnv, createApp, depsOf, onlyAllow, readJson, validate } from "../_shared/http.ts";
 import { requireSecret } from "../_shared/secret.ts";
-import { syncCatalog } from "../_shared/sync.ts";
+import { syncCatalog, syncStatementTimeout } from "../_shared/sync.ts";
 
 const bodySchema = z.strictObject({
   triggered_by: z.enum(["cron", "manual"]).default("cron"),
@@ -27,7 +27,7 @@ export function createSyncModelsApp(deps: AppDeps): Hono<AppEnv> {
       triggeredBy: body.triggered_by,
       force: false,
       dryRun: false,
-      run: (fn) => asServiceRole(sql, fn),
+      run: (fn) => asServiceRole(sql, fn, { statementTimeout: syncStatementTimeout }),
       log: c.get("log"),
     });
     return c.json(result);
