@@ -164,6 +164,9 @@ drop function if exists private.mark_access_admin_managed();
 drop function if exists private.check_model_access_rule();
 drop function if exists private.clear_model_deprecation();
 drop function if exists private.record_change_digest(bigint, jsonb);
+-- The tier table stays with profiles; the catalog version's triggers on it go with the version.
+drop trigger if exists bump_catalog_version on public.subscription_tiers;
+drop trigger if exists bump_catalog_version_after_truncate on public.subscription_tiers;
 drop function if exists private.bump_catalog_version();
 
 -- 6. Migration history.
