@@ -77,9 +77,6 @@ where j.jobname in ('sync-openrouter-models', 'prune-user-activity');
 
 -- 3. Functions (before the tables and the view their signatures or bodies name).
 drop trigger if exists check_default_model on public.profiles;
--- subscription_tiers stays; the catalog version its triggers move goes.
-drop trigger if exists bump_catalog_version on public.subscription_tiers;
-drop trigger if exists bump_catalog_version_after_truncate on public.subscription_tiers;
 drop function if exists private.check_profile_default_model();
 alter table public.profiles
   drop constraint if exists profiles_ui_preferences_within_size_limit,
