@@ -1,6 +1,7 @@
 // Benchmark: cold start. The time from a request reaching a runtime with no worker of the function
 // to its whole answer: GET /functions/v1/models as a real user (400 models, so the first request
-// also reads and renders the list), against bench/functions/bare's "ok", on the same runtime.
+// also reads and renders the list), against bench/functions/bare's "ok" to the same request (the
+// same user token), on the same runtime and gateway path.
 // Each run starts a runtime of its own (supabase/local/gateway.ts on a spare port, with the stack's
 // environment) and times from the request sent once it answers /health, so every request meets a
 // fresh isolate: a new worker process on the edge runtime's Deno, its modules loaded, and for
@@ -93,7 +94,8 @@ export async function benchColdStart(
 ): Promise<ColdStartFigures> {
   return await withBenchCatalog(400, async (user: TestUser) => {
     const models = () => firstAnswerMs(config, extraFunctionsDir, "models", user.headers);
-    const bare = () => firstAnswerMs(config, extraFunctionsDir, "bare", {});
+    // The same request for both, token included: only what the function does with it differs.
+    const bare = () => firstAnswerMs(config, extraFunctionsDir, "bare", user.headers);
     // One unmeasured pair: the first start of each also warms the kernel's page cache.
     await models();
     await bare();

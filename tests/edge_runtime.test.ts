@@ -24,6 +24,7 @@ interface RuntimeStatus {
   workers: {
     id: string;
     fn: string;
+    pid: number;
     state: string;
     application_name: string;
     allocated_bytes: number | null;
@@ -57,6 +58,7 @@ async function startRuntime(port: number, limits: Record<string, string>) {
   }
   return {
     base,
+    logDir,
     status,
     async stop() {
       child.kill("SIGTERM");
@@ -317,3 +319,28 @@ stackTest("/health shows what each worker's isolate had allocated at the last po
     await deleteUsers(user);
   }
 });
+
+stackTest(
+  "workers load their npm packages by the lockfile the gateway wrote as it started",
+  async () => {
+    const runtime = await startRuntime(port + 5, {});
+    try {
+      const lockFile = join(runtime.logDir, "edge-deno.lock");
+      const lock = JSON.parse(await Deno.readTextFile(lockFile));
+      // The format the edge runtime's Deno reads, naming every package our functions import.
+      assert.equal(lock.version, "4");
+      const packages = Object.keys(lock.specifiers).map((s) => s.replace(/@[^@]*$/, ""));
+      for (const name of ["npm:hono", "npm:jose", "npm:postgres", "npm:zod"]) {
+        assert.ok(packages.includes(name), `${name} in ${packages}`);
+      }
+      const response = await fetch(`${runtime.base}/functions/v1/models`, { method: "OPTIONS" });
+      await response.body?.cancel();
+      assert.equal(response.status, 204);
+      const [worker] = (await runtime.status()).workers;
+      const args = (await Deno.readTextFile(`/proc/${worker.pid}/cmdline`)).split("\0");
+      assert.ok(args.includes(`--lock=${lockFile}`), args.join(" "));
+    } finally {
+      await runtime.stop();
+    }
+  },
+);

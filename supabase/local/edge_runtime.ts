@@ -48,6 +48,8 @@ export function limitsFromEnv(): EdgeLimits {
 
 const workerEntry = join(repoRoot, "supabase/local/edge_worker.ts");
 const memoryPollMs = 500;
+/** Short: the hosted runtime hands a request over as the worker listens, without polling. */
+const readyPollMs = 10;
 const startTimeoutMs = 30_000;
 
 type State = "starting" | "serving" | "retiring" | "stopped";
@@ -101,11 +103,39 @@ export class EdgeRuntime {
   readonly #starting = new Map<string, Promise<Worker>>();
   readonly #retired: Record<string, number> = {};
 
+  /** How workers find their npm packages: by a lockfile once `lockModules` has written one. */
+  #lockArgs = ["--no-lock"];
+
   constructor(
     /** Each function's index.ts, by name. */
     readonly functions: Map<string, string>,
     private readonly options: { logDir: string; limits: EdgeLimits; env: Record<string, string> },
   ) {}
+
+  /**
+   * Resolves the functions' npm packages once, into a lockfile of the edge runtime's Deno (ours
+   * is a newer format it cannot read): without one, every worker would resolve them again as it
+   * starts, where the hosted runtime loads a bundle resolved at deploy. When that fails (e.g. a
+   * function that does not parse), workers resolve as they start and report what is wrong.
+   */
+  async lockModules(): Promise<void> {
+    const lockFile = join(this.options.logDir, "edge-deno.lock");
+    await Deno.remove(lockFile).catch(() => {});
+    const { code, stderr } = await new Deno.Command(edgeDeno, {
+      args: ["cache", `--lock=${lockFile}`, workerEntry, ...this.functions.values()],
+      cwd: repoRoot,
+      env: edgeDenoEnv(),
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (code === 0) {
+      this.#lockArgs = [`--lock=${lockFile}`];
+    } else {
+      log("warn", "could not lock the functions' modules", {
+        error: new TextDecoder().decode(stderr).trim(),
+      });
+    }
+  }
 
   /** Hands `request` to a worker of `fn` at `path`: `/<fn>/...` is where the hosted runtime does. */
   async handle(fn: string, request: Request, path: string): Promise<Response> {
@@ -274,7 +304,7 @@ export class EdgeRuntime {
         `exec "$0" "$@" >> ${shellQuote(logFile)} 2>&1`,
         edgeDeno,
         "run",
-        "--no-lock",
+        ...this.#lockArgs,
         "-A",
         // V8 sizes an isolate's heap from its limit (young generation included), as there.
         `--v8-flags=--max-old-space-size=${limits.memoryMb},--max-semi-space-size=2`,
@@ -320,7 +350,7 @@ export class EdgeRuntime {
       } catch {
         // not listening yet
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, readyPollMs));
     }
     throw new Error(`worker ${worker.id} did not come up (see functions-${worker.fn}.log)`);
   }

@@ -43,6 +43,7 @@ const runtime = new EdgeRuntime(entries, {
   limits: limitsFromEnv(),
   env: functionEnv(),
 });
+await runtime.lockModules();
 const jwks = Deno.env.get("SUPABASE_JWKS") ?? '{"keys":[]}';
 const port = Number(Deno.env.get("STACK_API_PORT") ?? 54321);
 

@@ -3,13 +3,11 @@
 // when the legacy secret (JWT_SECRET) is set. Algorithms are allow-listed, so `alg: none` and
 // algorithm confusion are refused; `exp`, `sub` (a uuid), `role = authenticated`, `aud`
 // (`authenticated`) and `iss` (the project's Auth, `<SUPABASE_URL>/auth/v1`) are required.
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  type JWSHeaderParameters,
-  type JWTPayload,
-  jwtVerify,
-} from "jose";
+// Subpaths: a cold start loads what verifying needs, not jose's whole API.
+import type { JWSHeaderParameters, JWTPayload } from "jose";
+import { createLocalJWKSet } from "jose/jwks/local";
+import { createRemoteJWKSet } from "jose/jwks/remote";
+import { jwtVerify } from "jose/jwt/verify";
 import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
 import type { AppDeps } from "./deps.ts";
