@@ -2,7 +2,8 @@
 // synced `:free` model offered to every tier by the seeded rule and taken off every tier when it
 // turns paid (list and enforcement agree), a manual override that sticks, handing it back with
 // PATCH { access_managed_by: "rules" }, and the dry-run preview of rule effects; patterns the
-// database refuses, a rule on output modality, and rule matching stopped at its time limit.
+// database refuses, a rule on output modality, rule matching stopped at its time limit, and the
+// audit of rule writes made through admin-models.
 import assert from "node:assert/strict";
 import { call, type ErrorBody, modelPath } from "./_helpers/api.ts";
 import { withFakeOpenRouter } from "./_helpers/catalog.ts";
@@ -220,6 +221,55 @@ stackTest("rules: admins list, add, change, apply and delete rules; others get 4
       await sql`delete from public.model_access_rules where id = ${created.id}`;
     }
     await deleteUsers(admin, user);
+  }
+});
+
+stackTest("rules: adding, changing and deleting a rule are audited with the admin", async () => {
+  const admin = await createUser({ isAdmin: true, label: "admin" });
+  const sql = await adminDb();
+  let ruleId: number | undefined;
+  try {
+    const add = await call<{ rule: Rule }>("admin-models", "rules", {
+      method: "POST",
+      headers: admin.headers,
+      body: { priority: 900_002, name: "http test: audited", status: "new" },
+    });
+    assert.equal(add.status, 201, add.text);
+    ruleId = add.body.rule.id;
+    const patch = await call("admin-models", `rules/${ruleId}`, {
+      method: "PATCH",
+      headers: admin.headers,
+      body: { enabled: false },
+    });
+    assert.equal(patch.status, 200, patch.text);
+    const del = await call("admin-models", `rules/${ruleId}`, {
+      method: "DELETE",
+      headers: admin.headers,
+    });
+    assert.equal(del.status, 204, del.text);
+
+    const trail = await sql<Record<string, unknown>[]>`
+      select operation, actor_user_id, actor_role, old_values, new_values
+        from public.model_access_rules_audit
+       where rule_id = ${ruleId}
+       order by id`;
+    assert.deepEqual(trail.map((a) => [a.operation, a.actor_user_id, a.actor_role]), [
+      ["insert", admin.id, "authenticated"],
+      ["update", admin.id, "authenticated"],
+      ["delete", admin.id, "authenticated"],
+    ]);
+    assert.equal((trail[0].new_values as Rule).name, "http test: audited");
+    assert.deepEqual([trail[1].old_values, trail[1].new_values], [
+      { enabled: true },
+      { enabled: false },
+    ]);
+    assert.equal((trail[2].old_values as Rule).enabled, false);
+  } finally {
+    if (ruleId !== undefined) {
+      await sql`delete from public.model_access_rules where id = ${ruleId}`;
+      await sql`delete from public.model_access_rules_audit where rule_id = ${ruleId}`;
+    }
+    await deleteUsers(admin);
   }
 });
 

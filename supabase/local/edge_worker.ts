@@ -29,9 +29,13 @@ function serveForRuntime(...args: ServeArgs): Deno.HttpServer {
   const handler = handlerOf(args);
   return serve(
     { hostname: "127.0.0.1", port, onListen: () => {} },
-    (request, info) => {
+    async (request, info) => {
       if (request.url === statusUrl) return status();
-      return handler(request, info);
+      const response = await handler(request, info);
+      // An answer given before the upload was read (a 413) would close the connection under the
+      // gateway's request, still being sent: read the rest first, as Supabase's proxy has it all.
+      if (request.body !== null && !request.bodyUsed) await request.arrayBuffer().catch(() => {});
+      return response;
     },
   );
 }

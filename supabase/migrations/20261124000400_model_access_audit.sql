@@ -68,6 +68,30 @@ create policy "Admins can read the model access audit"
   to authenticated
   using ((select private.is_admin()));
 
+-- The one definition of what an audited update changed, shared by the audit triggers of the
+-- catalog and of its rules (model_access_rules).
+create function private.audit_changed_values(old_row jsonb, new_row jsonb)
+returns table (old_values jsonb, new_values jsonb)
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+  select
+    jsonb_object_agg(old_col.key, old_col.value),
+    jsonb_object_agg(old_col.key, new_col.value)
+  from jsonb_each(audit_changed_values.old_row) as old_col
+  join jsonb_each(audit_changed_values.new_row) as new_col on new_col.key = old_col.key
+  where old_col.value is distinct from new_col.value;
+$$;
+
+comment on function private.audit_changed_values(jsonb, jsonb) is
+  'The keys whose values differ between two rows as JSON: their old values and their new ones; '
+  'both null when nothing differs. Used by the audit triggers for updates.';
+
+revoke execute on function private.audit_changed_values(jsonb, jsonb)
+  from public, anon, authenticated, service_role;
+
 -- Security definer: the audit table is not writable by any API role, so that nobody can forge or
 -- erase entries; the trigger writes as the owner. The actor is the request's JWT (auth.uid()) and
 -- role (private.request_role), not current_user, which is the owner inside this function. The
@@ -129,14 +153,7 @@ begin
           is distinct from
           (n.status, n.is_free, n.is_pro, n.is_enterprise, n.daily_limit, n.monthly_limit)
     ) as r
-    cross join lateral (
-      select
-        jsonb_object_agg(old_col.key, old_col.value) as old_values,
-        jsonb_object_agg(old_col.key, new_col.value) as new_values
-      from jsonb_each(r.old_row) as old_col
-      join jsonb_each(r.new_row) as new_col on new_col.key = old_col.key
-      where old_col.value is distinct from new_col.value
-    ) as d
+    cross join lateral private.audit_changed_values(r.old_row, r.new_row) as d
     -- An update that changes nothing (but derived columns) is no change.
     where d.old_values is not null;
   elsif tg_op = 'DELETE' then

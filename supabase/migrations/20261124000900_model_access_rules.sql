@@ -1,5 +1,6 @@
 -- public.model_access_rules: admin-managed tiering rules; the trigger that makes a model
--- admin-managed (model_access.access_managed_by) when its access is changed by hand; and
+-- admin-managed (model_access.access_managed_by) when its access is changed by hand;
+-- public.model_access_rules_audit, the trail of every write to the rules; and
 -- public.apply_model_access_rules and public.hand_models_to_rules.
 --
 -- Why: hundreds of models appear upstream; admins should not have to click through each. A rule
@@ -113,6 +114,144 @@ create trigger set_updated_at
   before update on public.model_access_rules
   for each row
   execute function private.set_updated_at();
+
+-- Audit of the rules ---------------------------------------------------------------------------
+
+-- The rules decide models' status and tiers, so every write to them is recorded like a write to
+-- the catalog (public.model_access_audit, which is keyed by model and so cannot hold a rule), by
+-- triggers, so that Studio's edits are caught too.
+create table public.model_access_rules_audit (
+  id bigint generated always as identity primary key,
+  rule_id bigint not null,
+  operation text not null,
+  actor_user_id uuid,
+  actor_role text not null,
+  changed_at timestamptz not null default clock_timestamp(),
+  old_values jsonb,
+  new_values jsonb,
+  constraint model_access_rules_audit_operation_check
+    check (operation in ('insert', 'update', 'delete', 'truncate')),
+  constraint model_access_rules_audit_values_match_operation check (
+    case operation
+      when 'insert' then old_values is null and new_values is not null
+      when 'update' then old_values is not null and new_values is not null
+      else old_values is not null and new_values is null
+    end
+  )
+);
+
+comment on table public.model_access_rules_audit is
+  'Audit trail of every write to model_access_rules. Written only by trigger; readable by admins '
+  'and the service role.';
+comment on column public.model_access_rules_audit.rule_id is
+  'model_access_rules.id of the changed rule (no foreign key: the trail outlives deleted rules).';
+comment on column public.model_access_rules_audit.operation is
+  'insert | update | delete | truncate (one row per rule the truncate removed).';
+comment on column public.model_access_rules_audit.actor_user_id is
+  'auth.uid() of the request (JWT sub) when there is one; null for the service role and for '
+  'operators connected directly.';
+comment on column public.model_access_rules_audit.actor_role is
+  'Database role of the request (authenticated, service_role, postgres, supabase_admin, ...).';
+comment on column public.model_access_rules_audit.old_values is
+  'Before: the whole rule for a delete or truncate, the changed columns for an update; null for '
+  'an insert.';
+comment on column public.model_access_rules_audit.new_values is
+  'After: the whole rule for an insert, the changed columns for an update; null for a delete or '
+  'truncate.';
+
+create index model_access_rules_audit_rule_id_changed_at_idx
+  on public.model_access_rules_audit (rule_id, changed_at desc);
+
+alter table public.model_access_rules_audit enable row level security;
+
+revoke all on table public.model_access_rules_audit from anon, authenticated, service_role;
+grant select on table public.model_access_rules_audit to authenticated, service_role;
+
+create policy "Admins can read the access rules audit"
+  on public.model_access_rules_audit
+  for select
+  to authenticated
+  using ((select private.is_admin()));
+
+-- Security definer: no API role can write the audit table, so that nobody can forge or erase
+-- entries; the trigger writes as the owner. The actor is the request's JWT (auth.uid()) and role
+-- (private.request_role), not current_user, which is the owner inside this function.
+create function private.record_model_access_rules_audit()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_actor_role text := private.request_role();
+  v_actor_user_id uuid := auth.uid();
+begin
+  if tg_op = 'INSERT' then
+    insert into public.model_access_rules_audit (
+      rule_id, operation, actor_user_id, actor_role, new_values
+    )
+    select n.id, 'insert', v_actor_user_id, v_actor_role, to_jsonb(n)
+    from new_rows as n;
+  elsif tg_op = 'UPDATE' then
+    insert into public.model_access_rules_audit (
+      rule_id, operation, actor_user_id, actor_role, old_values, new_values
+    )
+    select n.id, 'update', v_actor_user_id, v_actor_role, d.old_values, d.new_values
+    from old_rows as o
+    join new_rows as n on n.id = o.id
+    -- updated_at follows the row: a change of it alone is no change.
+    cross join lateral private.audit_changed_values(
+      to_jsonb(o) - 'updated_at', to_jsonb(n) - 'updated_at'
+    ) as d
+    where d.old_values is not null;
+  elsif tg_op = 'DELETE' then
+    insert into public.model_access_rules_audit (
+      rule_id, operation, actor_user_id, actor_role, old_values
+    )
+    select o.id, 'delete', v_actor_user_id, v_actor_role, to_jsonb(o)
+    from old_rows as o;
+  else
+    -- Before the truncate, while the rules are still there to record.
+    insert into public.model_access_rules_audit (
+      rule_id, operation, actor_user_id, actor_role, old_values
+    )
+    select r.id, 'truncate', v_actor_user_id, v_actor_role, to_jsonb(r)
+    from public.model_access_rules as r;
+  end if;
+  return null;
+end;
+$$;
+
+comment on function private.record_model_access_rules_audit() is
+  'Statement-level trigger on model_access_rules (after insert, update and delete, before '
+  'truncate): records each written rule in model_access_rules_audit with the actor, one '
+  'set-based insert per statement.';
+
+revoke execute on function private.record_model_access_rules_audit()
+  from public, anon, authenticated, service_role;
+
+create trigger record_model_access_rules_audit_on_insert
+  after insert on public.model_access_rules
+  referencing new table as new_rows
+  for each statement
+  execute function private.record_model_access_rules_audit();
+
+create trigger record_model_access_rules_audit_on_update
+  after update on public.model_access_rules
+  referencing old table as old_rows new table as new_rows
+  for each statement
+  execute function private.record_model_access_rules_audit();
+
+create trigger record_model_access_rules_audit_on_delete
+  after delete on public.model_access_rules
+  referencing old table as old_rows
+  for each statement
+  execute function private.record_model_access_rules_audit();
+
+create trigger record_model_access_rules_audit_on_truncate
+  before truncate on public.model_access_rules
+  for each statement
+  execute function private.record_model_access_rules_audit();
 
 -- Valid rule patterns --------------------------------------------------------------------------
 

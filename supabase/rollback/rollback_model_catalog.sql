@@ -20,16 +20,17 @@
 --
 -- Removed, with their data: model_access (the catalog), model_sync_log, model_access_audit,
 -- model_usage (quota counters), user_activity (preference change log), model_access_rules (tiering
--- rules), model_price_history, model_change_digests, every catalog, sync, admin, rule,
--- user-model, preference and quota function, the private helpers only they use
--- (can_manage_catalog, record_model_access_audit, set_model_access_updated_at,
--- first_matching_rules and its type rule_subject, tier_models, tier_offered_models, the domain
--- model_status, models_access_state, user_tier, quota_periods, consume_model_quota,
--- log_user_activity, prune_user_activity, jsonb_deep_merge, preferences_size_limit with the
--- profiles constraints that call it, check_profile_default_model with its trigger,
--- model_access_rule_problem, check_model_access_rule, invoke_sync_models, sync_job_status,
--- mark_access_admin_managed, clear_model_deprecation, resolve_default_model, record_change_digest,
--- catalog_version and bump_catalog_version) and the pg_cron jobs sync-openrouter-models and
+-- rules) and its audit model_access_rules_audit, model_price_history, model_change_digests, every
+-- catalog, sync, admin, rule, user-model, preference and quota function, the private helpers only
+-- they use (can_manage_catalog, record_model_access_audit, record_model_access_rules_audit,
+-- audit_changed_values, set_model_access_updated_at, first_matching_rules and its type
+-- rule_subject, tier_models, tier_offered_models, the domain model_status, models_access_state,
+-- user_tier, quota_periods, consume_model_quota, log_user_activity, prune_user_activity,
+-- jsonb_deep_merge, preferences_size_limit with the profiles constraints that call it,
+-- check_profile_default_model with its trigger, model_access_rule_problem,
+-- check_model_access_rule, invoke_sync_models, sync_job_status, mark_access_admin_managed,
+-- clear_model_deprecation, resolve_default_model, record_change_digest, catalog_version and
+-- bump_catalog_version) and the pg_cron jobs sync-openrouter-models and
 -- prune-user-activity. Export those tables first if you need them. The pg_cron and pg_net
 -- extensions and the Vault secrets
 -- project_url and sync_models_secret are left in place (other jobs may use them).
@@ -141,6 +142,7 @@ drop table if exists private.catalog_version;
 drop table if exists public.model_usage;
 drop table if exists public.model_price_history;
 drop table if exists public.model_change_digests;
+drop table if exists public.model_access_rules_audit;
 drop table if exists public.model_access_rules;
 drop table if exists public.model_access_audit;
 drop table if exists public.model_sync_log;
@@ -150,6 +152,8 @@ drop table if exists public.user_activity;
 
 -- 5. Helpers used only by the objects above.
 drop function if exists private.record_model_access_audit();
+drop function if exists private.record_model_access_rules_audit();
+drop function if exists private.audit_changed_values(jsonb, jsonb);
 drop function if exists private.set_model_access_updated_at();
 drop function if exists private.can_manage_catalog();
 drop function if exists private.parse_price(text);

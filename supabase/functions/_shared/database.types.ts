@@ -53,6 +53,20 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"model_access_rules_audit": {
+                  Row: {
+                    "actor_role": string,"actor_user_id": string | null,"changed_at": string,"id": number,"new_values": Json | null,"old_values": Json | null,"operation": string,"rule_id": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "actor_role": string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"new_values"?: Json | null,"old_values"?: Json | null,"operation": string,"rule_id": number
+                  }
+                  Update: {
+                    "actor_role"?: string,"actor_user_id"?: string | null,"changed_at"?: string,"id"?: never,"new_values"?: Json | null,"old_values"?: Json | null,"operation"?: string,"rule_id"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"model_change_digests": {
                   Row: {
                     "created_at": string,"digest": NonNullable<Json>,"id": number,"models_added": number,"models_inactivated": number,"models_reactivated": number,"price_changes": number,"rule_access_changes": number,"sync_log_id": number,"webhook_error": string | null,"webhook_request_id": number | null,"webhook_status": string

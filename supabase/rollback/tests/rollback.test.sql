@@ -4,7 +4,7 @@
 -- the admin flag working.
 begin;
 \ir ../../tests/database/_helpers.psql
-select plan(28);
+select plan(29);
 
 select tests.act_as_operator();
 insert into public.model_access (model_id, model_name, status, is_free, is_pro, is_enterprise)
@@ -68,6 +68,7 @@ select is(
 select hasnt_table('public', 'model_access', 'model_access is gone');
 select hasnt_table('public', 'model_sync_log', 'model_sync_log is gone');
 select hasnt_table('public', 'model_access_audit', 'model_access_audit is gone');
+select hasnt_table('public', 'model_access_rules_audit', 'model_access_rules_audit is gone');
 select hasnt_table('public', 'model_usage', 'model_usage is gone');
 select hasnt_table('public', 'user_activity', 'user_activity is gone');
 select hasnt_view('private', 'tier_models', 'private.tier_models is gone');

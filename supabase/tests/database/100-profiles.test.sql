@@ -230,8 +230,8 @@ select is(
    where schemaname = 'public' and (coalesce(qual, '') || coalesce(with_check, '')) ~ 'is_admin'
      and cmd = 'SELECT'),
   array[
-    'model_access', 'model_access_audit', 'model_access_rules', 'model_change_digests',
-    'model_price_history', 'model_sync_log', 'model_usage'
+    'model_access', 'model_access_audit', 'model_access_rules', 'model_access_rules_audit',
+    'model_change_digests', 'model_price_history', 'model_sync_log', 'model_usage'
   ],
   'admin reads are granted by private.is_admin() (profiles.is_admin)'
 );

@@ -14,30 +14,6 @@ select plan(24);
 select tests.create_user('version-admin@example.test', 'free', true) as admin_id \gset
 select tests.create_user('version-user@example.test', 'pro') as user_id \gset
 
-create function tests.catalog_version()
-returns bigint
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-  select v.version from private.catalog_version as v;
-$$;
-
--- What a commit does to the deferred triggers, then what a new transaction starts with.
-create function tests.commit_point()
-returns bigint
-language plpgsql
-security invoker
-set search_path = ''
-as $$
-begin
-  set constraints all immediate;
-  set constraints all deferred;
-  return tests.catalog_version();
-end;
-$$;
-
 create function tests.next_transaction()
 returns void
 language sql

@@ -6,29 +6,6 @@ begin;
 \ir _helpers.psql
 select plan(4);
 
-create function tests.catalog_version()
-returns bigint
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-  select v.version from private.catalog_version as v;
-$$;
-
-create function tests.commit_point()
-returns bigint
-language plpgsql
-security invoker
-set search_path = ''
-as $$
-begin
-  set constraints all immediate;
-  set constraints all deferred;
-  return tests.catalog_version();
-end;
-$$;
-
 select ok(
   exists (
     select 1 from pg_trigger as t
