@@ -1279,7 +1279,7 @@ begin
     completed_at = clock_timestamp(),
     error_message = coalesce(nullif(btrim(log_sync_failure.error_message), ''), 'unknown error'),
     error_details = log_sync_failure.error_details,
-    duration_ms = round(extract(epoch from clock_timestamp() - l.started_at) * 1000, 3)
+    duration_ms = private.sync_duration_ms(l.started_at)
   where l.id = log_sync_failure.sync_log_id
     and l.sync_status = 'running'
   returning l.id into v_log_id;
