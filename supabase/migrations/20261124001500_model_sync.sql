@@ -559,7 +559,7 @@ begin
     ) as r;
     -- Autovacuum never analyzes temporary tables: without statistics each later step would be
     -- planned for a guessed size (a nested loop over 10k rows planned for 200).
-    analyze sync_records;
+    analyze sync_records (model_id);
 
     -- Step 2, classify: one row per model id (the last record of a repeated id wins), against the
     -- stored row. A record whose hash equals the stored one's is unchanged without reading the
@@ -596,7 +596,7 @@ begin
       order by s.model_id, s.ord desc
     ) as w
     left join public.model_access as m on m.model_id = w.model_id;
-    analyze sync_models;
+    analyze sync_models (model_id, ord, change);
 
     -- Step 3, parse: the typed columns of every record to write (new, changed or returning), by
     -- the one parser. A refused record is skipped: its stored row, if any, is left as it is (not
@@ -620,7 +620,7 @@ begin
     ) as p on p.ord = s.ord
     left join public.model_access as m on m.id = s.existing_id;
 
-    analyze sync_parsed;
+    analyze sync_parsed (model_id, problem, rules_manage);
 
     update sync_models as s
     set change = 'skipped', problem = p.problem
@@ -681,7 +681,7 @@ begin
       where q.rules_manage and q.problem is null
     )) as x on x.model_id = p.model_id
     where p.problem is null;
-    analyze sync_writes;
+    analyze sync_writes (model_id, existing_id, change);
 
     -- Step 5, vanishing: models listed until now that this run's catalog lacks. A model whose
     -- record was refused (here or by the caller) is not missing: it stays as it is.
@@ -698,7 +698,7 @@ begin
         from jsonb_array_elements(v_caller_skipped) as k (skipped)
         where k.skipped ->> 'id' = m.model_id
       );
-    analyze sync_vanishing;
+    analyze sync_vanishing (model_id);
 
     -- Step 6, offered: what the catalog lists and offers now, and the tiers that each model this
     -- run would write or mark missing is offered in. The gate compares these with the state the
