@@ -119,27 +119,30 @@ begin
       from new_rows as n;
     end if;
   elsif tg_op = 'UPDATE' then
+    -- Dynamic, so that it is planned for the rows at hand: a cached plan made when the trigger
+    -- first saw one row pairs old and new rows by a nested loop, quadratic in a sync's thousands.
+    execute $sql$
+    -- $1 actor user id, $2 actor role, $3 sync run, $4 derived columns.
     insert into public.model_access_audit (
       model_access_id, model_id, operation, actor_user_id, actor_role, sync_log_id, old_values,
       new_values
     )
     select
-      r.id, r.model_id, 'update', v_actor_user_id, v_actor_role, v_sync_log_id, d.old_values,
-      d.new_values
+      r.id, r.model_id, 'update', $1, $2, $3, d.old_values, d.new_values
     from (
       -- The sync's rows are filtered on the six access columns first, so that a run rewriting
       -- upstream data of thousands of models builds no JSON for them.
       select
         n.id,
         n.model_id,
-        case when v_sync_log_id is null then to_jsonb(o) - v_derived_columns
+        case when $3 is null then to_jsonb(o) - $4
           else jsonb_build_object(
             'status', o.status, 'is_free', o.is_free, 'is_pro', o.is_pro,
             'is_enterprise', o.is_enterprise, 'daily_limit', o.daily_limit,
             'monthly_limit', o.monthly_limit
           )
         end as old_row,
-        case when v_sync_log_id is null then to_jsonb(n) - v_derived_columns
+        case when $3 is null then to_jsonb(n) - $4
           else jsonb_build_object(
             'status', n.status, 'is_free', n.is_free, 'is_pro', n.is_pro,
             'is_enterprise', n.is_enterprise, 'daily_limit', n.daily_limit,
@@ -148,14 +151,16 @@ begin
         end as new_row
       from old_rows as o
       join new_rows as n on n.id = o.id
-      where v_sync_log_id is null
+      where $3 is null
         or (o.status, o.is_free, o.is_pro, o.is_enterprise, o.daily_limit, o.monthly_limit)
           is distinct from
           (n.status, n.is_free, n.is_pro, n.is_enterprise, n.daily_limit, n.monthly_limit)
     ) as r
     cross join lateral private.audit_changed_values(r.old_row, r.new_row) as d
     -- An update that changes nothing (but derived columns) is no change.
-    where d.old_values is not null;
+    where d.old_values is not null
+    $sql$
+    using v_actor_user_id, v_actor_role, v_sync_log_id, v_derived_columns;
   elsif tg_op = 'DELETE' then
     insert into public.model_access_audit (
       model_access_id, model_id, operation, actor_user_id, actor_role, sync_log_id, old_values

@@ -7,7 +7,7 @@
 --
 -- Why: the catalog must follow upstream without ever losing admin decisions or rewriting rows for
 -- nothing, and no upstream record may break a run. The sync is a few set-based steps, each a
--- statement of its own over temporary tables (stage, classify, parse, access, vanishing, offered,
+-- statement of its own over temporary tables (stage, classify, parse and access, vanishing, offered,
 -- apply, gate, record), so that it scales to large catalogs, a run with no upstream change writes no
 -- catalog row, and a reader can follow each step alone. An invalid record is skipped and counted
 -- with its reason. An integrity gate refuses empty or suspiciously truncated catalogs and runs that
@@ -199,15 +199,19 @@ as $$
     select p.ord, parse_catalog_records.records -> p.ord as rec
     from unnest(parse_catalog_records.positions) as p (ord)
   ),
-  -- Each distinct price value is checked once: a catalog repeats a few hundred prices over all its
-  -- models, and a call of parse_price costs microseconds. materialized: the check must not be
-  -- pushed below the distinct, into every member.
+  -- Each distinct pricing object is checked and typed once, and each distinct price in it: a
+  -- catalog repeats a few hundred over all its models, and a call of parse_price costs
+  -- microseconds. Records find their typed prices by their pricing object (a hash join).
+  pricings as materialized (
+    select distinct r.rec -> 'pricing' as pricing
+    from given as r
+    where jsonb_typeof(r.rec -> 'pricing') = 'object'
+  ),
+  -- materialized: the check must not be pushed below the distinct, into every member.
   price_values as materialized (
     select distinct p.value
-    from given as r
-    cross join lateral jsonb_each(
-      case when jsonb_typeof(r.rec -> 'pricing') = 'object' then r.rec -> 'pricing' end
-    ) as p (key, value)
+    from pricings as o
+    cross join lateral jsonb_each(o.pricing) as p (key, value)
     where p.value <> 'null'
   ),
   invalid_prices as materialized (
@@ -215,6 +219,32 @@ as $$
     from price_values as v
     where jsonb_typeof(v.value) not in ('string', 'number')
       or private.parse_price(v.value #>> '{}') is null
+  ),
+  typed_pricings as materialized (
+    select
+      o.pricing,
+      i.invalid,
+      -- Every present price of a valid object passed parse_price: these casts cannot fail.
+      case when not i.invalid then (o.pricing ->> 'prompt')::numeric end as prompt_price,
+      case when not i.invalid then (o.pricing ->> 'completion')::numeric end as completion_price,
+      case when not i.invalid then (o.pricing ->> 'request')::numeric end as request_price,
+      case when not i.invalid then (o.pricing ->> 'image')::numeric end as image_price,
+      case when not i.invalid then (o.pricing ->> 'web_search')::numeric end as web_search_price,
+      case when not i.invalid then (o.pricing ->> 'internal_reasoning')::numeric end
+        as internal_reasoning_price,
+      case when not i.invalid then (o.pricing ->> 'input_cache_read')::numeric end
+        as input_cache_read_price,
+      case when not i.invalid then (o.pricing ->> 'input_cache_write')::numeric end
+        as input_cache_write_price
+    from pricings as o
+    cross join lateral (
+      select exists (
+        select 1
+        from jsonb_each(o.pricing) as p (key, value)
+        where p.value in (select x.value from invalid_prices as x)
+      ) as invalid
+      offset 0
+    ) as i
   )
   select
     c.ord,
@@ -233,15 +263,14 @@ as $$
       then array(select jsonb_array_elements_text(c.architecture -> 'output_modalities'))
     end,
     case when c.problem is null then c.architecture ->> 'tokenizer' end,
-    -- Every present price passed private.parse_price below, so these casts cannot fail.
-    case when c.problem is null then (c.pricing ->> 'prompt')::numeric end,
-    case when c.problem is null then (c.pricing ->> 'completion')::numeric end,
-    case when c.problem is null then (c.pricing ->> 'request')::numeric end,
-    case when c.problem is null then (c.pricing ->> 'image')::numeric end,
-    case when c.problem is null then (c.pricing ->> 'web_search')::numeric end,
-    case when c.problem is null then (c.pricing ->> 'internal_reasoning')::numeric end,
-    case when c.problem is null then (c.pricing ->> 'input_cache_read')::numeric end,
-    case when c.problem is null then (c.pricing ->> 'input_cache_write')::numeric end,
+    case when c.problem is null then c.prompt_price end,
+    case when c.problem is null then c.completion_price end,
+    case when c.problem is null then c.request_price end,
+    case when c.problem is null then c.image_price end,
+    case when c.problem is null then c.web_search_price end,
+    case when c.problem is null then c.internal_reasoning_price end,
+    case when c.problem is null then c.input_cache_read_price end,
+    case when c.problem is null then c.input_cache_write_price end,
     case when c.problem is null then c.max_completion_tokens::integer end,
     case when c.problem is null then
       case c.top_provider -> 'is_moderated' when 'true' then true when 'false' then false end
@@ -253,6 +282,8 @@ as $$
   from (
     select
       v.*,
+      tp.prompt_price, tp.completion_price, tp.request_price, tp.image_price, tp.web_search_price,
+      tp.internal_reasoning_price, tp.input_cache_read_price, tp.input_cache_write_price,
       case
         when jsonb_typeof(v.rec) <> 'object' then 'not_an_object'
         when v.rec -> 'name' <> 'null'
@@ -262,14 +293,8 @@ as $$
           and (jsonb_typeof(v.rec -> 'description') <> 'string'
             or length(v.rec ->> 'description') > 100000)
           then 'invalid_description'
-        when v.pricing is not null and (
-          jsonb_typeof(v.pricing) <> 'object'
-          or exists (
-            select 1
-            from jsonb_each(v.pricing) as p (key, value)
-            where p.value in (select i.value from invalid_prices as i)
-          )
-        ) then 'invalid_price'
+        when v.pricing is not null and (jsonb_typeof(v.pricing) <> 'object' or tp.invalid)
+          then 'invalid_price'
         when v.rec -> 'created' <> 'null' and not (
           jsonb_typeof(v.rec -> 'created') = 'number' and v.rec ->> 'created' ~ '^[0-9]{1,12}$'
         ) then 'invalid_created'
@@ -312,6 +337,7 @@ as $$
         end as day
       ) as d
     ) as v
+    left join typed_pricings as tp on tp.pricing = v.pricing
     -- offset 0: each record's problem is found once, not once per column that asks for it.
     offset 0
   ) as c
@@ -498,23 +524,12 @@ begin
 
     -- The steps' tables as plpgsql_check (supabase db lint) should see them: it cannot see tables
     -- made at run time. These pragmas do nothing when the function runs.
-    perform 'PRAGMA:TABLE: sync_records (ord integer, model_id text, id_problem text, hash bigint)';
+    perform 'PRAGMA:TABLE: sync_records (ord integer, model_id text, id_problem text)';
     perform 'PRAGMA:TABLE: sync_models (model_id text, ord integer, record_count bigint, '
       'existing_id bigint, change text, problem text, rules_manage boolean, old_status text, '
       'old_is_free boolean, old_is_pro boolean, old_is_enterprise boolean, old_sunset_at '
       'timestamptz, old_deprecated_at timestamptz, old_deprecation_source text, '
       'old_status_before_inactive text)';
-    perform 'PRAGMA:TABLE: sync_parsed (model_id text, existing_id bigint, change text, '
-      'rules_manage boolean, old_status text, old_is_free boolean, old_is_pro boolean, '
-      'old_is_enterprise boolean, old_sunset_at timestamptz, old_deprecated_at timestamptz, '
-      'old_deprecation_source text, old_status_before_inactive text, old_pricing jsonb, ord '
-      'integer, problem text, canonical_slug text, hugging_face_id text, model_name text, '
-      'model_description text, context_length integer, created_timestamp bigint, modality '
-      'text, input_modalities text[], output_modalities text[], tokenizer text, prompt_price '
-      'numeric, completion_price numeric, request_price numeric, image_price numeric, '
-      'web_search_price numeric, internal_reasoning_price numeric, input_cache_read_price '
-      'numeric, input_cache_write_price numeric, max_completion_tokens integer, is_moderated '
-      'boolean, supported_parameters text[], expires_at timestamptz, price_changed boolean)';
     perform 'PRAGMA:TABLE: sync_writes (model_id text, existing_id bigint, change text, '
       'rules_manage boolean, old_status text, old_is_free boolean, old_is_pro boolean, '
       'old_is_enterprise boolean, old_sunset_at timestamptz, old_deprecated_at timestamptz, '
@@ -536,8 +551,8 @@ begin
       'boolean, is_pro boolean, is_enterprise boolean, is_new boolean)';
 
     -- Temporary tables, dropped at the end of this block, or with its work if it fails.
-    -- Step 1, stage: every record's position, its id if it is a usable one, and its hash. Nothing
-    -- else is read yet: an unchanged record (the daily case) is never parsed.
+    -- Step 1, stage: every record's position and its id if it is a usable one. Nothing else is read
+    -- yet: an unchanged record (the daily case) is never parsed.
     create temporary table sync_records on commit drop as
     select
       r.ord,
@@ -548,8 +563,7 @@ begin
           then r.rec ->> 'id'
       end as model_id,
       case when jsonb_typeof(r.rec) = 'object' then 'invalid_id' else 'not_an_object' end
-        as id_problem,
-      jsonb_hash_extended(r.rec, 0) as hash
+        as id_problem
     from (
       -- By position (generate_series and `->`): jsonb_array_elements would materialize the
       -- records once more. offset 0 keeps each record extracted once rather than once per use.
@@ -564,7 +578,8 @@ begin
     -- Step 2, classify: one row per model id (the last record of a repeated id wins), against the
     -- stored row. A record whose hash equals the stored one's is unchanged without reading the
     -- stored record (equal jsonb values hash alike); otherwise the two are compared ignoring the
-    -- order of the unordered arrays (a reordered list upstream is no change).
+    -- order of the unordered arrays (a reordered list upstream is no change). Only a record of a
+    -- stored model is hashed.
     create temporary table sync_models on commit drop as
     select
       w.model_id,
@@ -574,7 +589,7 @@ begin
       case
         when m.id is null then 'added'
         when m.upstream_removed_at is not null then 'reactivated'
-        when m.openrouter_data_hash = w.hash then 'unchanged'
+        when m.openrouter_data_hash = jsonb_hash_extended(v_models -> w.ord, 0) then 'unchanged'
         when private.same_upstream_record(m.openrouter_data, v_models -> w.ord) then 'unchanged'
         else 'updated'
       end as change,
@@ -589,51 +604,42 @@ begin
       m.deprecation_source as old_deprecation_source,
       m.status_before_inactive as old_status_before_inactive
     from (
-      select distinct on (s.model_id)
-        s.model_id, s.ord, s.hash, count(*) over (partition by s.model_id) as record_count
+      select s.model_id, max(s.ord) as ord, count(*) as record_count
       from sync_records as s
       where s.model_id is not null
-      order by s.model_id, s.ord desc
+      group by s.model_id
     ) as w
     left join public.model_access as m on m.model_id = w.model_id;
     analyze sync_models (model_id, ord, change);
 
-    -- Step 3, parse: the typed columns of every record to write (new, changed or returning), by
-    -- the one parser. A refused record is skipped: its stored row, if any, is left as it is (not
-    -- updated, and not taken for missing upstream).
-    create temporary table sync_parsed on commit drop as
-    select
-      s.model_id, s.existing_id, s.change, s.rules_manage, s.old_status, s.old_is_free,
-      s.old_is_pro, s.old_is_enterprise, s.old_sunset_at, s.old_deprecated_at,
-      s.old_deprecation_source, s.old_status_before_inactive,
-      m.openrouter_data -> 'pricing' as old_pricing,
-      p.*,
-      -- New, or its upstream `pricing` object differs (jsonb equality ignores member order): the
-      -- rows model_price_history records.
-      s.existing_id is null
-        or (m.openrouter_data -> 'pricing') is distinct from (v_models -> s.ord -> 'pricing')
-        as price_changed
-    from sync_models as s
-    join private.parse_catalog_records(
-      v_models,
-      (select array_agg(t.ord) from sync_models as t where t.change <> 'unchanged')
-    ) as p on p.ord = s.ord
-    left join public.model_access as m on m.id = s.existing_id;
-
-    analyze sync_parsed (model_id, problem, rules_manage);
-
-    update sync_models as s
-    set change = 'skipped', problem = p.problem
-    from sync_parsed as p
-    where p.model_id = s.model_id
-      and p.problem is not null;
-
-    -- Step 4, access: the access each record to write gets. Rule-managed models take the first
+    -- Step 3, parse and access: the typed columns of every record to write (new, changed or
+    -- returning), by the one parser, and the access each gets. Rule-managed models take the first
     -- matching rule's (none: new, no tier flag; private.first_matching_rules, which
     -- apply_model_access_rules uses too). Admin-managed ones keep theirs (back upstream, an
     -- inactive one returns to the status it had). Either way upstream's expiration_date deprecates
-    -- an active model and its withdrawal undoes that, unless an admin deprecated the model.
+    -- an active model and its withdrawal undoes that, unless an admin deprecated the model. The
+    -- parsed records stay in memory (materialized once) rather than in a table of their own: they
+    -- are the widest rows of the run.
     create temporary table sync_writes on commit drop as
+    with parsed as materialized (
+      select
+        s.model_id, s.existing_id, s.change, s.rules_manage, s.old_status, s.old_is_free,
+        s.old_is_pro, s.old_is_enterprise, s.old_sunset_at, s.old_deprecated_at,
+        s.old_deprecation_source, s.old_status_before_inactive,
+        m.openrouter_data -> 'pricing' as old_pricing,
+        p.*,
+        -- New, or its upstream `pricing` object differs (jsonb equality ignores member order):
+        -- the rows model_price_history records.
+        s.existing_id is null
+          or (m.openrouter_data -> 'pricing') is distinct from (v_models -> s.ord -> 'pricing')
+          as price_changed
+      from sync_models as s
+      join private.parse_catalog_records(
+        v_models,
+        (select array_agg(t.ord) from sync_models as t where t.change <> 'unchanged')
+      ) as p on p.ord = s.ord
+      left join public.model_access as m on m.id = s.existing_id
+    )
     select
       p.*,
       x.rule,
@@ -663,7 +669,7 @@ begin
         when p.old_deprecation_source = 'admin' then 'admin'
         when p.expires_at is not null then 'upstream'
       end as new_deprecation_source
-    from sync_parsed as p
+    from parsed as p
     cross join lateral (
       select case
         when p.old_status = 'inactive' then coalesce(p.old_status_before_inactive, 'new')
@@ -677,13 +683,21 @@ begin
           q.output_modalities
         )::private.rule_subject
       )
-      from sync_parsed as q
+      from parsed as q
       where q.rules_manage and q.problem is null
-    )) as x on x.model_id = p.model_id
-    where p.problem is null;
+    )) as x on x.model_id = p.model_id;
+
+    -- A refused record is skipped: its stored row, if any, is left as it is (not updated, and not
+    -- taken for missing upstream).
+    update sync_models as s
+    set change = 'skipped', problem = w.problem
+    from sync_writes as w
+    where w.model_id = s.model_id
+      and w.problem is not null;
+    delete from sync_writes as w where w.problem is not null;
     analyze sync_writes (model_id, existing_id, change);
 
-    -- Step 5, vanishing: models listed until now that this run's catalog lacks. A model whose
+    -- Step 4, vanishing: models listed until now that this run's catalog lacks. A model whose
     -- record was refused (here or by the caller) is not missing: it stays as it is.
     create temporary table sync_vanishing on commit drop as
     select
@@ -700,7 +714,7 @@ begin
       );
     analyze sync_vanishing (model_id);
 
-    -- Step 6, offered: what the catalog lists and offers now, and the tiers that each model this
+    -- Step 5, offered: what the catalog lists and offers now, and the tiers that each model this
     -- run would write or mark missing is offered in. The gate compares these with the state the
     -- apply writes, through private.tier_models (the one rule of who may use what), so that it
     -- never judges a state by a rule of its own.
@@ -722,7 +736,7 @@ begin
     )
     into v_gate;
 
-    -- Step 7, apply: write what changed, and nothing else; then the gate judges what was written.
+    -- Step 6, apply: write what changed, and nothing else; then the gate judges what was written.
     -- A block of its own so that a refused run and a dry run undo their writes (audit entries and
     -- pending triggers with them): they raise SU001 at the end, caught below. The status and flag
     -- writes are the rules' and the sync's own: the trigger mark_access_admin_managed must not
@@ -816,7 +830,7 @@ begin
         perform set_config('model_access.applying_rules', 'off', true);
         perform set_config('model_access.sync_log_id', '', true);
 
-        -- Step 8, gate: what users would lose (models that left a tier they were offered in:
+        -- Step 7, gate: what users would lose (models that left a tier they were offered in:
         -- missing upstream, sunset by a past expiration_date, or else demoted by the rules), what
         -- would vanish from the catalog, and what is offered without review (new models the rules
         -- made visible).
@@ -888,7 +902,7 @@ begin
       end;
     end if;
 
-    -- Step 9, record: the counts per class, the skipped records with their reasons, the digest of
+    -- Step 8, record: the counts per class, the skipped records with their reasons, the digest of
     -- what changed (its webhook too), and the run's row.
     select jsonb_build_object(
       'total_processed', count(*) filter (where s.change <> 'skipped'),
@@ -1057,7 +1071,7 @@ begin
 
     -- The steps' tables go with the step that made them: a later call in the same transaction,
     -- perhaps by another role, makes its own.
-    drop table sync_records, sync_models, sync_parsed, sync_writes, sync_vanishing,
+    drop table sync_records, sync_models, sync_writes, sync_vanishing,
       sync_offered_before, sync_rule_changes;
   exception when others or query_canceled then
     -- query_canceled (a statement_timeout, a cancelled request) is not among `others`: caught too,
@@ -1196,7 +1210,7 @@ $$;
 
 comment on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric) is
   'Applies an OpenRouter catalog (the `data` array of GET /api/v1/models) to model_access in named '
-  'steps (stage, classify, parse, access, vanishing, offered, apply, gate, record): adds new models, '
+  'steps (stage, classify, parse and access, vanishing, offered, apply, gate, record): adds new models, '
   'rewrites only rows whose upstream data changed, marks models missing upstream inactive and '
   'restores returning ones. Records refused by private.parse_catalog_records are skipped and '
   'counted with their reason; their stored rows stay as they are. Applies model_access_rules to '
