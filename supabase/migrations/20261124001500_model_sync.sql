@@ -7,8 +7,8 @@
 --
 -- Why: the catalog must follow upstream without ever losing admin decisions or rewriting rows for
 -- nothing, and no upstream record may break a run. The sync is a few set-based steps, each a
--- statement of its own over temporary tables (stage, classify, parse and access, vanishing, offered,
--- apply, gate, record), so that it scales to large catalogs, a run with no upstream change writes no
+-- statement of its own over temporary tables (stage, classify, parse and access, offered, apply,
+-- gate, record), so that it scales to large catalogs, a run with no upstream change writes no
 -- catalog row, and a reader can follow each step alone. An invalid record is skipped and counted
 -- with its reason. An integrity gate refuses empty or suspiciously truncated catalogs and runs that
 -- would take many models from users or offer many without review; every override is recorded.
@@ -526,9 +526,9 @@ begin
     -- made at run time. These pragmas do nothing when the function runs.
     perform 'PRAGMA:TABLE: sync_records (ord integer, model_id text, id_problem text)';
     perform 'PRAGMA:TABLE: sync_models (model_id text, ord integer, record_count bigint, '
-      'existing_id bigint, change text, problem text, rules_manage boolean, old_status text, '
-      'old_is_free boolean, old_is_pro boolean, old_is_enterprise boolean, old_sunset_at '
-      'timestamptz, old_deprecated_at timestamptz, old_deprecation_source text, '
+      'existing_id bigint, change text, problem text, was_listed boolean, rules_manage boolean, '
+      'old_status text, old_is_free boolean, old_is_pro boolean, old_is_enterprise boolean, '
+      'old_sunset_at timestamptz, old_deprecated_at timestamptz, old_deprecation_source text, '
       'old_status_before_inactive text)';
     perform 'PRAGMA:TABLE: sync_writes (model_id text, existing_id bigint, change text, '
       'rules_manage boolean, old_status text, old_is_free boolean, old_is_pro boolean, '
@@ -544,8 +544,6 @@ begin
       'rule text, new_status text, new_is_free boolean, new_is_pro boolean, new_is_enterprise '
       'boolean, new_deprecated_at timestamptz, new_sunset_at timestamptz, '
       'new_deprecation_source text)';
-    perform 'PRAGMA:TABLE: sync_vanishing (id bigint, model_id text, status text, is_free boolean, '
-      'is_pro boolean, is_enterprise boolean, sunset_at timestamptz, new_status text)';
     perform 'PRAGMA:TABLE: sync_offered_before (tier text, model_id text)';
     perform 'PRAGMA:TABLE: sync_rule_changes (model_id text, rule text, status text, is_free '
       'boolean, is_pro boolean, is_enterprise boolean, is_new boolean)';
@@ -575,18 +573,26 @@ begin
     -- planned for a guessed size (a nested loop over 10k rows planned for 200).
     analyze sync_records (model_id);
 
-    -- Step 2, classify: one row per model id (the last record of a repeated id wins), against the
-    -- stored row. A record whose hash equals the stored one's is unchanged without reading the
-    -- stored record (equal jsonb values hash alike); otherwise the two are compared ignoring the
-    -- order of the unordered arrays (a reordered list upstream is no change). Only a record of a
-    -- stored model is hashed.
+    -- Step 2, classify: every model of the run, once. Each model id of the catalog (the last
+    -- record of a repeated id wins) against its stored row: a record whose hash equals the stored
+    -- one's is unchanged without reading the stored record (equal jsonb values hash alike);
+    -- otherwise the two are compared ignoring the order of the unordered arrays (a reordered list
+    -- upstream is no change). Each model listed until now that the catalog lacks has vanished,
+    -- unless the caller refused its record: then it is held as it is. One scan of model_access
+    -- serves every count of the run.
     create temporary table sync_models on commit drop as
     select
-      w.model_id,
+      coalesce(w.model_id, m.model_id) as model_id,
       w.ord,
       w.record_count,
       m.id as existing_id,
       case
+        when w.model_id is null and exists (
+          select 1
+          from jsonb_array_elements(v_caller_skipped) as k (skipped)
+          where k.skipped ->> 'id' = m.model_id
+        ) then 'held'
+        when w.model_id is null then 'vanished'
         when m.id is null then 'added'
         when m.upstream_removed_at is not null then 'reactivated'
         when m.openrouter_data_hash = jsonb_hash_extended(v_models -> w.ord, 0) then 'unchanged'
@@ -594,6 +600,7 @@ begin
         else 'updated'
       end as change,
       null::text as problem,
+      m.id is not null and m.upstream_removed_at is null as was_listed,
       coalesce(m.access_managed_by = 'rules', true) as rules_manage,
       m.status as old_status,
       m.is_free as old_is_free,
@@ -609,7 +616,8 @@ begin
       where s.model_id is not null
       group by s.model_id
     ) as w
-    left join public.model_access as m on m.model_id = w.model_id;
+    full join public.model_access as m on m.model_id = w.model_id
+    where w.model_id is not null or m.upstream_removed_at is null;
     analyze sync_models (model_id, ord, change);
 
     -- Step 3, parse and access: the typed columns of every record to write (new, changed or
@@ -636,7 +644,11 @@ begin
       from sync_models as s
       join private.parse_catalog_records(
         v_models,
-        (select array_agg(t.ord) from sync_models as t where t.change <> 'unchanged')
+        (
+          select array_agg(t.ord)
+          from sync_models as t
+          where t.change in ('added', 'updated', 'reactivated')
+        )
       ) as p on p.ord = s.ord
       left join public.model_access as m on m.id = s.existing_id
     )
@@ -697,24 +709,7 @@ begin
     delete from sync_writes as w where w.problem is not null;
     analyze sync_writes (model_id, existing_id, change);
 
-    -- Step 4, vanishing: models listed until now that this run's catalog lacks. A model whose
-    -- record was refused (here or by the caller) is not missing: it stays as it is.
-    create temporary table sync_vanishing on commit drop as
-    select
-      m.id, m.model_id, m.status, m.is_free, m.is_pro, m.is_enterprise, m.sunset_at,
-      case when m.status in ('new', 'active', 'deprecated') then 'inactive' else m.status end
-        as new_status
-    from public.model_access as m
-    where m.upstream_removed_at is null
-      and not exists (select 1 from sync_models as s where s.model_id = m.model_id)
-      and not exists (
-        select 1
-        from jsonb_array_elements(v_caller_skipped) as k (skipped)
-        where k.skipped ->> 'id' = m.model_id
-      );
-    analyze sync_vanishing (model_id);
-
-    -- Step 5, offered: what the catalog lists and offers now, and the tiers that each model this
+    -- Step 4, offered: what the catalog lists and offers now, and the tiers that each model this
     -- run would write or mark missing is offered in. The gate compares these with the state the
     -- apply writes, through private.tier_models (the one rule of who may use what), so that it
     -- never judges a state by a rule of its own.
@@ -724,26 +719,26 @@ begin
     where t.model_id in (
       select w.model_id from sync_writes as w where w.existing_id is not null
       union all
-      select v.model_id from sync_vanishing as v
+      select s.model_id from sync_models as s where s.change = 'vanished'
     );
 
     select jsonb_build_object(
-      'valid', (select count(*) from sync_models as s where s.change <> 'skipped'),
-      'listed',
-        (select count(*) from public.model_access as m where m.upstream_removed_at is null),
+      'valid', count(*) filter (where s.change in ('added', 'updated', 'unchanged', 'reactivated')),
+      'listed', count(*) filter (where s.was_listed),
       'visible', (select count(distinct t.model_id) from private.tier_models as t),
-      'vanishing', (select count(*) from sync_vanishing)
+      'vanishing', count(*) filter (where s.change = 'vanished')
     )
-    into v_gate;
+    into v_gate
+    from sync_models as s;
 
-    -- Step 6, apply: write what changed, and nothing else; then the gate judges what was written.
+    -- Step 5, apply: write what changed, and nothing else; then the gate judges what was written.
     -- A block of its own so that a refused run and a dry run undo their writes (audit entries and
     -- pending triggers with them): they raise SU001 at the end, caught below. The status and flag
     -- writes are the rules' and the sync's own: the trigger mark_access_admin_managed must not
     -- take them for a decision by hand.
     if (v_gate ->> 'valid')::bigint = 0 then
       v_refusal := 'empty_catalog';
-    elsif not exists (select 1 from sync_writes) and not exists (select 1 from sync_vanishing) then
+    elsif not exists (select 1 from sync_writes) and (v_gate ->> 'vanishing')::bigint = 0 then
       -- Nothing to write or mark (the daily case): nobody loses or gains a model, and there is no
       -- write to undo.
       v_gate := v_gate || jsonb_build_object(
@@ -822,15 +817,23 @@ begin
           upstream_removed_at = v_started_at,
           last_synced_at = v_started_at,
           openrouter_last_seen = greatest(m.openrouter_last_seen, v_last_completed_sync_at)
-        from sync_vanishing as v
-        where m.id = v.id;
+        from (
+          select
+            s.existing_id,
+            case when s.old_status in ('new', 'active', 'deprecated') then 'inactive'
+              else s.old_status
+            end as new_status
+          from sync_models as s
+          where s.change = 'vanished'
+        ) as v
+        where m.id = v.existing_id;
         get diagnostics v_rows = row_count;
         v_rows_written := v_rows_written + v_rows;
 
         perform set_config('model_access.applying_rules', 'off', true);
         perform set_config('model_access.sync_log_id', '', true);
 
-        -- Step 7, gate: what users would lose (models that left a tier they were offered in:
+        -- Step 6, gate: what users would lose (models that left a tier they were offered in:
         -- missing upstream, sunset by a past expiration_date, or else demoted by the rules), what
         -- would vanish from the catalog, and what is offered without review (new models the rules
         -- made visible).
@@ -849,7 +852,10 @@ begin
         into v_gate
         from (
           select
-            exists (select 1 from sync_vanishing as v where v.model_id = b.model_id) as vanished,
+            exists (
+              select 1 from sync_models as s
+              where s.model_id = b.model_id and s.change = 'vanished'
+            ) as vanished,
             exists (
               select 1 from sync_writes as w
               where w.model_id = b.model_id and w.new_sunset_at <= now()
@@ -902,10 +908,11 @@ begin
       end;
     end if;
 
-    -- Step 8, record: the counts per class, the skipped records with their reasons, the digest of
+    -- Step 7, record: the counts per class, the skipped records with their reasons, the digest of
     -- what changed (its webhook too), and the run's row.
     select jsonb_build_object(
-      'total_processed', count(*) filter (where s.change <> 'skipped'),
+      'total_processed',
+        count(*) filter (where s.change in ('added', 'updated', 'unchanged', 'reactivated')),
       'models_added', count(*) filter (where s.change = 'added'),
       'models_updated', count(*) filter (where s.change = 'updated'),
       'models_unchanged', count(*) filter (where s.change = 'unchanged'),
@@ -978,8 +985,8 @@ begin
             from sync_writes as w where w.change = 'added'
           ),
           'inactivated', (
-            select coalesce(jsonb_agg(v.model_id order by v.model_id), '[]'::jsonb)
-            from sync_vanishing as v
+            select coalesce(jsonb_agg(s.model_id order by s.model_id), '[]'::jsonb)
+            from sync_models as s where s.change = 'vanished'
           ),
           'reactivated', (
             select coalesce(jsonb_agg(w.model_id order by w.model_id), '[]'::jsonb)
@@ -1026,8 +1033,8 @@ begin
           from sync_writes as w where w.change = 'reactivated'
         ),
         'marked_inactive_ids', (
-          select coalesce(jsonb_agg(v.model_id order by v.model_id), '[]'::jsonb)
-          from sync_vanishing as v
+          select coalesce(jsonb_agg(s.model_id order by s.model_id), '[]'::jsonb)
+          from sync_models as s where s.change = 'vanished'
         ),
         'rule_changes', (
           -- What the rules would set: new models a rule matches, and rule-managed models whose
@@ -1071,8 +1078,7 @@ begin
 
     -- The steps' tables go with the step that made them: a later call in the same transaction,
     -- perhaps by another role, makes its own.
-    drop table sync_records, sync_models, sync_writes, sync_vanishing,
-      sync_offered_before, sync_rule_changes;
+    drop table sync_records, sync_models, sync_writes, sync_offered_before, sync_rule_changes;
   exception when others or query_canceled then
     -- query_canceled (a statement_timeout, a cancelled request) is not among `others`: caught too,
     -- so that a cancelled run ends failed rather than running.
@@ -1210,7 +1216,7 @@ $$;
 
 comment on function private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric) is
   'Applies an OpenRouter catalog (the `data` array of GET /api/v1/models) to model_access in named '
-  'steps (stage, classify, parse and access, vanishing, offered, apply, gate, record): adds new models, '
+  'steps (stage, classify, parse and access, offered, apply, gate, record): adds new models, '
   'rewrites only rows whose upstream data changed, marks models missing upstream inactive and '
   'restores returning ones. Records refused by private.parse_catalog_records are skipped and '
   'counted with their reason; their stored rows stay as they are. Applies model_access_rules to '

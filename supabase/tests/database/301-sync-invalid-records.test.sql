@@ -3,7 +3,7 @@
 -- is refused keeps its row as it is (neither updated nor taken for missing upstream).
 begin;
 \ir _helpers.psql
-select plan(7);
+select plan(9);
 
 -- The listed keys of a jsonb object.
 create function tests.pick(j jsonb, keys text[])
@@ -81,6 +81,29 @@ select is(
   'new 0.000001',
   'a known model whose record is refused keeps its row: not updated, not marked inactive'
 );
+-- A record sync-models could not pass on (its envelope's `skipped`) is not missing upstream either.
+select tests.act_as_service_role();
+select public.sync_openrouter_models(
+  jsonb_build_object(
+    'data', jsonb_build_array(tests.catalog_model('bad/other')),
+    'skipped', jsonb_build_array(jsonb_build_object('id', 'bad/known', 'problem', 'too_deeply_nested'))
+  ),
+  'cron'
+) as held \gset
+select tests.act_as_operator();
+select is(
+  tests.pick(:'held'::jsonb, array['success', 'models_listed', 'models_marked_inactive', 'skipped_reasons']),
+  '{"success": true, "models_listed": 2, "models_marked_inactive": 0,
+    "skipped_reasons": {"too_deeply_nested": 1}}'::jsonb,
+  'a record refused by the caller is counted with its reason; its model is still listed'
+);
+select is(
+  (select status || ' ' || (upstream_removed_at is null)::text
+   from public.model_access where model_id = 'bad/known'),
+  'new true',
+  'and its row stays as it is, not marked inactive'
+);
+
 select is(
   private.parse_price('0.' || repeat('1', 16400)), null,
   'private.parse_price refuses a price numeric could not hold'
