@@ -530,6 +530,41 @@ stackTest(
 );
 
 stackTest(
+  "manual syncs begun together past the cool-down: one runs, the others are told to wait",
+  async () => {
+    const admin = await withCatalog("2025-12-02");
+    try {
+      // The last manual sync an hour ago: each of these alone would run.
+      const sql = await adminDb();
+      await sql`
+        update public.model_sync_log set started_at = started_at - interval '1 hour'
+         where triggered_by = 'admin'`;
+      await withFakeOpenRouter(serveFixture("2025-12-02"), async () => {
+        const responses = await Promise.all(
+          Array.from(
+            { length: 4 },
+            () =>
+              call<ErrorBody>("admin-models", "sync", { method: "POST", headers: admin.headers }),
+          ),
+        );
+        const statuses = responses.map((response) => response.status).sort();
+        assert.deepEqual(statuses, [200, 429, 429, 429], responses.map((r) => r.text).join("\n"));
+        for (const response of responses.filter((r) => r.status === 429)) {
+          assert.equal(response.body.error.code, "rate_limited");
+          assert.ok(Number(response.headers.get("retry-after")) >= 1);
+        }
+      });
+      const [{ begun }] = await sql`
+        select count(*)::int as begun from public.model_sync_log
+         where triggered_by = 'admin' and started_at > now() - interval '1 minute'`;
+      assert.equal(begun, 1, "the refused requests began no run");
+    } finally {
+      await deleteUsers(admin);
+    }
+  },
+);
+
+stackTest(
   "a description holding \\u0000 and a price of 16,400 digits: the sync completes, both counted",
   async () => {
     const records = [

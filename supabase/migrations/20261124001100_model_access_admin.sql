@@ -483,37 +483,3 @@ revoke execute on function public.list_models_for_admin(
 grant execute on function public.list_models_for_admin(
   public.model_status, text, text, text, text, integer, integer
 ) to authenticated, service_role;
-
--- The manual-sync cool-down -----------------------------------------------------------------------
-
--- Invoker: admins read the sync log through RLS. The cool-down's length is the function's
--- setting (ADMIN_SYNC_COOLDOWN_SECONDS), passed in; what it means is decided here.
-create function public.manual_sync_retry_after(cooldown_seconds integer)
-returns table (retry_after_seconds integer, last_run_seconds_ago integer)
-language sql
-stable
-security invoker
-set search_path = ''
-as $$
-  select
-    case
-      when l.age_seconds is null or l.age_seconds >= manual_sync_retry_after.cooldown_seconds then 0
-      else greatest(1, ceil(manual_sync_retry_after.cooldown_seconds - l.age_seconds))::integer
-    end,
-    floor(l.age_seconds)::integer
-  from (
-    select extract(epoch from now() - max(s.started_at)) as age_seconds
-    from public.model_sync_log as s
-    where s.triggered_by = 'admin'
-  ) as l;
-$$;
-
-comment on function public.manual_sync_retry_after(integer) is
-  'Whether a manual (admin) sync may run now: retry_after_seconds is 0 when the last one started '
-  'at least cooldown_seconds ago (or never), else the whole seconds left, at least 1; '
-  'last_run_seconds_ago is the age of the last one (null if none). Admins see the sync log; for '
-  'anyone else it is empty, so 0.';
-
-revoke execute on function public.manual_sync_retry_after(integer)
-  from public, anon, authenticated, service_role;
-grant execute on function public.manual_sync_retry_after(integer) to authenticated, service_role;

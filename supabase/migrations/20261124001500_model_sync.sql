@@ -1366,10 +1366,12 @@ grant execute on function public.log_sync_failure(text, text, jsonb, bigint) to 
 
 -- Begun before the catalog is fetched and committed on its own, so that a run that dies later
 -- (the function killed at its wall-clock limit, a lost connection) still leaves a row; the next
--- run marks such rows failed as stale.
+-- run marks such rows failed as stale. It also owns the cool-down between manual syncs: checked
+-- and taken in one locked step, so that of two runs begun together within it only one starts.
 create function private.begin_sync_run(
   triggered_by text,
-  stale_after interval default interval '15 minutes'
+  stale_after interval default interval '15 minutes',
+  cooldown_seconds integer default 0
 )
 returns bigint
 language plpgsql
@@ -1379,10 +1381,19 @@ set search_path = ''
 as $$
 declare
   v_log_id bigint;
+  v_last_run_age numeric;
 begin
   perform private.check_sync_caller(
     'begin_sync_run', 'sync the model catalog', begin_sync_run.triggered_by
   );
+  if begin_sync_run.cooldown_seconds is null or begin_sync_run.cooldown_seconds < 0 then
+    raise exception using
+      errcode = '22023',
+      message = 'begin_sync_run: cooldown_seconds must be 0 or more';
+  end if;
+
+  -- Begins queue here until the one before commits: the cool-down below sees every run begun.
+  perform pg_advisory_xact_lock(hashtextextended('public.begin_sync_run', 0));
 
   update public.model_sync_log as l
   set
@@ -1396,6 +1407,26 @@ begin
   where l.sync_status = 'running'
     and l.started_at < clock_timestamp() - begin_sync_run.stale_after;
 
+  -- The cool-down: counted from the start of the last run by the same trigger (an admin's manual
+  -- syncs, whatever became of them). PT429 is PostgREST's way of saying HTTP 429.
+  select extract(epoch from clock_timestamp() - max(l.started_at))
+  into v_last_run_age
+  from public.model_sync_log as l
+  where l.triggered_by = begin_sync_run.triggered_by;
+  if v_last_run_age < begin_sync_run.cooldown_seconds then
+    raise exception using
+      errcode = 'PT429',
+      message = format(
+        'begin_sync_run: a %s sync started %s s ago; the cool-down is %s s',
+        begin_sync_run.triggered_by, floor(v_last_run_age), begin_sync_run.cooldown_seconds
+      ),
+      detail = jsonb_build_object(
+        'retry_after_seconds',
+          greatest(1, ceil(begin_sync_run.cooldown_seconds - v_last_run_age))::integer,
+        'last_run_seconds_ago', floor(v_last_run_age)::integer
+      )::text;
+  end if;
+
   insert into public.model_sync_log (started_at, triggered_by, triggered_by_user_id)
   values (clock_timestamp(), begin_sync_run.triggered_by, (select auth.uid()))
   returning id into v_log_id;
@@ -1403,19 +1434,24 @@ begin
 end;
 $$;
 
-comment on function private.begin_sync_run(text, interval) is
+comment on function private.begin_sync_run(text, interval, integer) is
   'Starts a sync run: marks runs still `running` after stale_after as failed (stale), adds a '
   '`running` row and returns its id, to pass to sync_openrouter_models(sync_log_id => ...) or '
-  'log_sync_failure. Call it in its own transaction. Admins and the service role only.';
+  'log_sync_failure. With cooldown_seconds > 0 it refuses (SQLSTATE PT429; DETAIL holds '
+  'retry_after_seconds and last_run_seconds_ago as JSON) while the last run by the same trigger '
+  'started less than that ago; begins are serialized, so the check and the new row are one step. '
+  'Call it in its own transaction. Admins and the service role only.';
 
-revoke execute on function private.begin_sync_run(text, interval)
+revoke execute on function private.begin_sync_run(text, interval, integer)
   from public, anon, authenticated, service_role;
-grant execute on function private.begin_sync_run(text, interval) to authenticated, service_role;
+grant execute on function private.begin_sync_run(text, interval, integer)
+  to authenticated, service_role;
 
 -- The Data API entry point. Invoker: the definer function checks who calls.
 create function public.begin_sync_run(
   triggered_by text,
-  stale_after interval default interval '15 minutes'
+  stale_after interval default interval '15 minutes',
+  cooldown_seconds integer default 0
 )
 returns bigint
 language sql
@@ -1423,13 +1459,18 @@ volatile
 security invoker
 set search_path = ''
 as $$
-  select private.begin_sync_run(begin_sync_run.triggered_by, begin_sync_run.stale_after);
+  select private.begin_sync_run(
+    begin_sync_run.triggered_by, begin_sync_run.stale_after, begin_sync_run.cooldown_seconds
+  );
 $$;
 
-comment on function public.begin_sync_run(text, interval) is
-  'Starts a sync run and returns its model_sync_log id (private.begin_sync_run describes it). Call '
-  'it in its own transaction. Admins and the service role only.';
+comment on function public.begin_sync_run(text, interval, integer) is
+  'Starts a sync run and returns its model_sync_log id; with cooldown_seconds, refuses (PT429, '
+  'HTTP 429 through the Data API) a run within the cool-down of the last one by the same trigger '
+  '(private.begin_sync_run describes it). Call it in its own transaction. Admins and the service '
+  'role only.';
 
-revoke execute on function public.begin_sync_run(text, interval)
+revoke execute on function public.begin_sync_run(text, interval, integer)
   from public, anon, authenticated, service_role;
-grant execute on function public.begin_sync_run(text, interval) to authenticated, service_role;
+grant execute on function public.begin_sync_run(text, interval, integer)
+  to authenticated, service_role;

@@ -113,13 +113,12 @@ drop function if exists private.models_access_state(text[]);
 drop function if exists public.list_models_for_admin(
   public.model_status, text, text, text, text, integer, integer
 );
-drop function if exists public.manual_sync_retry_after(integer);
 drop function if exists public.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric);
 drop function if exists public.log_sync_failure(text, text, jsonb, bigint);
-drop function if exists public.begin_sync_run(text, interval);
+drop function if exists public.begin_sync_run(text, interval, integer);
 drop function if exists private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric);
 drop function if exists private.log_sync_failure(text, text, jsonb, bigint);
-drop function if exists private.begin_sync_run(text, interval);
+drop function if exists private.begin_sync_run(text, interval, integer);
 drop function if exists private.check_sync_caller(text, text, text);
 drop function if exists private.parse_catalog_records(jsonb, integer[]);
 drop function if exists private.same_upstream_record(jsonb, jsonb);

@@ -187,7 +187,7 @@ isOneToOne: false
 { Args: { "model_ids"?: (string)[] }; Returns: Json
                            },
 "begin_sync_run":
-{ Args: { "stale_after"?: string,"triggered_by": string }; Returns: number
+{ Args: { "cooldown_seconds"?: number,"stale_after"?: string,"triggered_by": string }; Returns: number
                            },
 "can_use_model":
 { Args: { "model_id": string,"user_uuid"?: string }; Returns: boolean
@@ -277,11 +277,6 @@ isOneToOne: false
                            },
 "log_sync_failure":
 { Args: { "error_details"?: Json,"error_message": string,"sync_log_id"?: number,"triggered_by": string }; Returns: number
-                           },
-"manual_sync_retry_after":
-{ Args: { "cooldown_seconds": number }; Returns: {
-              "last_run_seconds_ago": number,"retry_after_seconds": number
-            }[]
                            },
 "sync_openrouter_models":
 { Args: { "dry_run"?: boolean,"force"?: boolean,"max_inactive_share"?: number,"max_new_visible_share"?: number,"models_data": Json,"sync_log_id"?: number,"triggered_by"?: string }; Returns: Json

@@ -82,7 +82,7 @@ const envSchema = z.object({
   OPENROUTER_RETRY_BASE_MS: int(0, 60_000, 500),
   /** Longest Retry-After we honour; longer ones are cut to this. */
   OPENROUTER_MAX_RETRY_AFTER_SECONDS: int(0, 600, 30),
-  /** Minimum time between two manual (admin) syncs unless ?force=true (public.manual_sync_retry_after). */
+  /** Minimum time between two manual (admin) syncs unless ?force=true (public.begin_sync_run). */
   ADMIN_SYNC_COOLDOWN_SECONDS: int(0, 86_400, 300),
   /**
    * Where each isolate's pool connects: SUPABASE_DB_URL when unset. Point it at Supavisor's

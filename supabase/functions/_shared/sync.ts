@@ -22,6 +22,8 @@ export interface SyncOptions {
   log: Logger;
   /** The upstream fetch (fetchCatalog unless a caller brings its own, e.g. a test). */
   fetch?: typeof fetchCatalog;
+  /** Refuse the run (429) while the last run by the same trigger is younger than this. */
+  cooldownSeconds?: number;
 }
 
 export type SyncResult = Record<string, unknown> & { success: boolean };
@@ -44,16 +46,39 @@ function upstreamSummary(catalog: Catalog) {
   };
 }
 
+/**
+ * begin_sync_run's refusal within the cool-down (SQLSTATE PT429, its DETAIL a JSON object) as the
+ * client's 429; anything else as it is.
+ */
+function coolDownRefusal(error: unknown, triggeredBy: string): unknown {
+  const { code, detail } = (error ?? {}) as { code?: unknown; detail?: unknown };
+  if (code !== "PT429" || typeof detail !== "string") return error;
+  const wait = JSON.parse(detail) as { retry_after_seconds: number; last_run_seconds_ago: number };
+  return new HttpError(
+    429,
+    "rate_limited",
+    `The last ${triggeredBy} sync started ${wait.last_run_seconds_ago} s ago; wait ${wait.retry_after_seconds} s, or force it.`,
+    {
+      headers: { "Retry-After": String(wait.retry_after_seconds) },
+      details: { retry_after_seconds: wait.retry_after_seconds },
+      cause: error,
+    },
+  );
+}
+
 export async function syncCatalog(options: SyncOptions): Promise<SyncResult> {
   const { env, log } = options;
   // A real run is logged as `running` before the fetch, in its own transaction, so that a run
   // that dies on the way (wall-clock limit, lost connection) still leaves a row, which the next
-  // run marks failed as stale. A dry run leaves no trace.
-  const syncLogId = options.dryRun
-    ? null
-    : (await options.run((tx) =>
-      tx<{ id: string }[]>`select public.begin_sync_run(${options.triggeredBy}) as id`
-    ))[0].id;
+  // run marks failed as stale; begin_sync_run also keeps the cool-down. A dry run leaves no trace.
+  const syncLogId = options.dryRun ? null : (await options.run((tx) =>
+    tx<{ id: string }[]>`
+        select public.begin_sync_run(
+          ${options.triggeredBy}, cooldown_seconds => ${options.cooldownSeconds ?? 0}
+        ) as id`
+  ).catch((error) => {
+    throw coolDownRefusal(error, options.triggeredBy);
+  }))[0].id;
   /** Ends the run `failed` with its cause: a run that began never stays `running`. */
   const markFailed = async (message: string, details: JSONValue) => {
     if (syncLogId === null) return;

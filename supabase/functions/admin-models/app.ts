@@ -85,8 +85,6 @@ const syncQuerySchema = z.strictObject({
   force: booleanParam.default(false),
 });
 
-type Cooldown = FunctionRow<"manual_sync_retry_after", "retry_after_seconds">;
-
 const syncLogQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
@@ -413,27 +411,13 @@ export function createAdminModelsApp(deps: AppDeps): Hono<AppEnv> {
   app.post("/sync", async (c) => {
     const query = validate(syncQuerySchema, c.req.query(), "query");
     const { env } = depsOf(c);
-    if (!query.dry_run && !query.force) {
-      const [wait] = await asAdmin(c, (tx) =>
-        tx<Cooldown[]>`
-          select * from public.manual_sync_retry_after(${env.ADMIN_SYNC_COOLDOWN_SECONDS})`);
-      if (wait.retry_after_seconds > 0) {
-        throw new HttpError(
-          429,
-          "rate_limited",
-          `A manual sync ran ${wait.last_run_seconds_ago} s ago; wait ${wait.retry_after_seconds} s or add ?force=true.`,
-          {
-            headers: { "Retry-After": String(wait.retry_after_seconds) },
-            details: { retry_after_seconds: wait.retry_after_seconds },
-          },
-        );
-      }
-    }
     const result = await syncCatalog({
       env,
       triggeredBy: "admin",
       force: query.force,
       dryRun: query.dry_run,
+      // ?force=true also skips the cool-down between manual syncs.
+      cooldownSeconds: query.force ? 0 : env.ADMIN_SYNC_COOLDOWN_SECONDS,
       run: (fn) => asAdmin(c, fn, { statementTimeout: syncStatementTimeout }),
       log: c.get("log"),
     });

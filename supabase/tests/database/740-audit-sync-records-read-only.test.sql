@@ -85,7 +85,7 @@ select ok(
    from pg_proc as p
    where p.oid in (
      'private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)'::regprocedure,
-     'private.begin_sync_run(text, interval)'::regprocedure,
+     'private.begin_sync_run(text, interval, integer)'::regprocedure,
      'private.log_sync_failure(text, text, jsonb, bigint)'::regprocedure
    )),
   'the sync runs in security definer functions with an empty search_path'
@@ -95,7 +95,7 @@ select ok(
     'anon', 'private.sync_openrouter_models(jsonb, text, boolean, boolean, numeric, bigint, numeric)',
     'execute'
   )
-  and not has_function_privilege('anon', 'private.begin_sync_run(text, interval)', 'execute')
+  and not has_function_privilege('anon', 'private.begin_sync_run(text, interval, integer)', 'execute')
   and not has_function_privilege(
     'anon', 'private.log_sync_failure(text, text, jsonb, bigint)', 'execute'
   ),
