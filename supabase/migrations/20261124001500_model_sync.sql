@@ -1364,6 +1364,19 @@ revoke execute on function public.log_sync_failure(text, text, jsonb, bigint)
   from public, anon, authenticated, service_role;
 grant execute on function public.log_sync_failure(text, text, jsonb, bigint) to authenticated, service_role;
 
+-- The catalog version follows the sync's writes, once, at the commit of a run that changed rows:
+-- the rows the sync writes queue no event of their own (bump_catalog_version on model_access).
+create constraint trigger bump_catalog_version_after_sync
+  after update of sync_status on public.model_sync_log
+  deferrable initially deferred
+  for each row
+  when (
+    new.sync_status = 'completed'
+    and coalesce(new.models_added, 0) + coalesce(new.models_updated, 0)
+      + coalesce(new.models_reactivated, 0) + coalesce(new.models_marked_inactive, 0) > 0
+  )
+  execute function private.bump_catalog_version();
+
 -- Begun before the catalog is fetched and committed on its own, so that a run that dies later
 -- (the function killed at its wall-clock limit, a lost connection) still leaves a row; the next
 -- run marks such rows failed as stale. It also owns the cool-down between manual syncs: checked

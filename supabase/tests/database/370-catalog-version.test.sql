@@ -9,7 +9,7 @@
 -- tests/catalog_version.test.ts.
 begin;
 \ir _helpers.psql
-select plan(24);
+select plan(25);
 
 select tests.create_user('version-admin@example.test', 'free', true) as admin_id \gset
 select tests.create_user('version-user@example.test', 'pro') as user_id \gset
@@ -81,22 +81,33 @@ select public.sync_openrouter_models(
 reset role;
 select is(tests.commit_point(), :'v0'::bigint + 2, 'a re-sync with no change: no bump');
 
+select tests.act_as_service_role();
+select public.sync_openrouter_models(
+  jsonb_build_array(tests.catalog_model('version/a')), 'manual', true
+) is not null as shrunk \gset
+reset role;
+select is(
+  tests.commit_point(), :'v0'::bigint + 3,
+  'a sync that only marks a model missing upstream: once at commit'
+);
+select tests.next_transaction();
+
 update public.profiles set subscription_tier = 'enterprise' where id = :'user_id';
-select is(tests.commit_point(), :'v0'::bigint + 2, 'a tier change: no bump');
+select is(tests.commit_point(), :'v0'::bigint + 3, 'a tier change: no bump');
 
 savepoint undone;
 delete from public.model_access where model_id = 'version/b';
 rollback to savepoint undone;
-select is(tests.commit_point(), :'v0'::bigint + 2, 'a change rolled back: no bump');
+select is(tests.commit_point(), :'v0'::bigint + 3, 'a change rolled back: no bump');
 
 delete from public.model_access where model_id = 'version/b';
-select is(tests.commit_point(), :'v0'::bigint + 3, 'a delete bumps it');
+select is(tests.commit_point(), :'v0'::bigint + 4, 'a delete bumps it');
 
 savepoint truncated;
 select tests.next_transaction();
 set local client_min_messages = warning; -- the cascade's notice
 truncate public.model_access cascade;
-select is(tests.catalog_version(), :'v0'::bigint + 4, 'a truncate bumps it at once');
+select is(tests.catalog_version(), :'v0'::bigint + 5, 'a truncate bumps it at once');
 rollback to savepoint truncated;
 
 -- Who may read and write it ---------------------------------------------------------------------
