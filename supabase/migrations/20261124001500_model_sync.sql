@@ -596,6 +596,9 @@ begin
         when m.id is null then 'added'
         when m.upstream_removed_at is not null then 'reactivated'
         when m.openrouter_data_hash = jsonb_hash_extended(v_models -> w.ord, 0) then 'unchanged'
+        -- The common change, told at once: the whole comparison costs about 15 times as much.
+        when (m.openrouter_data -> 'pricing') is distinct from (v_models -> w.ord -> 'pricing')
+          then 'updated'
         when private.same_upstream_record(m.openrouter_data, v_models -> w.ord) then 'unchanged'
         else 'updated'
       end as change,
