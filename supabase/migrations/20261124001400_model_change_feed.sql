@@ -19,7 +19,8 @@ create table public.model_change_digests (
   models_reactivated integer not null,
   price_changes integer not null,
   rule_access_changes integer not null,
-  digest jsonb not null,
+  -- lz4: a first sync's digest lists every model (hundreds of kB at 10k), and pglz is slow.
+  digest jsonb compression lz4 not null,
   webhook_status text not null,
   webhook_request_id bigint,
   webhook_error text,

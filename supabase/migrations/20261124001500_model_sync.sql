@@ -286,12 +286,19 @@ as $$
       tp.internal_reasoning_price, tp.input_cache_read_price, tp.input_cache_write_price,
       case
         when jsonb_typeof(v.rec) <> 'object' then 'not_an_object'
+        -- Characters are counted only past as many bytes: counting UTF-8 costs a pass per text.
         when v.rec -> 'name' <> 'null'
-          and (jsonb_typeof(v.rec -> 'name') <> 'string' or length(v.rec ->> 'name') > 500)
+          and (
+            jsonb_typeof(v.rec -> 'name') <> 'string'
+            or octet_length(v.rec ->> 'name') > 500 and length(v.rec ->> 'name') > 500
+          )
           then 'invalid_name'
         when v.rec -> 'description' <> 'null'
-          and (jsonb_typeof(v.rec -> 'description') <> 'string'
-            or length(v.rec ->> 'description') > 100000)
+          and (
+            jsonb_typeof(v.rec -> 'description') <> 'string'
+            or octet_length(v.rec ->> 'description') > 100000
+              and length(v.rec ->> 'description') > 100000
+          )
           then 'invalid_description'
         when v.pricing is not null and (jsonb_typeof(v.pricing) <> 'object' or tp.invalid)
           then 'invalid_price'
