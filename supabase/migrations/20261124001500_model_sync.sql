@@ -576,9 +576,6 @@ begin
       from generate_series(0, jsonb_array_length(v_models) - 1) as g (ord)
       offset 0
     ) as r;
-    -- Autovacuum never analyzes temporary tables: without statistics each later step would be
-    -- planned for a guessed size (a nested loop over 10k rows planned for 200).
-    analyze sync_records (model_id);
 
     -- Step 2, classify: every model of the run, once. Each model id of the catalog (the last
     -- record of a repeated id wins) against its stored row: a record whose hash equals the stored
@@ -628,6 +625,9 @@ begin
     ) as w
     full join public.model_access as m on m.model_id = w.model_id
     where w.model_id is not null or m.upstream_removed_at is null;
+    -- Autovacuum never analyzes temporary tables: without statistics the later steps would be
+    -- planned for a guessed size (a nested loop over 10k rows planned for 200). Only the columns
+    -- they join and filter on: analyzing a wide table's every column costs more than the step.
     analyze sync_models (model_id, ord, change);
 
     -- Step 3, parse and access: the typed columns of every record to write (new, changed or
