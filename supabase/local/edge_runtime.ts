@@ -79,6 +79,21 @@ function freePort(): number {
   return port;
 }
 
+/** The id of the worker listening on `port`, or null while none answers there. */
+async function listenerOf(port: number): Promise<string | null> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/_edge/status`);
+    if (!response.ok) {
+      await response.body?.cancel();
+      return null;
+    }
+    const { worker } = await response.json();
+    return typeof worker === "string" ? worker : null;
+  } catch {
+    return null;
+  }
+}
+
 function shellQuote(text: string): string {
   return `'${text.replaceAll("'", "'\\''")}'`;
 }
@@ -319,6 +334,7 @@ export class EdgeRuntime {
           ? { DB_POOL_URL: withApplicationName(poolUrl, this.#applicationName(id)) }
           : {}),
         EDGE_WORKER_PORT: String(port),
+        EDGE_WORKER_ID: id,
       },
       stdin: "null",
       stdout: "null",
@@ -343,13 +359,11 @@ export class EdgeRuntime {
   async #ready(worker: Worker): Promise<void> {
     const deadline = performance.now() + startTimeoutMs;
     while (performance.now() < deadline && worker.state === "starting") {
-      try {
-        const response = await fetch(`http://127.0.0.1:${worker.port}/_edge/status`);
-        await response.body?.cancel();
-        if (response.ok) return;
-      } catch {
-        // not listening yet
-      }
+      const listening = await listenerOf(worker.port);
+      if (listening === worker.id) return;
+      // Another worker may hold the port this one was given (found free, then taken before it
+      // bound it): this one cannot listen there, and its requests would reach the other function.
+      if (listening !== null) throw new Error(`port ${worker.port} is taken by ${listening}`);
       await new Promise((resolve) => setTimeout(resolve, readyPollMs));
     }
     throw new Error(`worker ${worker.id} did not come up (see functions-${worker.fn}.log)`);

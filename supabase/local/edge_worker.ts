@@ -11,6 +11,7 @@ type ServeArgs =
   | [Deno.ServeOptions & { handler: Deno.ServeHandler }];
 
 const port = Number(Deno.env.get("EDGE_WORKER_PORT"));
+const workerId = Deno.env.get("EDGE_WORKER_ID");
 const statusUrl = `http://127.0.0.1:${port}/_edge/status`;
 const serve = Deno.serve;
 
@@ -22,7 +23,7 @@ function handlerOf(args: ServeArgs): Deno.ServeHandler {
 
 function status(): Response {
   const { heapTotal, external, rss } = Deno.memoryUsage();
-  return Response.json({ allocated_bytes: heapTotal + external, rss_bytes: rss });
+  return Response.json({ worker: workerId, allocated_bytes: heapTotal + external, rss_bytes: rss });
 }
 
 function serveForRuntime(...args: ServeArgs): Deno.HttpServer {
