@@ -351,14 +351,16 @@ $$;
 
 comment on function private.bump_catalog_version() is
   'Trigger: bumps private.catalog_version once per transaction that changes public.model_access '
-  'or public.subscription_tiers (deferred to commit for row changes; at once for a truncate).';
+  'or public.subscription_tiers (deferred to commit for row changes; at once for a truncate), or '
+  'completes a sync run that changed rows (model_sync_log: the sync''s own rows queue no event).';
 
 revoke execute on function private.bump_catalog_version()
   from public, anon, authenticated, service_role;
 
 -- Each written row queues an event that runs at commit: for the sync's thousands of rows a
--- measurable share of its run. Its rows (model_access.sync_log_id set) queue none; the completed
--- run's row in model_sync_log bumps instead (bump_catalog_version_after_sync, with the sync).
+-- measurable share of its run. Its rows (model_access.sync_log_id set: a setting reserved to the
+-- sync) queue none; the completed run's row in model_sync_log bumps instead
+-- (bump_catalog_version_after_sync, with the sync).
 create constraint trigger bump_catalog_version
   after insert or update or delete on public.model_access
   deferrable initially deferred

@@ -116,7 +116,7 @@ revoke execute on function private.same_unordered(jsonb, jsonb)
   from public, anon, authenticated, service_role;
 grant execute on function private.same_unordered(jsonb, jsonb) to authenticated, service_role;
 
--- Called only for records whose hash differs from the stored one's.
+-- Called only for records whose hash differs from the stored one's and whose pricing does not.
 create function private.same_upstream_record(stored jsonb, received jsonb)
 returns boolean
 language sql
@@ -583,7 +583,9 @@ begin
     -- otherwise the two are compared ignoring the order of the unordered arrays (a reordered list
     -- upstream is no change). Each model listed until now that the catalog lacks has vanished,
     -- unless the caller refused its record: then it is held as it is. One scan of model_access
-    -- serves every count of the run.
+    -- serves every count of the run. `change`: added, updated, unchanged, reactivated (the catalog's
+    -- models; skipped once the parser refuses a record), vanished and held (listed models the
+    -- catalog lacks); each count of the run names the classes it takes.
     create temporary table sync_models on commit drop as
     select
       coalesce(w.model_id, m.model_id) as model_id,
@@ -591,10 +593,8 @@ begin
       w.record_count,
       m.id as existing_id,
       case
-        when w.model_id is null and exists (
-          select 1
-          from jsonb_array_elements(v_caller_skipped) as k (skipped)
-          where k.skipped ->> 'id' = m.model_id
+        when w.model_id is null and m.model_id in (
+          select k.skipped ->> 'id' from jsonb_array_elements(v_caller_skipped) as k (skipped)
         ) then 'held'
         when w.model_id is null then 'vanished'
         when m.id is null then 'added'
@@ -636,8 +636,8 @@ begin
     -- apply_model_access_rules uses too). Admin-managed ones keep theirs (back upstream, an
     -- inactive one returns to the status it had). Either way upstream's expiration_date deprecates
     -- an active model and its withdrawal undoes that, unless an admin deprecated the model. The
-    -- parsed records stay in memory (materialized once) rather than in a table of their own: they
-    -- are the widest rows of the run.
+    -- parsed records are a materialized CTE rather than a table of their own: they are the widest
+    -- rows of the run, and a temporary table would write them out and read them back.
     create temporary table sync_writes on commit drop as
     with parsed as materialized (
       select
@@ -1415,20 +1415,9 @@ begin
       message = 'begin_sync_run: cooldown_seconds must be 0 or more';
   end if;
 
-  -- Begins queue here until the one before commits: the cool-down below sees every run begun.
+  -- Begins queue here until the one before commits: the cool-down below sees every run begun (each
+  -- statement of a read committed transaction, as the functions run it, reads after the lock).
   perform pg_advisory_xact_lock(hashtextextended('public.begin_sync_run', 0));
-
-  update public.model_sync_log as l
-  set
-    sync_status = 'failed',
-    completed_at = clock_timestamp(),
-    error_message = format(
-      'stale: still running after %s; the run was lost (crash, timeout or lost connection)',
-      begin_sync_run.stale_after
-    ),
-    error_details = jsonb_build_object('error', 'stale', 'stale_after', begin_sync_run.stale_after::text)
-  where l.sync_status = 'running'
-    and l.started_at < clock_timestamp() - begin_sync_run.stale_after;
 
   -- The cool-down: counted from the start of the last run by the same trigger (an admin's manual
   -- syncs, whatever became of them). PT429 is PostgREST's way of saying HTTP 429.
@@ -1449,6 +1438,20 @@ begin
         'last_run_seconds_ago', floor(v_last_run_age)::integer
       )::text;
   end if;
+
+  -- A run still inside the sync (which holds its row) is waited for here; the sync's statement
+  -- timeout (80 s in the functions) is far below stale_after.
+  update public.model_sync_log as l
+  set
+    sync_status = 'failed',
+    completed_at = clock_timestamp(),
+    error_message = format(
+      'stale: still running after %s; the run was lost (crash, timeout or lost connection)',
+      begin_sync_run.stale_after
+    ),
+    error_details = jsonb_build_object('error', 'stale', 'stale_after', begin_sync_run.stale_after::text)
+  where l.sync_status = 'running'
+    and l.started_at < clock_timestamp() - begin_sync_run.stale_after;
 
   insert into public.model_sync_log (started_at, triggered_by, triggered_by_user_id)
   values (clock_timestamp(), begin_sync_run.triggered_by, (select auth.uid()))
