@@ -4,9 +4,11 @@
 // functions' connections (pg_stat_activity, by the application_name the runtime gives each
 // worker's pool) never exceed DB_POOL_MAX per worker and are gone soon after their worker.
 // EDGE_EXTRA_FUNCTIONS_DIR adds a folder of functions (the benchmarks'), and may not shadow ours.
+// A worker is ready only when its own id answers on its port, never another worker's.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readStackEnv, repoRoot, stackConfig } from "../supabase/local/config.ts";
+import { edgeDenoEnv, EdgeRuntime } from "../supabase/local/edge_runtime.ts";
 import { type CatalogRow, catalogRows, syncFixture } from "./_helpers/catalog.ts";
 import { stackTest } from "./_helpers/harness.ts";
 import { adminDb } from "./_helpers/stack.ts";
@@ -344,3 +346,47 @@ stackTest(
     }
   },
 );
+
+Deno.test("a worker is not handed requests on a port another worker holds: it starts on another", async () => {
+  const logDir = await Deno.makeTempDir({ prefix: "edge-runtime-port-test-" });
+  // Another function's worker, as the runtime sees one: it answers its status on the port.
+  const squatter = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) =>
+      new URL(request.url).pathname === "/_edge/status"
+        ? Response.json({ worker: "other-function-1", allocated_bytes: 0 })
+        : new Response("the other function", { status: 404 }),
+  );
+  const taken = squatter.addr.port;
+  const offered: number[] = [];
+  const runtime = new EdgeRuntime(
+    new Map([["bare", join(repoRoot, "bench/functions/bare/index.ts")]]),
+    {
+      logDir,
+      limits: { wallClockMs: 60_000, idleTimeoutMs: 10_000, memoryMb: 256 },
+      env: edgeDenoEnv(),
+      // The first port offered is the one just taken, as when another worker binds it first.
+      freePort: () => {
+        const port = offered.length === 0 ? taken : freePort();
+        offered.push(port);
+        return port;
+      },
+    },
+  );
+  try {
+    const response = await runtime.handle("bare", new Request("http://local/bare"), "/bare");
+    assert.equal(await response.text(), "ok", "answered by its own function");
+    assert.deepEqual(offered.length, 2, "its first port was taken, so it started on another");
+  } finally {
+    await runtime.shutdown();
+    await squatter.shutdown();
+    await Deno.remove(logDir, { recursive: true });
+  }
+});
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}

@@ -124,7 +124,13 @@ export class EdgeRuntime {
   constructor(
     /** Each function's index.ts, by name. */
     readonly functions: Map<string, string>,
-    private readonly options: { logDir: string; limits: EdgeLimits; env: Record<string, string> },
+    private readonly options: {
+      logDir: string;
+      limits: EdgeLimits;
+      env: Record<string, string>;
+      /** Where a new worker is to listen: a port free now (the system's pick, by default). */
+      freePort?: () => number;
+    },
   ) {}
 
   /**
@@ -309,7 +315,7 @@ export class EdgeRuntime {
 
   #spawn(fn: string): Worker {
     const id = `${fn}-${this.#runId}-${++this.#sequence}`;
-    const port = freePort();
+    const port = (this.options.freePort ?? freePort)();
     const { env, logDir, limits } = this.options;
     const logFile = join(logDir, `functions-${fn}.log`);
     const poolUrl = env.DB_POOL_URL || env.SUPABASE_DB_URL;
