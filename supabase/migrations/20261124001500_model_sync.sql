@@ -890,8 +890,10 @@ begin
             and (v_gate ->> 'leaving')::bigint
               > (v_gate ->> 'visible')::bigint * v_max_inactive_share
             then 'integrity_gate'
-          -- Not on a project's first sync: its whole catalog is new, and the rules are its review.
+          -- Not on a project's first sync, nor on a catalog emptied by hand: the whole catalog is
+          -- new, and the rules are its review.
           when v_last_completed_sync_at is not null
+            and (v_gate ->> 'listed')::bigint > 0
             and (v_gate ->> 'newly_visible')::bigint > c_gate_min_models
             and (v_gate ->> 'newly_visible')::bigint
               > (v_gate ->> 'valid')::bigint * v_max_new_visible_share
@@ -1236,7 +1238,8 @@ comment on function private.sync_openrouter_models(jsonb, text, boolean, boolean
   'of the listed models would vanish or of the offered models would leave a tier (vanished, sunset '
   'by a past expiration_date, demoted by rules; judged by private.tier_models on the written state, '
   'undone when refused), or more than max_new_visible_share (0.2) of the '
-  'received models would be new and offered without review (not on a first sync); each also needs '
+  'received models would be new and offered without review (not on a first sync, nor into an '
+  'empty catalog); each also needs '
   'more than ten models. Any override is recorded on the run (forced, overrides, forced_by). '
   'dry_run => true leaves nothing written (its writes are undone; no log row) and returns the ids and price changes. Any error '
   'after the run began ends it failed. Serialized by an advisory lock. sync_log_id completes a run '

@@ -4,7 +4,7 @@
 -- lets both through.
 begin;
 \ir _helpers.psql
-select plan(7);
+select plan(8);
 
 select tests.act_as_operator();
 delete from public.model_access_rules;
@@ -89,6 +89,19 @@ select is(
   ) ->> 'models_added',
   '40',
   'a first sync offering every model is not held'
+);
+
+-- Nor is a catalog emptied by hand, whose log still holds completed runs.
+select tests.act_as_operator();
+delete from public.model_access;
+select tests.act_as_service_role();
+select is(
+  public.sync_openrouter_models(
+    (select jsonb_agg(tests.catalog_model('again/model-' || i)) from generate_series(1, 40) as i),
+    'cron'
+  ) ->> 'models_added',
+  '40',
+  'a sync into a catalog emptied by hand, offering every model, is not held'
 );
 
 select * from finish();
