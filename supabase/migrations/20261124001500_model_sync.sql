@@ -627,8 +627,11 @@ begin
     where w.model_id is not null or m.upstream_removed_at is null;
     -- Autovacuum never analyzes temporary tables: without statistics the later steps would be
     -- planned for a guessed size (a nested loop over 10k rows planned for 200). Only the columns
-    -- they join and filter on: analyzing a wide table's every column costs more than the step.
-    analyze sync_models (model_id, ord, change);
+    -- they join and filter on (analyzing a wide table's every column costs more than the step),
+    -- and only when they have rows to plan for: not in a run that changes nothing.
+    if exists (select 1 from sync_models as s where s.change <> 'unchanged') then
+      analyze sync_models (model_id, ord, change);
+    end if;
 
     -- Step 3, parse and access: the typed columns of every record to write (new, changed or
     -- returning), by the one parser, and the access each gets. Rule-managed models take the first
