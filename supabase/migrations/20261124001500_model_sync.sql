@@ -403,6 +403,7 @@ declare
   v_last_completed_sync_at timestamptz;
   v_gate jsonb;
   v_counts jsonb;
+  v_ids jsonb;
   v_refusal text;
   v_message text;
   v_rows_written bigint := 0;
@@ -925,6 +926,30 @@ begin
 
     -- Step 7, record: the counts per class, the skipped records with their reasons, the digest of
     -- what changed (its webhook too), and the run's row.
+
+    -- What the rules set that differs from the stored access (new models: any rule match).
+    create temporary table sync_rule_changes on commit drop as
+    select
+      w.model_id, w.rule, w.new_status as status, w.new_is_free as is_free,
+      w.new_is_pro as is_pro, w.new_is_enterprise as is_enterprise,
+      w.existing_id is null as is_new
+    from sync_writes as w
+    where w.rules_manage and case
+      when w.existing_id is null then w.rule is not null
+      else (w.old_status, w.old_is_free, w.old_is_pro, w.old_is_enterprise)
+        is distinct from (w.new_status, w.new_is_free, w.new_is_pro, w.new_is_enterprise)
+    end;
+
+    -- The ids of each class that writes, in order: the digest and the dry run's preview list them.
+    select coalesce(jsonb_object_agg(g.change, g.ids), '{}'::jsonb)
+    into v_ids
+    from (
+      select s.change, jsonb_agg(s.model_id order by s.model_id) as ids
+      from sync_models as s
+      where s.change in ('added', 'updated', 'reactivated', 'vanished')
+      group by s.change
+    ) as g;
+
     select jsonb_build_object(
       'total_processed',
         count(*) filter (where s.change in ('added', 'updated', 'unchanged', 'reactivated')),
@@ -963,30 +988,10 @@ begin
       ),
       'sanitized', coalesce(v_caller_sanitized, 0),
       'models_price_changed', (select count(*) from sync_writes as w where w.price_changed),
-      'models_access_by_rules', (
-        select count(*) from sync_writes as w
-        where w.rules_manage and case
-          when w.existing_id is null then w.rule is not null
-          else (w.old_status, w.old_is_free, w.old_is_pro, w.old_is_enterprise)
-            is distinct from (w.new_status, w.new_is_free, w.new_is_pro, w.new_is_enterprise)
-        end
-      ),
+      'models_access_by_rules', (select count(*) from sync_rule_changes),
       'rows_written', v_rows_written
     )
     into v_counts;
-
-    -- What the rules set that differs from the stored access (new models: any rule match).
-    create temporary table sync_rule_changes on commit drop as
-    select
-      w.model_id, w.rule, w.new_status as status, w.new_is_free as is_free,
-      w.new_is_pro as is_pro, w.new_is_enterprise as is_enterprise,
-      w.existing_id is null as is_new
-    from sync_writes as w
-    where w.rules_manage and case
-      when w.existing_id is null then w.rule is not null
-      else (w.old_status, w.old_is_free, w.old_is_pro, w.old_is_enterprise)
-        is distinct from (w.new_status, w.new_is_free, w.new_is_pro, w.new_is_enterprise)
-    end;
 
     if v_apply and v_refusal is null and v_rows_written > 0 then
       perform private.record_change_digest(
@@ -995,18 +1000,9 @@ begin
           'sync_log_id', v_log_id,
           'synced_at', v_started_at,
           'triggered_by', sync_openrouter_models.triggered_by,
-          'added', (
-            select coalesce(jsonb_agg(w.model_id order by w.model_id), '[]'::jsonb)
-            from sync_writes as w where w.change = 'added'
-          ),
-          'inactivated', (
-            select coalesce(jsonb_agg(s.model_id order by s.model_id), '[]'::jsonb)
-            from sync_models as s where s.change = 'vanished'
-          ),
-          'reactivated', (
-            select coalesce(jsonb_agg(w.model_id order by w.model_id), '[]'::jsonb)
-            from sync_writes as w where w.change = 'reactivated'
-          ),
+          'added', coalesce(v_ids -> 'added', '[]'::jsonb),
+          'inactivated', coalesce(v_ids -> 'vanished', '[]'::jsonb),
+          'reactivated', coalesce(v_ids -> 'reactivated', '[]'::jsonb),
           'price_changes', (
             select coalesce(jsonb_agg(
               jsonb_build_object(
@@ -1035,22 +1031,10 @@ begin
     if sync_openrouter_models.dry_run then
       select jsonb_build_object(
         'would_refuse', v_refusal,
-        'added_ids', (
-          select coalesce(jsonb_agg(w.model_id order by w.model_id), '[]'::jsonb)
-          from sync_writes as w where w.change = 'added'
-        ),
-        'updated_ids', (
-          select coalesce(jsonb_agg(w.model_id order by w.model_id), '[]'::jsonb)
-          from sync_writes as w where w.change = 'updated'
-        ),
-        'reactivated_ids', (
-          select coalesce(jsonb_agg(w.model_id order by w.model_id), '[]'::jsonb)
-          from sync_writes as w where w.change = 'reactivated'
-        ),
-        'marked_inactive_ids', (
-          select coalesce(jsonb_agg(s.model_id order by s.model_id), '[]'::jsonb)
-          from sync_models as s where s.change = 'vanished'
-        ),
+        'added_ids', coalesce(v_ids -> 'added', '[]'::jsonb),
+        'updated_ids', coalesce(v_ids -> 'updated', '[]'::jsonb),
+        'reactivated_ids', coalesce(v_ids -> 'reactivated', '[]'::jsonb),
+        'marked_inactive_ids', coalesce(v_ids -> 'vanished', '[]'::jsonb),
         'rule_changes', (
           -- What the rules would set: new models a rule matches, and rule-managed models whose
           -- access the rules would change.
