@@ -86,6 +86,37 @@ comment on function private.user_tier(uuid) is
 revoke execute on function private.user_tier(uuid) from public, anon, authenticated, service_role;
 grant execute on function private.user_tier(uuid) to authenticated, service_role;
 
+-- Who a user-facing function acts for: the user it is given, else the caller. A signed-in user
+-- (or anon) acts only for themselves; the service role and operators for anyone. `acting` says
+-- what the function does, for the error: "users can only <acting>".
+create function private.acting_user(user_uuid uuid, acting text)
+returns uuid
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+  v_user_id uuid := coalesce(acting_user.user_uuid, (select auth.uid()));
+begin
+  if current_user in ('anon', 'authenticated')
+    and v_user_id is distinct from (select auth.uid()) then
+    raise exception using
+      errcode = '42501',
+      message = 'permission denied: users can only ' || acting_user.acting;
+  end if;
+  return v_user_id;
+end;
+$$;
+
+comment on function private.acting_user(uuid, text) is
+  'The user a user-facing function acts for: user_uuid, else auth.uid(); 42501 when a signed-in '
+  'user names someone else.';
+
+revoke execute on function private.acting_user(uuid, text)
+  from public, anon, authenticated, service_role;
+grant execute on function private.acting_user(uuid, text) to authenticated, service_role;
+
 create function public.get_user_allowed_models_v2(user_uuid uuid default null)
 returns table (
   model_id text,
@@ -111,15 +142,11 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_user_id uuid := coalesce(get_user_allowed_models_v2.user_uuid, (select auth.uid()));
+  v_user_id uuid := private.acting_user(
+    get_user_allowed_models_v2.user_uuid, 'list their own models'
+  );
   v_tier text;
 begin
-  if current_user in ('anon', 'authenticated')
-    and v_user_id is distinct from (select auth.uid()) then
-    raise exception using
-      errcode = '42501',
-      message = 'permission denied: users can only list their own models';
-  end if;
 
   v_tier := private.user_tier(v_user_id);
 

@@ -62,15 +62,9 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_user_id uuid := coalesce(can_use_model.user_uuid, (select auth.uid()));
+  v_user_id uuid := private.acting_user(can_use_model.user_uuid, 'ask about their own access');
   v_tier text;
 begin
-  if current_user in ('anon', 'authenticated')
-    and v_user_id is distinct from (select auth.uid()) then
-    raise exception using
-      errcode = '42501',
-      message = 'permission denied: users can only ask about their own access';
-  end if;
 
   v_tier := private.user_tier(v_user_id);
 
@@ -274,14 +268,8 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_user_id uuid := coalesce(consume_model_quota.user_uuid, (select auth.uid()));
+  v_user_id uuid := private.acting_user(consume_model_quota.user_uuid, 'consume their own quota');
 begin
-  if current_user in ('anon', 'authenticated')
-    and v_user_id is distinct from (select auth.uid()) then
-    raise exception using
-      errcode = '42501',
-      message = 'permission denied: users can only consume their own quota';
-  end if;
   if v_user_id is null then
     raise exception using
       errcode = '22023',

@@ -25,9 +25,9 @@
 -- they use (can_manage_catalog, record_model_access_audit, record_model_access_rules_audit,
 -- audit_changed_values, set_model_access_updated_at, first_matching_rules and its type
 -- rule_subject, tier_models, tier_offered_models, the domain model_status, models_access_state,
--- user_tier, quota_periods, consume_model_quota, log_user_activity, prune_user_activity,
--- jsonb_deep_merge, preferences_size_limit with the profiles constraints that call it,
--- check_profile_default_model with its trigger, model_access_rule_problem,
+-- user_tier, acting_user, quota_periods, consume_model_quota, log_user_activity,
+-- prune_user_activity, jsonb_deep_merge, preferences_size_limit with the profiles constraints
+-- that call it, check_profile_default_model with its trigger, model_access_rule_problem,
 -- check_model_access_rule, invoke_sync_models, sync_job_status, mark_access_admin_managed,
 -- clear_model_deprecation, resolve_default_model, record_change_digest, catalog_version and
 -- bump_catalog_version) and the pg_cron jobs sync-openrouter-models and
@@ -91,6 +91,7 @@ drop function if exists public.get_my_tier();
 drop function if exists public.get_my_default_model();
 drop function if exists private.resolve_default_model(text, text);
 drop function if exists private.user_tier(uuid);
+drop function if exists private.acting_user(uuid, text);
 drop function if exists private.quota_periods();
 
 drop function if exists public.get_sync_health(interval);
