@@ -9,7 +9,8 @@
 import { join } from "node:path";
 import { readStackEnv, repoRoot, type StackConfig } from "../supabase/local/config.ts";
 import type { TestUser } from "../tests/_helpers/users.ts";
-import { freePort, runtimeStatus, vmHwmMb, withBenchCatalog } from "./http.ts";
+import { runtimeStatus, vmHwmMb, withBenchCatalog } from "./http.ts";
+import { freePort } from "../supabase/local/edge_runtime.ts";
 
 export interface FirstAnswer {
   /** From the request sent to its whole answer. */

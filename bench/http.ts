@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import type postgres from "postgres";
 import { repoRoot } from "../supabase/local/config.ts";
-import { edgeDeno, edgeDenoEnv } from "../supabase/local/edge_runtime.ts";
+import { edgeDeno, edgeDenoEnv, freePort } from "../supabase/local/edge_runtime.ts";
 import { adminDb } from "../tests/_helpers/stack.ts";
 import { createUser, deleteUsers, type TestUser } from "../tests/_helpers/users.ts";
 import { syntheticCatalog } from "./catalog.ts";
@@ -105,14 +105,6 @@ function medianLoad(runs: LoadFigures[]): LoadFigures {
     p99Ms: median(runs.map((r) => r.p99Ms)),
     errorShare: median(runs.map((r) => r.errorShare)),
   };
-}
-
-/** A port nothing listens on now: other stacks on this machine hold fixed ones. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** Runs `fn` against bench/ceiling.ts serving `body`, on the edge runtime's Deno. */

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readStackEnv, repoRoot, stackConfig } from "../supabase/local/config.ts";
-import { edgeDenoEnv, EdgeRuntime } from "../supabase/local/edge_runtime.ts";
+import { edgeDenoEnv, EdgeRuntime, freePort } from "../supabase/local/edge_runtime.ts";
 import { type CatalogRow, catalogRows, syncFixture } from "./_helpers/catalog.ts";
 import { stackTest } from "./_helpers/harness.ts";
 import { adminDb } from "./_helpers/stack.ts";
@@ -383,10 +383,3 @@ Deno.test("a worker is not handed requests on a port another worker holds: it st
     await Deno.remove(logDir, { recursive: true });
   }
 });
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}

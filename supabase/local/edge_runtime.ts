@@ -72,7 +72,8 @@ function log(level: "info" | "warn" | "error", msg: string, fields: Record<strin
   console.log(JSON.stringify({ level, msg, ...fields, time: new Date().toISOString() }));
 }
 
-function freePort(): number {
+/** A port nothing listens on now (the system's pick; it may be taken before it is bound). */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
