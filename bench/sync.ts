@@ -8,6 +8,8 @@ import { evolveCatalog, syntheticCatalog } from "./catalog.ts";
 
 export interface SyncFigures {
   models: number;
+  /** Rounds measured; the figures are their medians. */
+  rounds: number;
   payloadMb: number;
   floorMs: number;
   /** The other payload path: COPY of one JSON record per row into a jsonb staging table. */
@@ -67,8 +69,12 @@ function copyRecords(sql: Sql, lines: string) {
 async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) times.push((await timed(fn)).ms);
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return middle(times);
+}
+
+function middle(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 export async function benchSync(
@@ -86,14 +92,50 @@ export async function benchSync(
       const next = JSON.stringify(
         await evolveCatalog(catalog, { changed: 0.05, removed: 0.02, added: 0.02 }),
       );
-      await sql`truncate public.model_access cascade`;
-      const floorMs = await median(
-        3,
-        () => sql`select jsonb_array_length(${payload}::text::jsonb)`,
-      );
-      const cold = await timed(() => sync(sql, payload));
-      const noChange = await timed(() => sync(sql, payload));
-      const changed = await timed(() => sync(sql, next));
+      // Where the loop is measured too, the figures are medians of rounds that run both, ours first
+      // in one and the loop first in the next: this machine's speed drifts by a third within a
+      // minute, and whichever runs second pays for the first one's dirty pages. One run each,
+      // minutes apart, compared the drift as much as the designs.
+      const withLoop = loopSizes.includes(size);
+      const rounds = withLoop ? 5 : 1;
+      const runs = {
+        floor: [] as number[],
+        cold: [] as number[],
+        noChange: [] as number[],
+        changed: [] as number[],
+        loopCold: [] as number[],
+        loopNoChange: [] as number[],
+      };
+      let noChangeRowsWritten = 0;
+      let changedResult: Record<string, unknown> = {};
+      for (let round = 0; round < rounds; round++) {
+        await sql`truncate public.model_access cascade`;
+        await sql`truncate public.model_price_history`;
+        runs.floor.push(
+          await median(3, () => sql`select jsonb_array_length(${payload}::text::jsonb)`),
+        );
+        const ours = async () => {
+          runs.cold.push((await timed(() => sync(sql, payload))).ms);
+          const noChange = await timed(() => sync(sql, payload));
+          runs.noChange.push(noChange.ms);
+          noChangeRowsWritten = Math.max(noChangeRowsWritten, noChange.value.written);
+          const changed = await timed(() => sync(sql, next));
+          runs.changed.push(changed.ms);
+          changedResult = changed.value.result;
+        };
+        const loop = async () => {
+          await sql`truncate bench_baseline.model_access`;
+          runs.loopCold.push(
+            (await timed(() => sql`select bench_baseline.sync(${payload}::text::jsonb)`)).ms,
+          );
+          runs.loopNoChange.push(
+            (await timed(() => sql`select bench_baseline.sync(${payload}::text::jsonb)`)).ms,
+          );
+        };
+        if (!withLoop) await ours();
+        else if (round % 2 === 0) await ours().then(loop);
+        else await loop().then(ours);
+      }
       // After the syncs: its temporary files would otherwise still be written back during them.
       // COPY's text format: backslashes are escapes, and JSON has no raw newlines or tabs.
       const lines = catalog.map((record) => `${JSON.stringify(record).replaceAll("\\", "\\\\")}\n`)
@@ -101,23 +143,19 @@ export async function benchSync(
       const copyFloorMs = await median(3, () => copyRecords(sql, lines));
       const row: SyncFigures = {
         models: size,
+        rounds,
         payloadMb: payload.length / 1e6,
-        floorMs,
+        floorMs: middle(runs.floor),
         copyFloorMs,
-        coldMs: cold.ms,
-        noChangeMs: noChange.ms,
-        noChangeRowsWritten: noChange.value.written,
-        changedMs: changed.ms,
-        changedResult: changed.value.result,
+        coldMs: middle(runs.cold),
+        noChangeMs: middle(runs.noChange),
+        noChangeRowsWritten,
+        changedMs: middle(runs.changed),
+        changedResult,
       };
-      if (loopSizes.includes(size)) {
-        await sql`truncate bench_baseline.model_access`;
-        row.loopColdMs = (await timed(() =>
-          sql`select bench_baseline.sync(${payload}::text::jsonb)`
-        )).ms;
-        row.loopNoChangeMs = (await timed(() =>
-          sql`select bench_baseline.sync(${payload}::text::jsonb)`
-        )).ms;
+      if (withLoop) {
+        row.loopColdMs = middle(runs.loopCold);
+        row.loopNoChangeMs = middle(runs.loopNoChange);
       }
       figures.push(row);
       console.error(`[bench] sync at ${size} models done`);

@@ -1,5 +1,6 @@
 -- public.model_access_audit: every write to the catalog (public.model_access), with who made it,
--- when, and the row before and after; filled by statement-level triggers on the table.
+-- when, and the row before and after; filled by triggers on the table (statement-level, but for
+-- inserts: see below).
 --
 -- Why: the catalog decides what paying users get, so every write is recorded, whoever makes it:
 -- an admin through the admin function or the Data API, the service role, a sync, or an operator
@@ -111,13 +112,12 @@ declare
   v_derived_columns constant text[] := array['updated_at', 'openrouter_data_hash'];
 begin
   if tg_op = 'INSERT' then
-    if v_sync_log_id is null then
-      insert into public.model_access_audit (
-        model_access_id, model_id, operation, actor_user_id, actor_role, new_values
-      )
-      select n.id, n.model_id, 'insert', v_actor_user_id, v_actor_role, to_jsonb(n)
-      from new_rows as n;
-    end if;
+    -- Row-level, and never for the sync's inserts (the trigger's WHEN): a statement-level trigger
+    -- would have Postgres keep a copy of every inserted row for it, 10k to 100k in a cold sync.
+    insert into public.model_access_audit (
+      model_access_id, model_id, operation, actor_user_id, actor_role, new_values
+    )
+    values (new.id, new.model_id, 'insert', v_actor_user_id, v_actor_role, to_jsonb(new));
   elsif tg_op = 'UPDATE' then
     -- Dynamic, so that it is planned for the rows at hand: a cached plan made when the trigger
     -- first saw one row pairs old and new rows by a nested loop, quadratic in a sync's thousands.
@@ -180,17 +180,17 @@ end;
 $$;
 
 comment on function private.record_model_access_audit() is
-  'Statement-level trigger on model_access (after insert, update and delete, before truncate): '
-  'records each written row in model_access_audit with the actor, one set-based insert per '
-  'statement. The sync''s inserts and upstream-only updates are not recorded.';
+  'Trigger on model_access (after insert, per row; after update and delete, per statement; before '
+  'truncate): records each written row in model_access_audit with the actor, one set-based insert '
+  'per statement. The sync''s inserts and upstream-only updates are not recorded.';
 
 revoke execute on function private.record_model_access_audit()
   from public, anon, authenticated, service_role;
 
 create trigger record_model_access_audit_on_insert
   after insert on public.model_access
-  referencing new table as new_rows
-  for each statement
+  for each row
+  when (coalesce(current_setting('model_access.sync_log_id', true), '') = '')
   execute function private.record_model_access_audit();
 
 create trigger record_model_access_audit_on_update

@@ -194,18 +194,20 @@ stable
 security invoker
 set search_path = ''
 as $$
-  -- materialized: each record is extracted once, not once per use.
-  with given as materialized (
-    select p.ord, parse_catalog_records.records -> p.ord as rec
-    from unnest(parse_catalog_records.positions) as p (ord)
-  ),
+  -- Each record is extracted once, in a subquery kept whole by offset 0 (not once per use of it),
+  -- and is not materialized: a CTE of the records would hold a copy of the payload (130 MB at 100k
+  -- models, spilled to disk).
   -- Each distinct pricing object is checked and typed once, and each distinct price in it: a
   -- catalog repeats a few hundred over all its models, and a call of parse_price costs
   -- microseconds. Records find their typed prices by their pricing object (a hash join).
-  pricings as materialized (
-    select distinct r.rec -> 'pricing' as pricing
-    from given as r
-    where jsonb_typeof(r.rec -> 'pricing') = 'object'
+  with pricings as materialized (
+    select distinct r.pricing
+    from (
+      select parse_catalog_records.records -> p.ord -> 'pricing' as pricing
+      from unnest(parse_catalog_records.positions) as p (ord)
+      offset 0
+    ) as r
+    where jsonb_typeof(r.pricing) = 'object'
   ),
   -- materialized: the check must not be pushed below the distinct, into every member.
   price_values as materialized (
@@ -337,7 +339,11 @@ as $$
           ))
           then (d.day || ' 00:00:00+00')::timestamptz
         end as expires_at
-      from given as r
+      from (
+        select p.ord, parse_catalog_records.records -> p.ord as rec
+        from unnest(parse_catalog_records.positions) as p (ord)
+        offset 0
+      ) as r
       cross join lateral (
         select case when jsonb_typeof(r.rec -> 'expiration_date') = 'string' then
           substring(r.rec ->> 'expiration_date' from '^([0-9-]{10})(T.*)?$')
@@ -377,6 +383,9 @@ security definer
 set search_path = ''
 -- JIT compiling these statements costs far more than running them.
 set jit = off
+-- The payload is a parameter of most statements. A custom plan (the default for a statement run
+-- once per call) inlines a copy of it for every reference: 130 MB each at 100k models.
+set plan_cache_mode = force_generic_plan
 -- The steps' temporary tables and hash joins hold the payload's records: at the default 4 MB they
 -- spill to temporary files.
 set work_mem = '64MB'
