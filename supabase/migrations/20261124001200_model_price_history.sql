@@ -3,9 +3,9 @@
 --
 -- Why: prices drift upstream and the catalog only keeps the latest; admins need the timeline
 -- (GET /admin-models/:modelId/prices) and each run's count of repriced models. Rows are written
--- by public.sync_openrouter_models inside its one set-based statement: one row when a model is
--- first seen and one per run whose upstream `pricing` object differs from the stored one, so a
--- run with no change writes nothing here either. Admins and the service role read it (the route
+-- by the sync's apply step, one set-based insert: one row when a model is first seen and one per
+-- run whose upstream `pricing` object differs from the stored one, so a run with no change writes
+-- nothing here either. Admins and the service role read it (the route
 -- through public.get_model_price_history); nobody writes it but the sync.
 
 create table public.model_price_history (

@@ -561,7 +561,8 @@ begin
       'rule text, new_status text, new_is_free boolean, new_is_pro boolean, new_is_enterprise '
       'boolean, new_deprecated_at timestamptz, new_sunset_at timestamptz, '
       'new_deprecation_source text)';
-    perform 'PRAGMA:TABLE: sync_offered_before (tier text, model_id text)';
+    perform 'PRAGMA:TABLE: sync_offered_before (tier text, model_id text, vanished boolean, sunset '
+      'boolean)';
     perform 'PRAGMA:TABLE: sync_rule_changes (model_id text, rule text, status text, is_free '
       'boolean, is_pro boolean, is_enterprise boolean, is_new boolean)';
 
@@ -736,14 +737,22 @@ begin
     -- run would write or mark missing is offered in. The gate compares these with the state the
     -- apply writes, through private.tier_models (the one rule of who may use what), so that it
     -- never judges a state by a rule of its own.
+    -- Each row says why its model may leave (vanished, or sunset by its expiration_date): the gate
+    -- then reads this table alone. Joined with sync_models and sync_writes after the apply, when
+    -- the catalog's statistics still describe the state before it, a run in which thousands of
+    -- models leave was planned as a scan of those tables per model that left.
     create temporary table sync_offered_before on commit drop as
-    select t.tier, t.model_id
+    select t.tier, t.model_id, c.vanished, c.sunset
     from private.tier_models as t
-    where t.model_id in (
-      select w.model_id from sync_writes as w where w.existing_id is not null
+    join (
+      select w.model_id, false as vanished, coalesce(w.new_sunset_at <= now(), false) as sunset
+      from sync_writes as w
+      where w.existing_id is not null
       union all
-      select s.model_id from sync_models as s where s.change = 'vanished'
-    );
+      select s.model_id, true, false
+      from sync_models as s
+      where s.change = 'vanished'
+    ) as c on c.model_id = t.model_id;
 
     select jsonb_build_object(
       'valid', count(*) filter (where s.change in ('added', 'updated', 'unchanged', 'reactivated')),
@@ -885,23 +894,13 @@ begin
         )
         into v_gate
         from (
-          select
-            exists (
-              select 1 from sync_models as s
-              where s.model_id = b.model_id and s.change = 'vanished'
-            ) as vanished,
-            exists (
-              select 1 from sync_writes as w
-              where w.model_id = b.model_id and w.new_sunset_at <= now()
-            ) as sunset
-          from (
-            select distinct b.model_id
-            from sync_offered_before as b
-            where not exists (
-              select 1 from private.tier_models as t
-              where t.tier = b.tier and t.model_id = b.model_id
-            )
-          ) as b
+          select b.model_id, bool_or(b.vanished) as vanished, bool_or(b.sunset) as sunset
+          from sync_offered_before as b
+          where not exists (
+            select 1 from private.tier_models as t
+            where t.tier = b.tier and t.model_id = b.model_id
+          )
+          group by b.model_id
         ) as g;
 
         v_refusal := case
