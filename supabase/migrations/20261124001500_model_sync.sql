@@ -552,7 +552,7 @@ begin
       'old_is_enterprise boolean, old_sunset_at timestamptz, old_deprecated_at timestamptz, '
       'old_deprecation_source text, old_status_before_inactive text, old_pricing jsonb, ord '
       'integer, problem text, canonical_slug text, hugging_face_id text, model_name text, '
-      'model_description text, context_length integer, created_timestamp bigint, modality '
+      'context_length integer, created_timestamp bigint, modality '
       'text, input_modalities text[], output_modalities text[], tokenizer text, prompt_price '
       'numeric, completion_price numeric, request_price numeric, image_price numeric, '
       'web_search_price numeric, internal_reasoning_price numeric, input_cache_read_price '
@@ -659,7 +659,14 @@ begin
         s.old_is_pro, s.old_is_enterprise, s.old_sunset_at, s.old_deprecated_at,
         s.old_deprecation_source, s.old_status_before_inactive,
         m.openrouter_data -> 'pricing' as old_pricing,
-        p.*,
+        -- The parser's columns but the description: the widest value, and one that needs no
+        -- typing, so the writes take it from the record the parser checked (at 10k models,
+        -- carrying it through this step's rows costs a tenth of a cold sync).
+        p.ord, p.problem, p.canonical_slug, p.hugging_face_id, p.model_name, p.context_length,
+        p.created_timestamp, p.modality, p.input_modalities, p.output_modalities, p.tokenizer,
+        p.prompt_price, p.completion_price, p.request_price, p.image_price, p.web_search_price,
+        p.internal_reasoning_price, p.input_cache_read_price, p.input_cache_write_price,
+        p.max_completion_tokens, p.is_moderated, p.supported_parameters, p.expires_at,
         -- New, or its upstream `pricing` object differs (jsonb equality ignores member order):
         -- the rows model_price_history records.
         s.existing_id is null
@@ -792,7 +799,7 @@ begin
           canonical_slug = w.canonical_slug,
           hugging_face_id = w.hugging_face_id,
           model_name = w.model_name,
-          model_description = w.model_description,
+          model_description = v_models -> w.ord ->> 'description',
           context_length = w.context_length,
           created_timestamp = w.created_timestamp,
           modality = w.modality,
@@ -838,12 +845,12 @@ begin
           deprecated_at, sunset_at, deprecation_source
         )
         select
-          w.model_id, w.canonical_slug, w.hugging_face_id, w.model_name, w.model_description,
-          w.context_length, w.created_timestamp, w.modality, w.input_modalities,
-          w.output_modalities, w.tokenizer, w.prompt_price, w.completion_price, w.request_price,
-          w.image_price, w.web_search_price, w.internal_reasoning_price, w.input_cache_read_price,
-          w.input_cache_write_price, w.max_completion_tokens, w.is_moderated,
-          w.supported_parameters, v_models -> w.ord, v_started_at, v_started_at,
+          w.model_id, w.canonical_slug, w.hugging_face_id, w.model_name,
+          v_models -> w.ord ->> 'description', w.context_length, w.created_timestamp, w.modality,
+          w.input_modalities, w.output_modalities, w.tokenizer, w.prompt_price, w.completion_price,
+          w.request_price, w.image_price, w.web_search_price, w.internal_reasoning_price,
+          w.input_cache_read_price, w.input_cache_write_price, w.max_completion_tokens,
+          w.is_moderated, w.supported_parameters, v_models -> w.ord, v_started_at, v_started_at,
           w.new_status, w.new_is_free, w.new_is_pro, w.new_is_enterprise, w.new_deprecated_at,
           w.new_sunset_at, w.new_deprecation_source
         from sync_writes as w
