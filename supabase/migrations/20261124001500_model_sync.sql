@@ -892,11 +892,13 @@ begin
           'leaving_vanished', count(*) filter (where g.vanished),
           'leaving_sunset', count(*) filter (where not g.vanished and g.sunset),
           'leaving_demoted', count(*) filter (where not g.vanished and not g.sunset),
+          -- Driven by the new models, each looked up in the catalog by its id: the catalog's
+          -- statistics still describe the state before the apply.
           'newly_visible', (
-            select count(distinct t.model_id)
-            from private.tier_models as t
-            join sync_writes as w on w.model_id = t.model_id
+            select count(*)
+            from sync_writes as w
             where w.existing_id is null
+              and exists (select 1 from private.tier_models as t where t.model_id = w.model_id)
           )
         )
         into v_gate
