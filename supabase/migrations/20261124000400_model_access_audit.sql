@@ -112,8 +112,9 @@ declare
   v_derived_columns constant text[] := array['updated_at', 'openrouter_data_hash'];
 begin
   if tg_op = 'INSERT' then
-    -- Row-level, and never for the sync's inserts (the trigger's WHEN): a statement-level trigger
-    -- would have Postgres keep a copy of every inserted row for it, 10k to 100k in a cold sync.
+    -- Row-level, and not for the sync's inserts (the trigger's WHEN: a run, or a dry run, names
+    -- itself in model_access.sync_log_id): a statement-level trigger would have Postgres keep a
+    -- copy of every inserted row for it, 10k to 100k in a cold sync.
     insert into public.model_access_audit (
       model_access_id, model_id, operation, actor_user_id, actor_role, new_values
     )
@@ -180,9 +181,9 @@ end;
 $$;
 
 comment on function private.record_model_access_audit() is
-  'Trigger on model_access (after insert, per row; after update and delete, per statement; before '
-  'truncate): records each written row in model_access_audit with the actor, one set-based insert '
-  'per statement. The sync''s inserts and upstream-only updates are not recorded.';
+  'Trigger on model_access (after insert, per row; after update and delete, per statement, one '
+  'set-based insert each; before truncate): records each written row in model_access_audit with '
+  'the actor. The sync''s inserts and upstream-only updates are not recorded.';
 
 revoke execute on function private.record_model_access_audit()
   from public, anon, authenticated, service_role;

@@ -194,9 +194,9 @@ stable
 security invoker
 set search_path = ''
 as $$
-  -- Each record is extracted once, in a subquery kept whole by offset 0 (not once per use of it),
-  -- and is not materialized: a CTE of the records would hold a copy of the payload (130 MB at 100k
-  -- models, spilled to disk).
+  -- Records are extracted in subqueries kept whole by offset 0 (once per pass, not once per use:
+  -- one pass for the pricing objects, one for the columns) and are not materialized: a CTE of the
+  -- records would hold a copy of the payload (130 MB at 100k models, spilled to disk).
   -- Each distinct pricing object is checked and typed once, and each distinct price in it: a
   -- catalog repeats a few hundred over all its models, and a call of parse_price costs
   -- microseconds. Records find their typed prices by their pricing object (a hash join).
@@ -787,8 +787,10 @@ begin
     else
       begin
         perform set_config('model_access.applying_rules', 'on', true);
-        -- The audit trigger records the step's access changes as this run's.
-        perform set_config('model_access.sync_log_id', coalesce(v_log_id::text, ''), true);
+        -- The audit trigger records the step's access changes as this run's, and the per-row
+        -- triggers (insert audit, catalog version) skip its rows. A dry run has no run: 0 stands in
+        -- for it (its writes, audit entries included, are undone).
+        perform set_config('model_access.sync_log_id', coalesce(v_log_id::text, '0'), true);
 
         -- Listed before (changed or back upstream): the upstream columns and the access, as
         -- parsed. An update and an insert rather than one upsert: an upsert first probes the
