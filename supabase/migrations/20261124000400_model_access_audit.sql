@@ -188,6 +188,61 @@ comment on function private.record_model_access_audit() is
 revoke execute on function private.record_model_access_audit()
   from public, anon, authenticated, service_role;
 
+-- Which transactions are applying a sync run. The sync names its run in the setting
+-- model_access.sync_log_id, and its writes are audited in short (access changes only; its inserts
+-- not at all) and skipped by the per-row catalog version trigger; but any session can set a
+-- setting. Only the sync's definer code writes this table, and a write to the catalog that names a
+-- run while its transaction is not in it is refused.
+create table private.sync_applying (
+  transaction_id xid8 primary key default pg_catalog.pg_current_xact_id()
+);
+
+comment on table private.sync_applying is
+  'The transactions applying a sync run right now (written by sync_openrouter_models around its '
+  'writes). model_access.sync_log_id is honoured only in these; a catalog write elsewhere that '
+  'sets it is refused (private.refuse_foreign_sync_marks).';
+
+alter table private.sync_applying enable row level security;
+
+revoke all on table private.sync_applying from public, anon, authenticated, service_role;
+
+-- Definer: the marker table is not readable by any API role. Returns null: an after trigger.
+create function private.refuse_foreign_sync_marks()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if not exists (
+    select 1
+    from private.sync_applying as a
+    where a.transaction_id = pg_catalog.pg_current_xact_id()
+  ) then
+    raise exception using
+      errcode = '42501',
+      message = 'model_access.sync_log_id is reserved for the catalog sync',
+      hint = 'Clear it (set_config(''model_access.sync_log_id'', '''', true)): the write is then '
+        || 'audited as yours.';
+  end if;
+  return null;
+end;
+$$;
+
+comment on function private.refuse_foreign_sync_marks() is
+  'Statement-level trigger on model_access (after insert, update and delete, when '
+  'model_access.sync_log_id is set): refuses the statement unless its transaction is applying a '
+  'sync run (private.sync_applying), so that no other writer can pass a write off as the sync''s.';
+
+revoke execute on function private.refuse_foreign_sync_marks()
+  from public, anon, authenticated, service_role;
+
+create trigger refuse_foreign_sync_marks
+  after insert or update or delete on public.model_access
+  for each statement
+  when (coalesce(current_setting('model_access.sync_log_id', true), '') <> '')
+  execute function private.refuse_foreign_sync_marks();
+
 create trigger record_model_access_audit_on_insert
   after insert on public.model_access
   for each row

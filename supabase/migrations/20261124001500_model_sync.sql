@@ -789,7 +789,9 @@ begin
         perform set_config('model_access.applying_rules', 'on', true);
         -- The audit trigger records the step's access changes as this run's, and the per-row
         -- triggers (insert audit, catalog version) skip its rows. A dry run has no run: 0 stands in
-        -- for it (its writes, audit entries included, are undone).
+        -- for it (its writes, audit entries included, are undone). The setting is honoured only in
+        -- a transaction marked in private.sync_applying.
+        insert into private.sync_applying default values;
         perform set_config('model_access.sync_log_id', coalesce(v_log_id::text, '0'), true);
 
         -- Listed before (changed or back upstream): the upstream columns and the access, as
@@ -884,6 +886,7 @@ begin
 
         perform set_config('model_access.applying_rules', 'off', true);
         perform set_config('model_access.sync_log_id', '', true);
+        delete from private.sync_applying as a where a.transaction_id = pg_current_xact_id();
 
         -- Step 6, gate: what users would lose (models that left a tier they were offered in:
         -- missing upstream, sunset by a past expiration_date, or else demoted by the rules), what

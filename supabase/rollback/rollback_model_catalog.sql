@@ -139,6 +139,7 @@ set constraints all immediate;
 drop view if exists private.tier_models;
 drop view if exists private.tier_offered_models;
 drop table if exists private.catalog_version;
+drop table if exists private.sync_applying;
 drop table if exists public.model_usage;
 drop table if exists public.model_price_history;
 drop table if exists public.model_change_digests;
@@ -152,6 +153,7 @@ drop table if exists public.user_activity;
 
 -- 5. Helpers used only by the objects above.
 drop function if exists private.record_model_access_audit();
+drop function if exists private.refuse_foreign_sync_marks();
 drop function if exists private.record_model_access_rules_audit();
 drop function if exists private.audit_changed_values(jsonb, jsonb);
 drop function if exists private.set_model_access_updated_at();
