@@ -5,6 +5,7 @@
 // stack's real database (SUPABASE_DB_URL) with our migrations.
 import assert from "node:assert/strict";
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
+import postgres from "postgres";
 import { connect } from "../supabase/functions/_shared/db.ts";
 import { type Deps, platformDeps } from "../supabase/functions/_shared/deps.ts";
 import { type Env, loadEnv } from "../supabase/functions/_shared/env.ts";
@@ -374,3 +375,82 @@ stackTest(
     }
   },
 );
+
+stackTest(
+  "a list read for one request is not reused by a later one whose clock is past a listed sunset",
+  async () => {
+    // Request A reads its tier's list while the catalog is locked, so the read is still under way
+    // when a listed model's sunset passes; request B, keyed after the sunset, waits for A's read
+    // (the same tier and version) and must read afresh rather than take A's list.
+    const user = await createUser({ tier: "free", label: "in-process-shared-read" });
+    const sql = await adminDb();
+    const [{ model_id: sunsetting, sunset_ms: sunsetMs }] = await sql<
+      { model_id: string; sunset_ms: number }[]
+    >`
+      update public.model_access set status = 'deprecated', sunset_at = now() + interval '1 second'
+       where model_id = (select model_id from public.model_access
+                          where status = 'active' and is_free order by model_id limit 1)
+      returning model_id, (extract(epoch from sunset_at) * 1000)::float8 as sunset_ms`;
+    const locker = postgres((await stack()).adminDbUrl, { max: 1, onnotice: () => {} });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    try {
+      await withStackDeps(Date.now, async (appDeps) => {
+        const app = createModelsApp(appDeps);
+        const headers = bearer(await token({ sub: user.id, exp: seconds(Date.now()) + 600 }));
+        let locked!: () => void;
+        const isLocked = new Promise<void>((resolve) => (locked = resolve));
+        const holder = locker.begin(async (tx) => {
+          await tx`lock table public.model_access in access exclusive mode`;
+          locked();
+          await released;
+        });
+        await isLocked;
+        const first = app.request("/models", { headers });
+        await until(async () => {
+          const [{ n }] = await sql<{ n: number }[]>`
+            select count(*)::int as n from pg_stat_activity
+             where wait_event_type = 'Lock' and query like '%get_user_allowed_models_v2%'`;
+          return n === 1;
+        });
+        await until(() => Promise.resolve(Date.now() > sunsetMs + 200));
+        const secondStart = new Date();
+        const second = app.request("/models", { headers });
+        // B has its key (a statement on the pool's other connection) and waits for A's read.
+        await until(async () => {
+          const [{ n }] = await sql<{ n: number }[]>`
+            select count(*)::int as n from pg_stat_activity
+             where state = 'idle' and state_change > ${secondStart}
+               and query like '%get_my_tier()%' and query not like '%get_user_allowed_models_v2%'`;
+          return n === 1;
+        });
+        release();
+        await holder;
+        const [a, b] = await Promise.all([first, second]);
+        assert.equal(a.status, 200);
+        assert.equal(b.status, 200);
+        const listedByA: string[] = (await a.json()).models;
+        const listedByB: string[] = (await b.json()).models;
+        assert.ok(listedByA.includes(sunsetting), "A's read began before the sunset: listed");
+        assert.ok(!listedByB.includes(sunsetting), "B, keyed after it, does not get A's list");
+      });
+    } finally {
+      release();
+      await locker.end();
+      await sql`
+        update public.model_access set status = 'active', sunset_at = null
+         where model_id = ${sunsetting}`;
+      await deleteUsers(user);
+      await closeAdminDb();
+    }
+  },
+);
+
+/** Polls `done` every 20 ms until it holds (at most 10 s). */
+async function until(done: () => Promise<boolean>) {
+  const deadline = Date.now() + 10_000;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
