@@ -5,6 +5,7 @@ import postgres from "postgres";
 import { join } from "node:path";
 import { repoRoot } from "../supabase/local/config.ts";
 import { evolveCatalog, syntheticCatalog } from "./catalog.ts";
+import { median } from "./http.ts";
 
 export interface SyncFigures {
   models: number;
@@ -78,15 +79,10 @@ async function emptyCatalog(sql: Sql) {
   });
 }
 
-async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
+async function medianTime(runs: number, fn: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) times.push((await timed(fn)).ms);
-  return middle(times);
-}
-
-function middle(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return median(times);
 }
 
 export async function benchSync(
@@ -123,7 +119,7 @@ export async function benchSync(
       for (let round = 0; round < rounds; round++) {
         await emptyCatalog(sql);
         runs.floor.push(
-          await median(3, () => sql`select jsonb_array_length(${payload}::text::jsonb)`),
+          await medianTime(3, () => sql`select jsonb_array_length(${payload}::text::jsonb)`),
         );
         const ours = async () => {
           runs.cold.push((await timed(() => sync(sql, payload))).ms);
@@ -151,22 +147,22 @@ export async function benchSync(
       // COPY's text format: backslashes are escapes, and JSON has no raw newlines or tabs.
       const lines = catalog.map((record) => `${JSON.stringify(record).replaceAll("\\", "\\\\")}\n`)
         .join("");
-      const copyFloorMs = await median(3, () => copyRecords(sql, lines));
+      const copyFloorMs = await medianTime(3, () => copyRecords(sql, lines));
       const row: SyncFigures = {
         models: size,
         rounds,
         payloadMb: payload.length / 1e6,
-        floorMs: middle(runs.floor),
+        floorMs: median(runs.floor),
         copyFloorMs,
-        coldMs: middle(runs.cold),
-        noChangeMs: middle(runs.noChange),
+        coldMs: median(runs.cold),
+        noChangeMs: median(runs.noChange),
         noChangeRowsWritten,
-        changedMs: middle(runs.changed),
+        changedMs: median(runs.changed),
         changedResult,
       };
       if (withLoop) {
-        row.loopColdMs = middle(runs.loopCold);
-        row.loopNoChangeMs = middle(runs.loopNoChange);
+        row.loopColdMs = median(runs.loopCold);
+        row.loopNoChangeMs = median(runs.loopNoChange);
       }
       figures.push(row);
       console.error(`[bench] sync at ${size} models done`);
