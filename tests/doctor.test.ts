@@ -7,6 +7,7 @@ import { repoRoot } from "../supabase/local/config.ts";
 import { syncFixture, withFakeOpenRouter } from "./_helpers/catalog.ts";
 import { failWith, serveFixture } from "./_helpers/fake_openrouter.ts";
 import { stackTest } from "./_helpers/harness.ts";
+import { poll } from "./_helpers/poll.ts";
 import { adminDb, stack } from "./_helpers/stack.ts";
 import { createUser, deleteUsers, type TestUser } from "./_helpers/users.ts";
 
@@ -28,14 +29,15 @@ async function scheduledCall(): Promise<{ status_code: number | null; content: s
     const [{ id }] = await tx`select private.invoke_sync_models() as id`;
     return id;
   });
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
+  return await poll(async () => {
     const [response] = await sql`
       select status_code, content from net._http_response where id = ${id}`;
-    if (response) return response as { status_code: number | null; content: string | null };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`pg_net request ${id} got no answer within 20 s`);
+    return response as { status_code: number | null; content: string | null } | undefined;
+  }, {
+    timeoutMs: 20_000,
+    intervalMs: 100,
+    failure: `pg_net request ${id} got no answer within 20 s`,
+  });
 }
 
 /** A completed sync and a scheduled call that went through: what a healthy project shows. */

@@ -15,6 +15,7 @@ import { createAdminModelsApp } from "../supabase/functions/admin-models/app.ts"
 import { createModelsApp } from "../supabase/functions/models/app.ts";
 import { createSyncModelsApp } from "../supabase/functions/sync-models/app.ts";
 import { stackTest } from "./_helpers/harness.ts";
+import { poll } from "./_helpers/poll.ts";
 import { consumeAsUser } from "./_helpers/quota.ts";
 import { adminDb, closeAdminDb, fnUrl, stack } from "./_helpers/stack.ts";
 import { createUser, deleteUsers } from "./_helpers/users.ts";
@@ -407,23 +408,23 @@ stackTest(
         });
         await isLocked;
         const first = app.request("/models", { headers });
-        await until(async () => {
+        await holds(async () => {
           const [{ n }] = await sql<{ n: number }[]>`
             select count(*)::int as n from pg_stat_activity
              where wait_event_type = 'Lock' and query like '%get_user_allowed_models_v2%'`;
           return n === 1;
-        });
-        await until(() => Promise.resolve(Date.now() > sunsetMs + 200));
+        }, "A's read waiting on the lock");
+        await holds(() => Promise.resolve(Date.now() > sunsetMs + 200), "the sunset passed");
         const secondStart = new Date();
         const second = app.request("/models", { headers });
         // B has its key (a statement on the pool's other connection) and waits for A's read.
-        await until(async () => {
+        await holds(async () => {
           const [{ n }] = await sql<{ n: number }[]>`
             select count(*)::int as n from pg_stat_activity
              where state = 'idle' and state_change > ${secondStart}
                and query like '%get_my_tier()%' and query not like '%get_user_allowed_models_v2%'`;
           return n === 1;
-        });
+        }, "B's key read");
         release();
         await holder;
         const [a, b] = await Promise.all([first, second]);
@@ -446,11 +447,11 @@ stackTest(
   },
 );
 
-/** Polls `done` every 20 ms until it holds (at most 10 s). */
-async function until(done: () => Promise<boolean>) {
-  const deadline = Date.now() + 10_000;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Waits (at most 10 s) until `condition` holds. */
+function holds(condition: () => Promise<boolean>, what: string): Promise<true> {
+  return poll(async () => (await condition()) || undefined, {
+    timeoutMs: 10_000,
+    intervalMs: 20,
+    failure: `timed out waiting for ${what}`,
+  });
 }

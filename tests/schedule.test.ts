@@ -6,6 +6,7 @@ import { call } from "./_helpers/api.ts";
 import { syncFixture, withFakeOpenRouter } from "./_helpers/catalog.ts";
 import { failWith, serveFixture } from "./_helpers/fake_openrouter.ts";
 import { stackTest } from "./_helpers/harness.ts";
+import { poll } from "./_helpers/poll.ts";
 import { adminDb, stack } from "./_helpers/stack.ts";
 import { createUser, deleteUsers } from "./_helpers/users.ts";
 
@@ -29,18 +30,15 @@ async function lastSyncLogId(): Promise<number> {
 /** Waits for the first sync-log row after `afterId` that is no longer running. */
 async function nextFinishedRun(afterId: number, timeoutMs: number) {
   const sql = await adminDb();
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  return await poll(async () => {
     const [row] = await sql`
       select id::int, sync_status, triggered_by, error_message
         from public.model_sync_log
        where id > ${afterId} and sync_status <> 'running'
        order by id
        limit 1`;
-    if (row) return row;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`no sync finished within ${timeoutMs} ms`);
+    return row;
+  }, { timeoutMs, intervalMs: 200, failure: `no sync finished within ${timeoutMs} ms` });
 }
 
 /**
@@ -49,14 +47,15 @@ async function nextFinishedRun(afterId: number, timeoutMs: number) {
  */
 async function netResponse(requestId: number, timeoutMs: number) {
   const sql = await adminDb();
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  return await poll(async () => {
     const [row] = await sql`
       select status_code, error_msg from net._http_response where id = ${requestId}`;
-    if (row) return row;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`pg_net recorded no answer to request ${requestId} within ${timeoutMs} ms`);
+    return row;
+  }, {
+    timeoutMs,
+    intervalMs: 100,
+    failure: `pg_net recorded no answer to request ${requestId} within ${timeoutMs} ms`,
+  });
 }
 
 async function jobCommand(): Promise<string> {
