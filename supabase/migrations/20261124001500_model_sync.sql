@@ -565,10 +565,18 @@ begin
     perform 'PRAGMA:TABLE: sync_rule_changes (model_id text, rule text, status text, is_free '
       'boolean, is_pro boolean, is_enterprise boolean, is_new boolean)';
 
-    -- Temporary tables, dropped at the end of this block, or with its work if it fails.
+    -- Temporary tables, dropped at the end of this block, or with its work if it fails. The steps
+    -- that read the payload create their table, then fill it: the query of a CREATE TABLE AS is
+    -- planned with the payload copied into the plan for every reference to it (a custom plan,
+    -- whatever plan_cache_mode says), 13 MB each at 10k models.
     -- Step 1, stage: every record's position and its id if it is a usable one. Nothing else is read
     -- yet: an unchanged record (the daily case) is never parsed.
-    create temporary table sync_records on commit drop as
+    create temporary table sync_records (
+      ord integer not null,
+      model_id text,
+      id_problem text not null
+    ) on commit drop;
+    insert into sync_records (ord, model_id, id_problem)
     select
       r.ord,
       case
@@ -596,7 +604,25 @@ begin
     -- serves every count of the run. `change`: added, updated, unchanged, reactivated (the catalog's
     -- models; skipped once the parser refuses a record), vanished and held (listed models the
     -- catalog lacks); each count of the run names the classes it takes.
-    create temporary table sync_models on commit drop as
+    create temporary table sync_models (
+      model_id text not null,
+      ord integer,
+      record_count bigint,
+      existing_id bigint,
+      change text not null,
+      problem text,
+      was_listed boolean not null,
+      rules_manage boolean not null,
+      old_status text,
+      old_is_free boolean,
+      old_is_pro boolean,
+      old_is_enterprise boolean,
+      old_sunset_at timestamptz,
+      old_deprecated_at timestamptz,
+      old_deprecation_source text,
+      old_status_before_inactive text
+    ) on commit drop;
+    insert into sync_models
     select
       coalesce(w.model_id, m.model_id) as model_id,
       w.ord,
@@ -651,7 +677,55 @@ begin
     -- an active model and its withdrawal undoes that, unless an admin deprecated the model. The
     -- parsed records are a materialized CTE rather than a table of their own: they are the widest
     -- rows of the run, and a temporary table would write them out and read them back.
-    create temporary table sync_writes on commit drop as
+    create temporary table sync_writes (
+      model_id text not null,
+      existing_id bigint,
+      change text not null,
+      rules_manage boolean not null,
+      old_status text,
+      old_is_free boolean,
+      old_is_pro boolean,
+      old_is_enterprise boolean,
+      old_sunset_at timestamptz,
+      old_deprecated_at timestamptz,
+      old_deprecation_source text,
+      old_status_before_inactive text,
+      old_pricing jsonb,
+      -- The parser's columns (private.parse_catalog_records), in its order.
+      ord integer not null,
+      problem text,
+      canonical_slug text,
+      hugging_face_id text,
+      model_name text,
+      context_length integer,
+      created_timestamp bigint,
+      modality text,
+      input_modalities text[],
+      output_modalities text[],
+      tokenizer text,
+      prompt_price numeric,
+      completion_price numeric,
+      request_price numeric,
+      image_price numeric,
+      web_search_price numeric,
+      internal_reasoning_price numeric,
+      input_cache_read_price numeric,
+      input_cache_write_price numeric,
+      max_completion_tokens integer,
+      is_moderated boolean,
+      supported_parameters text[],
+      expires_at timestamptz,
+      price_changed boolean not null,
+      rule text,
+      new_status text,
+      new_is_free boolean,
+      new_is_pro boolean,
+      new_is_enterprise boolean,
+      new_deprecated_at timestamptz,
+      new_sunset_at timestamptz,
+      new_deprecation_source text
+    ) on commit drop;
+    insert into sync_writes
     with parsed as materialized (
       select
         s.model_id, s.existing_id, s.change, s.rules_manage, s.old_status, s.old_is_free,
