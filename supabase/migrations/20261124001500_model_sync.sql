@@ -411,6 +411,8 @@ declare
   v_last_completed_sync_at timestamptz;
   v_gate jsonb;
   v_counts jsonb;
+  v_unchanged bigint;
+  v_duplicates bigint;
   v_ids jsonb;
   v_refusal text;
   v_message text;
@@ -603,7 +605,9 @@ begin
     -- unless the caller refused its record: then it is held as it is. One scan of model_access
     -- serves every count of the run. `change`: added, updated, unchanged, reactivated (the catalog's
     -- models; skipped once the parser refuses a record), vanished and held (listed models the
-    -- catalog lacks); each count of the run names the classes it takes.
+    -- catalog lacks); each count of the run names the classes it takes. Unchanged models are
+    -- counted, not kept: sync_models holds what the run may change, so a run that changes nothing
+    -- (the daily case) stores no row of it, and the later steps read only what changes.
     create temporary table sync_models (
       model_id text not null,
       ord integer,
@@ -622,50 +626,58 @@ begin
       old_deprecation_source text,
       old_status_before_inactive text
     ) on commit drop;
-    insert into sync_models
-    select
-      coalesce(w.model_id, m.model_id) as model_id,
-      w.ord,
-      w.record_count,
-      m.id as existing_id,
-      case
-        when w.model_id is null and m.model_id in (
-          select k.skipped ->> 'id' from jsonb_array_elements(v_caller_skipped) as k (skipped)
-        ) then 'held'
-        when w.model_id is null then 'vanished'
-        when m.id is null then 'added'
-        when m.upstream_removed_at is not null then 'reactivated'
-        when m.openrouter_data_hash = jsonb_hash_extended(v_models -> w.ord, 0) then 'unchanged'
-        -- The common change, told at once: the whole comparison costs about 15 times as much.
-        when (m.openrouter_data -> 'pricing') is distinct from (v_models -> w.ord -> 'pricing')
-          then 'updated'
-        when private.same_upstream_record(m.openrouter_data, v_models -> w.ord) then 'unchanged'
-        else 'updated'
-      end as change,
-      null::text as problem,
-      m.id is not null and m.upstream_removed_at is null as was_listed,
-      coalesce(m.access_managed_by = 'rules', true) as rules_manage,
-      m.status as old_status,
-      m.is_free as old_is_free,
-      m.is_pro as old_is_pro,
-      m.is_enterprise as old_is_enterprise,
-      m.sunset_at as old_sunset_at,
-      m.deprecated_at as old_deprecated_at,
-      m.deprecation_source as old_deprecation_source,
-      m.status_before_inactive as old_status_before_inactive
-    from (
-      select s.model_id, max(s.ord) as ord, count(*) as record_count
-      from sync_records as s
-      where s.model_id is not null
-      group by s.model_id
-    ) as w
-    full join public.model_access as m on m.model_id = w.model_id
-    where w.model_id is not null or m.upstream_removed_at is null;
+    with classified as (
+      select
+        coalesce(w.model_id, m.model_id) as model_id,
+        w.ord,
+        w.record_count,
+        m.id as existing_id,
+        case
+          when w.model_id is null and m.model_id in (
+            select k.skipped ->> 'id' from jsonb_array_elements(v_caller_skipped) as k (skipped)
+          ) then 'held'
+          when w.model_id is null then 'vanished'
+          when m.id is null then 'added'
+          when m.upstream_removed_at is not null then 'reactivated'
+          when m.openrouter_data_hash = jsonb_hash_extended(v_models -> w.ord, 0) then 'unchanged'
+          -- The common change, told at once: the whole comparison costs about 15 times as much.
+          when (m.openrouter_data -> 'pricing') is distinct from (v_models -> w.ord -> 'pricing')
+            then 'updated'
+          when private.same_upstream_record(m.openrouter_data, v_models -> w.ord) then 'unchanged'
+          else 'updated'
+        end as change,
+        null::text as problem,
+        m.id is not null and m.upstream_removed_at is null as was_listed,
+        coalesce(m.access_managed_by = 'rules', true) as rules_manage,
+        m.status as old_status,
+        m.is_free as old_is_free,
+        m.is_pro as old_is_pro,
+        m.is_enterprise as old_is_enterprise,
+        m.sunset_at as old_sunset_at,
+        m.deprecated_at as old_deprecated_at,
+        m.deprecation_source as old_deprecation_source,
+        m.status_before_inactive as old_status_before_inactive
+      from (
+        select s.model_id, max(s.ord) as ord, count(*) as record_count
+        from sync_records as s
+        where s.model_id is not null
+        group by s.model_id
+      ) as w
+      full join public.model_access as m on m.model_id = w.model_id
+      where w.model_id is not null or m.upstream_removed_at is null
+    ),
+    kept as (
+      insert into sync_models
+      select c.* from classified as c where c.change <> 'unchanged'
+    )
+    select count(*) filter (where c.change = 'unchanged'), coalesce(sum(c.record_count - 1), 0)
+    into v_unchanged, v_duplicates
+    from classified as c;
     -- Autovacuum never analyzes temporary tables: without statistics the later steps would be
     -- planned for a guessed size (a nested loop over 10k rows planned for 200). Only the columns
     -- they join and filter on (analyzing a wide table's every column costs more than the step),
     -- and only when they have rows to plan for: not in a run that changes nothing.
-    if exists (select 1 from sync_models as s where s.change <> 'unchanged') then
+    if exists (select 1 from sync_models) then
       analyze sync_models (model_id, ord, change);
     end if;
 
@@ -828,8 +840,9 @@ begin
     ) as c on c.model_id = t.model_id;
 
     select jsonb_build_object(
-      'valid', count(*) filter (where s.change in ('added', 'updated', 'unchanged', 'reactivated')),
-      'listed', count(*) filter (where s.was_listed),
+      'valid', v_unchanged + count(*) filter (where s.change in ('added', 'updated', 'reactivated')),
+      -- An unchanged model is a listed one (a returning one is `reactivated`).
+      'listed', v_unchanged + count(*) filter (where s.was_listed),
       'visible', (select count(distinct t.model_id) from private.tier_models as t),
       'vanishing', count(*) filter (where s.change = 'vanished')
     )
@@ -1060,13 +1073,12 @@ begin
     where s.change in ('added', 'updated', 'reactivated', 'vanished');
 
     select jsonb_build_object(
-      'total_processed',
-        count(*) filter (where s.change in ('added', 'updated', 'unchanged', 'reactivated')),
+      'total_processed', v_gate -> 'valid',
       'models_added', count(*) filter (where s.change = 'added'),
       'models_updated', count(*) filter (where s.change = 'updated'),
-      'models_unchanged', count(*) filter (where s.change = 'unchanged'),
+      'models_unchanged', v_unchanged,
       'models_reactivated', count(*) filter (where s.change = 'reactivated'),
-      'duplicates_ignored', coalesce(sum(s.record_count - 1), 0)
+      'duplicates_ignored', v_duplicates
     )
     into v_counts
     from sync_models as s;
