@@ -542,7 +542,8 @@ begin
 
     -- The steps' tables as plpgsql_check (supabase db lint) should see them: it cannot see tables
     -- made at run time. These pragmas do nothing when the function runs.
-    perform 'PRAGMA:TABLE: sync_records (ord integer, model_id text, id_problem text)';
+    perform 'PRAGMA:TABLE: sync_records (ord integer, model_id text, id_problem text, '
+      'record_hash bigint)';
     perform 'PRAGMA:TABLE: sync_models (model_id text, ord integer, record_count bigint, '
       'existing_id bigint, change text, problem text, was_listed boolean, rules_manage boolean, '
       'old_status text, old_is_free boolean, old_is_pro boolean, old_is_enterprise boolean, '
@@ -571,14 +572,17 @@ begin
     -- that read the payload create their table, then fill it: the query of a CREATE TABLE AS is
     -- planned with the payload copied into the plan for every reference to it (a custom plan,
     -- whatever plan_cache_mode says), 13 MB each at 10k models.
-    -- Step 1, stage: every record's position and its id if it is a usable one. Nothing else is read
-    -- yet: an unchanged record (the daily case) is never parsed.
+    -- Step 1, stage: every record's position, its id if it is a usable one, and its hash (equal
+    -- jsonb values hash alike). Nothing else is read yet: an unchanged record (the daily case) is
+    -- never parsed. Hashed here, the records are read in their order; in classify they would be
+    -- read in the catalog's, which costs a third more.
     create temporary table sync_records (
       ord integer not null,
       model_id text,
-      id_problem text not null
+      id_problem text not null,
+      record_hash bigint not null
     ) on commit drop;
-    insert into sync_records (ord, model_id, id_problem)
+    insert into sync_records (ord, model_id, id_problem, record_hash)
     select
       r.ord,
       case
@@ -588,7 +592,8 @@ begin
           then r.rec ->> 'id'
       end as model_id,
       case when jsonb_typeof(r.rec) = 'object' then 'invalid_id' else 'not_an_object' end
-        as id_problem
+        as id_problem,
+      jsonb_hash_extended(r.rec, 0) as record_hash
     from (
       -- By position (generate_series and `->`): jsonb_array_elements would materialize the
       -- records once more. offset 0 keeps each record extracted once rather than once per use.
@@ -599,8 +604,7 @@ begin
 
     -- Step 2, classify: every model of the run, once. Each model id of the catalog (the last
     -- record of a repeated id wins) against its stored row: a record whose hash equals the stored
-    -- one's is unchanged without reading the stored record (equal jsonb values hash alike);
-    -- otherwise the two are compared ignoring the order of the unordered arrays (a reordered list
+    -- one's is unchanged without reading the stored record; otherwise the two are compared ignoring the order of the unordered arrays (a reordered list
     -- upstream is no change). Each model listed until now that the catalog lacks has vanished,
     -- unless the caller refused its record: then it is held as it is. One scan of model_access
     -- serves every count of the run. `change`: added, updated, unchanged, reactivated (the catalog's
@@ -639,7 +643,9 @@ begin
           when w.model_id is null then 'vanished'
           when m.id is null then 'added'
           when m.upstream_removed_at is not null then 'reactivated'
-          when m.openrouter_data_hash = jsonb_hash_extended(v_models -> w.ord, 0) then 'unchanged'
+          when m.openrouter_data_hash
+            = coalesce(w.record_hash, jsonb_hash_extended(v_models -> w.ord, 0))
+            then 'unchanged'
           -- The common change, told at once: the whole comparison costs about 15 times as much.
           when (m.openrouter_data -> 'pricing') is distinct from (v_models -> w.ord -> 'pricing')
             then 'updated'
@@ -658,7 +664,12 @@ begin
         m.deprecation_source as old_deprecation_source,
         m.status_before_inactive as old_status_before_inactive
       from (
-        select s.model_id, max(s.ord) as ord, count(*) as record_count
+        -- The hash of an id's only record; a repeated id's winner is hashed above.
+        select
+          s.model_id,
+          max(s.ord) as ord,
+          count(*) as record_count,
+          case when count(*) = 1 then max(s.record_hash) end as record_hash
         from sync_records as s
         where s.model_id is not null
         group by s.model_id

@@ -7,7 +7,7 @@
 -- records; exact prices; the advisory lock; and the privileges and RLS of public.model_sync_log.
 begin;
 \ir _helpers.psql
-select plan(72);
+select plan(74);
 
 -- The sync without tiering rules (the seeded ones are tested in 330-access-rules.test.sql):
 -- what it does to access settings here is what it does to admin-managed models.
@@ -495,6 +495,44 @@ select is(
    from public.model_sync_log where id = (:'r6'::jsonb ->> 'sync_log_id')::bigint),
   '{"skipped": 4, "dups": 1, "total": 7, "status": "completed"}'::jsonb,
   'the log records the skipped and duplicate records'
+);
+
+-- A repeated id is classified by its last record: the same catalog again changes nothing, and a
+-- catalog whose last record of the id differs from the stored one updates it.
+select public.sync_openrouter_models(
+  jsonb_build_array(
+    tests.catalog_model('t/one', 'First name'),
+    tests.catalog_model('t/two'),
+    tests.catalog_model('t/one', 'Last name wins')
+  ),
+  'manual'
+) as r6b \gset
+select is(
+  tests.pick(:'r6b'::jsonb, array[
+    'models_unchanged', 'models_updated', 'duplicates_ignored', 'rows_written'
+  ]),
+  jsonb_build_object(
+    'models_unchanged', 2, 'models_updated', 0, 'duplicates_ignored', 1, 'rows_written', 0
+  ),
+  'a repeated id whose last record is the stored one is unchanged'
+);
+select public.sync_openrouter_models(
+  jsonb_build_array(
+    tests.catalog_model('t/one', 'Last name wins'),
+    tests.catalog_model('t/two'),
+    tests.catalog_model('t/one', 'First name')
+  ),
+  'manual'
+) as r6c \gset
+select is(
+  tests.pick(:'r6c'::jsonb, array['models_unchanged', 'models_updated', 'rows_written'])
+    || jsonb_build_object(
+      'name', (select model_name from public.model_access where model_id = 't/one')
+    ),
+  jsonb_build_object(
+    'models_unchanged', 1, 'models_updated', 1, 'rows_written', 1, 'name', 'First name'
+  ),
+  'a repeated id whose last record differs from the stored one is updated from it'
 );
 
 -- Prices of 24 characters, and fields upstream may add or change at any time.
