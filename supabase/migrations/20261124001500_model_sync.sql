@@ -765,7 +765,9 @@ begin
       join private.parse_catalog_records(
         v_models,
         (
-          select array_agg(t.ord)
+          -- In the payload's order: read at random, a large payload's records cost about a tenth
+          -- more to parse.
+          select array_agg(t.ord order by t.ord)
           from sync_models as t
           where t.change in ('added', 'updated', 'reactivated')
         )
