@@ -178,7 +178,11 @@ create index model_access_status_idx on public.model_access (status);
 create index model_access_active_tiers_idx
   on public.model_access (is_free, is_pro, is_enterprise)
   where status = 'active';
-create index model_access_replacement_model_id_idx on public.model_access (replacement_model_id);
+-- For the foreign key (a deleted model's successors), which looks up non-null ids only: nearly
+-- every model has no replacement, and an index of its nulls would cost every insert.
+create index model_access_replacement_model_id_idx
+  on public.model_access (replacement_model_id)
+  where replacement_model_id is not null;
 
 alter table public.model_access enable row level security;
 
