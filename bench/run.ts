@@ -58,20 +58,22 @@ function printSync(sync: SyncFigures[]) {
     }, ${navigator.hardwareConcurrency} cores)\n`,
   );
   console.log(
-    "| models | rounds | payload MB | parse floor ms | COPY floor ms | cold sync ms | no-change ms (rows written) | 5/2/2 change ms | per-row loop cold ms | loop no-change ms | no-change / floor | 5/2/2 / floor | cold / floor | loop / ours (cold) |",
+    "| models | rounds | payload MB | parse floor ms | COPY floor ms | cold sync ms | no-change ms (rows written) | 5/2/2 change ms | function ms (cold / no change / 5/2/2) | per-row loop cold ms | loop no-change ms | no-change / floor | 5/2/2 / floor | cold / floor | loop / ours (cold) |",
   );
-  console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of sync) {
     console.log(
       `| ${r.models} | ${r.rounds} | ${fmt(r.payloadMb, 1)} | ${fmt(r.floorMs)} | ${
         fmt(r.copyFloorMs)
       } | ${fmt(r.coldMs)} | ${fmt(r.noChangeMs)} (${r.noChangeRowsWritten}) | ${
         fmt(r.changedMs)
+      } | ${fmt(r.functionMs.cold)} / ${fmt(r.functionMs.noChange)} / ${
+        fmt(r.functionMs.changed)
       } | ${r.loopColdMs ? fmt(r.loopColdMs) : "-"} | ${
         r.loopNoChangeMs ? fmt(r.loopNoChangeMs) : "-"
-      } | ${ratio(r.noChangeMs, r.floorMs)} | ${ratio(r.changedMs, r.floorMs)} | ${
-        ratio(r.coldMs, r.floorMs)
-      } | ${r.loopColdMs ? ratio(r.loopColdMs, r.coldMs) : "-"} |`,
+      } | ${fmt(r.noChangeRatio, 2)}x | ${fmt(r.changedRatio, 2)}x | ${fmt(r.coldRatio, 2)}x | ${
+        r.loopColdMs ? ratio(r.loopColdMs, r.coldMs) : "-"
+      } |`,
     );
   }
 }

@@ -12,6 +12,7 @@ export interface SyncFigures {
   /** Rounds measured; the figures are their medians. */
   rounds: number;
   payloadMb: number;
+  /** The parse floor, measured right before and right after each sync of ours. */
   floorMs: number;
   /** The other payload path: COPY of one JSON record per row into a jsonb staging table. */
   copyFloorMs: number;
@@ -19,6 +20,12 @@ export interface SyncFigures {
   noChangeMs: number;
   noChangeRowsWritten: number;
   changedMs: number;
+  /** Each sync's time over the mean of the floors measured right before and after it. */
+  coldRatio: number;
+  noChangeRatio: number;
+  changedRatio: number;
+  /** The sync function's own time (its duration_ms), which the payload's parse is not part of. */
+  functionMs: { cold: number; noChange: number; changed: number };
   changedResult: Record<string, unknown>;
   loopColdMs?: number;
   loopNoChangeMs?: number;
@@ -111,24 +118,52 @@ export async function benchSync(
         cold: [] as number[],
         noChange: [] as number[],
         changed: [] as number[],
+        coldRatio: [] as number[],
+        noChangeRatio: [] as number[],
+        changedRatio: [] as number[],
+        coldFunction: [] as number[],
+        noChangeFunction: [] as number[],
+        changedFunction: [] as number[],
         loopCold: [] as number[],
         loopNoChange: [] as number[],
+      };
+      // The floor next to each sync rather than once per round: parsing the same payload takes a
+      // third longer or shorter from one minute to the next on this machine, more than the sync's
+      // own time in a run that changes little.
+      const floor = async (body: string) => {
+        const ms = (await timed(() => sql`select jsonb_array_length(${body}::text::jsonb)`)).ms;
+        runs.floor.push(ms);
+        return ms;
+      };
+      const measured = async (body: string, times: number[], ratios: number[], fn: number[]) => {
+        const before = await floor(body);
+        const run = await timed(() => sync(sql, body));
+        const after = await floor(body);
+        times.push(run.ms);
+        ratios.push(run.ms / ((before + after) / 2));
+        fn.push(Number(run.value.result.duration_ms));
+        return run.value;
       };
       let noChangeRowsWritten = 0;
       let changedResult: Record<string, unknown> = {};
       for (let round = 0; round < rounds; round++) {
         await emptyCatalog(sql);
-        runs.floor.push(
-          await medianTime(3, () => sql`select jsonb_array_length(${payload}::text::jsonb)`),
-        );
         const ours = async () => {
-          runs.cold.push((await timed(() => sync(sql, payload))).ms);
-          const noChange = await timed(() => sync(sql, payload));
-          runs.noChange.push(noChange.ms);
-          noChangeRowsWritten = Math.max(noChangeRowsWritten, noChange.value.written);
-          const changed = await timed(() => sync(sql, next));
-          runs.changed.push(changed.ms);
-          changedResult = changed.value.result;
+          await measured(payload, runs.cold, runs.coldRatio, runs.coldFunction);
+          const noChange = await measured(
+            payload,
+            runs.noChange,
+            runs.noChangeRatio,
+            runs.noChangeFunction,
+          );
+          noChangeRowsWritten = Math.max(noChangeRowsWritten, noChange.written);
+          const changed = await measured(
+            next,
+            runs.changed,
+            runs.changedRatio,
+            runs.changedFunction,
+          );
+          changedResult = changed.result;
         };
         const loop = async () => {
           await sql`truncate bench_baseline.model_access`;
@@ -158,6 +193,14 @@ export async function benchSync(
         noChangeMs: median(runs.noChange),
         noChangeRowsWritten,
         changedMs: median(runs.changed),
+        coldRatio: median(runs.coldRatio),
+        noChangeRatio: median(runs.noChangeRatio),
+        changedRatio: median(runs.changedRatio),
+        functionMs: {
+          cold: median(runs.coldFunction),
+          noChange: median(runs.noChangeFunction),
+          changed: median(runs.changedFunction),
+        },
         changedResult,
       };
       if (withLoop) {
