@@ -604,14 +604,15 @@ begin
 
     -- Step 2, classify: every model of the run, once. Each model id of the catalog (the last
     -- record of a repeated id wins) against its stored row: a record whose hash equals the stored
-    -- one's is unchanged without reading the stored record; otherwise the two are compared ignoring the order of the unordered arrays (a reordered list
-    -- upstream is no change). Each model listed until now that the catalog lacks has vanished,
-    -- unless the caller refused its record: then it is held as it is. One scan of model_access
-    -- serves every count of the run. `change`: added, updated, unchanged, reactivated (the catalog's
-    -- models; skipped once the parser refuses a record), vanished and held (listed models the
-    -- catalog lacks); each count of the run names the classes it takes. Unchanged models are
-    -- counted, not kept: sync_models holds what the run may change, so a run that changes nothing
-    -- (the daily case) stores no row of it, and the later steps read only what changes.
+    -- one's is unchanged without reading the stored record; otherwise the two are compared
+    -- ignoring the order of the unordered arrays (a reordered list upstream is no change). Each
+    -- model listed until now that the catalog lacks has vanished, unless the caller refused its
+    -- record: then it is held as it is. One scan of model_access serves every count of the run.
+    -- `change`: added, updated, unchanged, reactivated (the catalog's models; skipped once the
+    -- parser refuses a record), vanished and held (listed models the catalog lacks). Unchanged
+    -- models are counted, not kept, and so are repeated ids: sync_models holds what the run may
+    -- change, so a run that changes nothing (the daily case) stores no row of it, and the later
+    -- steps read only what changes. Each count of the run names the classes it takes.
     create temporary table sync_models (
       model_id text not null,
       ord integer,
@@ -678,10 +679,21 @@ begin
       where w.model_id is not null or m.upstream_removed_at is null
     ),
     kept as (
-      insert into sync_models
-      select c.* from classified as c where c.change <> 'unchanged'
+      insert into sync_models (
+        model_id, ord, record_count, existing_id, change, problem, was_listed, rules_manage,
+        old_status, old_is_free, old_is_pro, old_is_enterprise, old_sunset_at, old_deprecated_at,
+        old_deprecation_source, old_status_before_inactive
+      )
+      select
+        c.model_id, c.ord, c.record_count, c.existing_id, c.change, c.problem, c.was_listed,
+        c.rules_manage, c.old_status, c.old_is_free, c.old_is_pro, c.old_is_enterprise,
+        c.old_sunset_at, c.old_deprecated_at, c.old_deprecation_source, c.old_status_before_inactive
+      from classified as c
+      where c.change <> 'unchanged'
     )
-    select count(*) filter (where c.change = 'unchanged'), coalesce(sum(c.record_count - 1), 0)
+    select
+      count(*) filter (where c.change = 'unchanged'),
+      coalesce(sum(c.record_count - 1), 0)::bigint
     into v_unchanged, v_duplicates
     from classified as c;
     -- Autovacuum never analyzes temporary tables: without statistics the later steps would be
@@ -714,7 +726,7 @@ begin
       old_deprecation_source text,
       old_status_before_inactive text,
       old_pricing jsonb,
-      -- The parser's columns (private.parse_catalog_records), in its order.
+      -- The parser's columns (private.parse_catalog_records).
       ord integer not null,
       problem text,
       canonical_slug text,
@@ -748,7 +760,17 @@ begin
       new_sunset_at timestamptz,
       new_deprecation_source text
     ) on commit drop;
-    insert into sync_writes
+    insert into sync_writes (
+      model_id, existing_id, change, rules_manage, old_status, old_is_free, old_is_pro,
+      old_is_enterprise, old_sunset_at, old_deprecated_at, old_deprecation_source,
+      old_status_before_inactive, old_pricing, ord, problem, canonical_slug, hugging_face_id,
+      model_name, context_length, created_timestamp, modality, input_modalities, output_modalities,
+      tokenizer, prompt_price, completion_price, request_price, image_price, web_search_price,
+      internal_reasoning_price, input_cache_read_price, input_cache_write_price,
+      max_completion_tokens, is_moderated, supported_parameters, expires_at, price_changed, rule,
+      new_status, new_is_free, new_is_pro, new_is_enterprise, new_deprecated_at, new_sunset_at,
+      new_deprecation_source
+    )
     with parsed as materialized (
       select
         s.model_id, s.existing_id, s.change, s.rules_manage, s.old_status, s.old_is_free,
@@ -775,7 +797,14 @@ begin
       left join public.model_access as m on m.id = s.existing_id
     )
     select
-      p.*,
+      p.model_id, p.existing_id, p.change, p.rules_manage, p.old_status, p.old_is_free,
+      p.old_is_pro, p.old_is_enterprise, p.old_sunset_at, p.old_deprecated_at,
+      p.old_deprecation_source, p.old_status_before_inactive, p.old_pricing, p.ord, p.problem,
+      p.canonical_slug, p.hugging_face_id, p.model_name, p.context_length, p.created_timestamp,
+      p.modality, p.input_modalities, p.output_modalities, p.tokenizer, p.prompt_price,
+      p.completion_price, p.request_price, p.image_price, p.web_search_price,
+      p.internal_reasoning_price, p.input_cache_read_price, p.input_cache_write_price,
+      p.max_completion_tokens, p.is_moderated, p.supported_parameters, p.expires_at, p.price_changed,
       x.rule,
       case
         when p.rules_manage and coalesce(x.status, 'new') = 'active' and p.expires_at is not null
