@@ -155,15 +155,9 @@ revoke execute on function private.same_upstream_record(jsonb, jsonb)
   from public, anon, authenticated, service_role;
 grant execute on function private.same_upstream_record(jsonb, jsonb) to authenticated, service_role;
 
--- The one parser of upstream records: what a valid catalog record is, and its typed columns.
--- Set-based (one call per run with every position to parse), because a function that cannot be
--- inlined (`set search_path`) costs microseconds per call; for the same reason parse_price is
--- called once per distinct price, not once per record. A record is refused with the first
--- problem found; the sync skips and counts it and never fails the run for it. Values the catalog
--- does not rely on (architecture, supported_parameters, top_provider.is_moderated) are read
--- leniently: an odd shape is null in its column and kept in openrouter_data.
-create function private.parse_catalog_records(records jsonb, positions integer[])
-returns table (
+-- A parsed upstream record: the rows of the parser below, and the columns the sync's table of
+-- writes keeps of them.
+create type private.parsed_catalog_record as (
   ord integer,
   problem text,
   canonical_slug text,
@@ -187,7 +181,21 @@ returns table (
   is_moderated boolean,
   supported_parameters text[],
   expires_at timestamptz
-)
+);
+
+comment on type private.parsed_catalog_record is
+  'An upstream catalog record as private.parse_catalog_records returns it: its position, its '
+  'first problem (or null) and, for a valid record, its typed columns.';
+
+-- The one parser of upstream records: what a valid catalog record is, and its typed columns.
+-- Set-based (one call per run with every position to parse), because a function that cannot be
+-- inlined (`set search_path`) costs microseconds per call; for the same reason parse_price is
+-- called once per distinct price, not once per record. A record is refused with the first
+-- problem found; the sync skips and counts it and never fails the run for it. Values the catalog
+-- does not rely on (architecture, supported_parameters, top_provider.is_moderated) are read
+-- leniently: an odd shape is null in its column and kept in openrouter_data.
+create function private.parse_catalog_records(records jsonb, positions integer[])
+returns setof private.parsed_catalog_record
 language sql
 stable
 security invoker
@@ -726,30 +734,7 @@ begin
       old_deprecation_source text,
       old_status_before_inactive text,
       old_pricing jsonb,
-      -- The parser's columns (private.parse_catalog_records).
-      ord integer not null,
-      problem text,
-      canonical_slug text,
-      hugging_face_id text,
-      model_name text,
-      context_length integer,
-      created_timestamp bigint,
-      modality text,
-      input_modalities text[],
-      output_modalities text[],
-      tokenizer text,
-      prompt_price numeric,
-      completion_price numeric,
-      request_price numeric,
-      image_price numeric,
-      web_search_price numeric,
-      internal_reasoning_price numeric,
-      input_cache_read_price numeric,
-      input_cache_write_price numeric,
-      max_completion_tokens integer,
-      is_moderated boolean,
-      supported_parameters text[],
-      expires_at timestamptz,
+      like private.parsed_catalog_record,
       price_changed boolean not null,
       rule text,
       new_status text,

@@ -122,6 +122,7 @@ drop function if exists private.log_sync_failure(text, text, jsonb, bigint);
 drop function if exists private.begin_sync_run(text, interval, integer);
 drop function if exists private.check_sync_caller(text, text, text);
 drop function if exists private.parse_catalog_records(jsonb, integer[]);
+drop type if exists private.parsed_catalog_record;
 drop function if exists private.same_upstream_record(jsonb, jsonb);
 drop function if exists private.same_unordered(jsonb, jsonb);
 drop function if exists private.sync_caller_name();
