@@ -550,8 +550,6 @@ begin
 
     -- The steps' tables as plpgsql_check (supabase db lint) should see them: it cannot see tables
     -- made at run time. These pragmas do nothing when the function runs.
-    perform 'PRAGMA:TABLE: sync_records (ord integer, model_id text, id_problem text, '
-      'record_hash bigint)';
     perform 'PRAGMA:TABLE: sync_models (model_id text, ord integer, record_count bigint, '
       'existing_id bigint, change text, problem text, was_listed boolean, rules_manage boolean, '
       'old_status text, old_is_free boolean, old_is_pro boolean, old_is_enterprise boolean, '
@@ -580,49 +578,14 @@ begin
     -- that read the payload create their table, then fill it: the query of a CREATE TABLE AS is
     -- planned with the payload copied into the plan for every reference to it (a custom plan,
     -- whatever plan_cache_mode says), 13 MB each at 10k models.
-    -- Step 1, stage: every record's position, its id if it is a usable one, and its hash (equal
-    -- jsonb values hash alike). Nothing else is read yet: an unchanged record (the daily case) is
-    -- never parsed. Hashed here, the records are read in their order; in classify they would be
-    -- read in the catalog's, which costs a third more.
-    create temporary table sync_records (
-      ord integer not null,
-      model_id text,
-      id_problem text not null,
-      record_hash bigint not null
-    ) on commit drop;
-    insert into sync_records (ord, model_id, id_problem, record_hash)
-    select
-      r.ord,
-      case
-        when jsonb_typeof(r.rec -> 'id') = 'string'
-          and length(r.rec ->> 'id') <= 200
-          and r.rec ->> 'id' ~ '^[A-Za-z0-9][A-Za-z0-9._~-]*/[A-Za-z0-9][A-Za-z0-9._~:+-]*$'
-          then r.rec ->> 'id'
-      end as model_id,
-      case when jsonb_typeof(r.rec) = 'object' then 'invalid_id' else 'not_an_object' end
-        as id_problem,
-      jsonb_hash_extended(r.rec, 0) as record_hash
-    from (
-      -- By position (generate_series and `->`): jsonb_array_elements would materialize the
-      -- records once more. offset 0 keeps each record extracted once rather than once per use.
-      select g.ord, v_models -> g.ord as rec
-      from generate_series(0, jsonb_array_length(v_models) - 1) as g (ord)
-      offset 0
-    ) as r;
-
-    -- Step 2, classify: every model of the run, once. Each model id of the catalog (the last
-    -- record of a repeated id wins) against its stored row: a record whose hash equals the stored
-    -- one's is unchanged without reading the stored record; otherwise the two are compared
-    -- ignoring the order of the unordered arrays (a reordered list upstream is no change). Each
-    -- model listed until now that the catalog lacks has vanished, unless the caller refused its
-    -- record: then it is held as it is. One scan of model_access serves every count of the run.
-    -- `change`: added, updated, unchanged, reactivated (the catalog's models; skipped once the
-    -- parser refuses a record), vanished and held (listed models the catalog lacks). Unchanged
-    -- models are counted, not kept, and so are repeated ids: sync_models holds what the run may
-    -- change, so a run that changes nothing (the daily case) stores no row of it, and the later
-    -- steps read only what changes. Each count of the run names the classes it takes.
+    -- sync_models: every model of the run that it may change, once, and every record refused
+    -- (`skipped`, with its problem). `change`: added, updated, reactivated (the catalog's models;
+    -- skipped once the parser refuses a record), vanished and held (listed models the catalog
+    -- lacks), skipped. Unchanged models are counted, not kept, and so are repeated ids: a run that
+    -- changes nothing (the daily case) stores no row of it, and the later steps read only what
+    -- changes. Each count of the run names the classes it takes.
     create temporary table sync_models (
-      model_id text not null,
+      model_id text,
       ord integer,
       record_count bigint,
       existing_id bigint,
@@ -639,7 +602,37 @@ begin
       old_deprecation_source text,
       old_status_before_inactive text
     ) on commit drop;
-    with classified as (
+    with
+    -- Step 1, stage: every record's position, its id if it is a usable one, and its hash (equal
+    -- jsonb values hash alike). Nothing else is read yet: an unchanged record (the daily case) is
+    -- never parsed. Hashed here, the records are read in their order; hashed in classify, they
+    -- would be read in the catalog's, which costs a third more.
+    staged as (
+      select
+        r.ord,
+        case
+          when jsonb_typeof(r.id) = 'string'
+            and length(r.id #>> '{}') <= 200
+            and r.id #>> '{}' ~ '^[A-Za-z0-9][A-Za-z0-9._~-]*/[A-Za-z0-9][A-Za-z0-9._~:+-]*$'
+            then r.id #>> '{}'
+        end as model_id,
+        jsonb_typeof(r.rec) = 'object' as is_object,
+        jsonb_hash_extended(r.rec, 0) as record_hash
+      from (
+        -- By position (generate_series and `->`): jsonb_array_elements would materialize the
+        -- records once more. offset 0 keeps each record extracted once rather than once per use.
+        select g.ord, v_models -> g.ord as rec, v_models -> g.ord -> 'id' as id
+        from generate_series(0, jsonb_array_length(v_models) - 1) as g (ord)
+        offset 0
+      ) as r
+    ),
+    -- Step 2, classify: each model id of the catalog (the last record of a repeated id wins)
+    -- against its stored row. A record whose hash equals the stored one's is unchanged without
+    -- reading the stored record; otherwise the two are compared ignoring the order of the
+    -- unordered arrays (a reordered list upstream is no change). Each model listed until now that
+    -- the catalog lacks has vanished, unless the caller refused its record: then it is held as it
+    -- is. One scan of model_access serves every count of the run.
+    classified as (
       select
         coalesce(w.model_id, m.model_id) as model_id,
         w.ord,
@@ -661,7 +654,6 @@ begin
           when private.same_upstream_record(m.openrouter_data, v_models -> w.ord) then 'unchanged'
           else 'updated'
         end as change,
-        null::text as problem,
         m.id is not null and m.upstream_removed_at is null as was_listed,
         coalesce(m.access_managed_by = 'rules', true) as rules_manage,
         m.status as old_status,
@@ -679,7 +671,7 @@ begin
           max(s.ord) as ord,
           count(*) as record_count,
           case when count(*) = 1 then max(s.record_hash) end as record_hash
-        from sync_records as s
+        from staged as s
         where s.model_id is not null
         group by s.model_id
       ) as w
@@ -693,11 +685,19 @@ begin
         old_deprecation_source, old_status_before_inactive
       )
       select
-        c.model_id, c.ord, c.record_count, c.existing_id, c.change, c.problem, c.was_listed,
+        c.model_id, c.ord, c.record_count, c.existing_id, c.change, null, c.was_listed,
         c.rules_manage, c.old_status, c.old_is_free, c.old_is_pro, c.old_is_enterprise,
         c.old_sunset_at, c.old_deprecated_at, c.old_deprecation_source, c.old_status_before_inactive
       from classified as c
       where c.change <> 'unchanged'
+      union all
+      -- A record without a usable id is skipped: nothing can match it with a stored row.
+      select
+        null, s.ord, null, null, 'skipped',
+        case when s.is_object then 'invalid_id' else 'not_an_object' end, false, false, null,
+        null, null, null, null, null, null, null
+      from staged as s
+      where s.model_id is null
     )
     select
       count(*) filter (where c.change = 'unchanged'),
@@ -1111,10 +1111,6 @@ begin
     from sync_models as s;
 
     with problems as (
-      select r.id_problem as problem, null::text as model_id, r.ord
-      from sync_records as r
-      where r.model_id is null
-      union all
       select s.problem, s.model_id, s.ord
       from sync_models as s
       where s.change = 'skipped'
@@ -1225,7 +1221,7 @@ begin
 
     -- The steps' tables go with the step that made them: a later call in the same transaction,
     -- perhaps by another role, makes its own.
-    drop table sync_records, sync_models, sync_writes, sync_offered_before, sync_rule_changes;
+    drop table sync_models, sync_writes, sync_offered_before, sync_rule_changes;
   exception when others or query_canceled then
     -- query_canceled (a statement_timeout, a cancelled request) is not among `others`: caught too,
     -- so that a cancelled run ends failed rather than running.
