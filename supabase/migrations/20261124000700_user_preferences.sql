@@ -246,17 +246,15 @@ begin
 
   if update_user_preferences.preference_type is null
     or update_user_preferences.preference_type not in ('ui', 'session', 'model') then
-    return jsonb_build_object(
-      'success', false,
-      'error', 'invalid_preference_type',
-      'message', 'preference_type must be ui, session or model'
-    );
+    raise exception using
+      errcode = '22023',
+      message = 'preference_type must be ui, session or model',
+      column = 'preference_type';
   end if;
   if update_user_preferences.preferences is null
     or jsonb_typeof(update_user_preferences.preferences) <> 'object' then
-    return jsonb_build_object(
-      'success', false, 'error', 'invalid_preferences', 'message', 'preferences must be a JSON object'
-    );
+    raise exception using
+      errcode = '22023', message = 'preferences must be a JSON object', column = 'preferences';
   end if;
 
   if update_user_preferences.preference_type in ('ui', 'session') then
@@ -264,14 +262,13 @@ begin
     -- The change is logged in user_activity: it may take no more than the preferences themselves.
     v_size := octet_length(update_user_preferences.preferences::text);
     if v_size > private.preferences_size_limit() then
-      return jsonb_build_object(
-        'success', false,
-        'error', 'preferences_too_large',
-        'message', format(
+      raise exception using
+        errcode = '22023',
+        message = format(
           'a change of %s may take at most %s bytes as JSON; this one takes %s',
           v_column, private.preferences_size_limit(), v_size
-        )
-      );
+        ),
+        column = v_column;
     end if;
     -- Locked, so that no concurrent change is merged away.
     select private.jsonb_deep_merge(to_jsonb(p) -> v_column, update_user_preferences.preferences)
@@ -279,16 +276,16 @@ begin
     from public.profiles as p
     where p.id = update_user_preferences.user_uuid
     for update;
+    -- The constraints refuse it too; this says by how much.
     v_size := octet_length(v_merged::text);
     if v_size > private.preferences_size_limit() then
-      return jsonb_build_object(
-        'success', false,
-        'error', 'preferences_too_large',
-        'message', format(
+      raise exception using
+        errcode = '22023',
+        message = format(
           '%s may take at most %s bytes as JSON; this change would make them %s',
           v_column, private.preferences_size_limit(), v_size
-        )
-      );
+        ),
+        column = v_column;
     end if;
     update public.profiles as p
     set
@@ -303,50 +300,37 @@ begin
     from jsonb_object_keys(update_user_preferences.preferences) as k
     where k not in ('default_model', 'temperature', 'system_prompt');
     if v_unknown_fields is not null then
-      return jsonb_build_object(
-        'success', false,
-        'error', 'invalid_preferences',
-        'message', 'unknown model preferences: ' || array_to_string(v_unknown_fields, ', ')
-          || ' (allowed: default_model, temperature, system_prompt)'
-      );
+      raise exception using
+        errcode = '22023',
+        message = 'unknown model preferences: ' || array_to_string(v_unknown_fields, ', ')
+          || ' (allowed: default_model, temperature, system_prompt)',
+        detail = to_jsonb(v_unknown_fields)::text,
+        column = 'preferences';
     end if;
     if update_user_preferences.preferences ? 'default_model' then
       if jsonb_typeof(update_user_preferences.preferences -> 'default_model') <> 'string' then
-        return jsonb_build_object(
-          'success', false, 'error', 'invalid_preferences', 'message', 'default_model must be a string'
-        );
+        raise exception using
+          errcode = '22023', message = 'default_model must be a string', column = 'default_model';
       end if;
+      -- Whether the tier may use it is the trigger check_default_model's rule.
       v_model := update_user_preferences.preferences ->> 'default_model';
-      if not exists (
-        select 1
-        from public.get_user_allowed_models_v2(update_user_preferences.user_uuid) as a
-        where a.model_id = v_model
-      ) then
-        return jsonb_build_object(
-          'success', false,
-          'error', 'model_not_allowed',
-          'message', format('model %s is not available to this user''s tier', v_model)
-        );
-      end if;
     end if;
     if update_user_preferences.preferences ? 'temperature'
       and not (
         jsonb_typeof(update_user_preferences.preferences -> 'temperature') = 'number'
         and (update_user_preferences.preferences ->> 'temperature')::numeric between 0 and 2
       ) then
-      return jsonb_build_object(
-        'success', false,
-        'error', 'invalid_preferences',
-        'message', 'temperature must be a number between 0 and 2'
-      );
+      raise exception using
+        errcode = '22023',
+        message = 'temperature must be a number between 0 and 2',
+        column = 'temperature';
     end if;
     if jsonb_typeof(update_user_preferences.preferences -> 'system_prompt') not in ('string', 'null')
       or char_length(update_user_preferences.preferences ->> 'system_prompt') > 20000 then
-      return jsonb_build_object(
-        'success', false,
-        'error', 'invalid_preferences',
-        'message', 'system_prompt must be a string of at most 20000 characters, or null'
-      );
+      raise exception using
+        errcode = '22023',
+        message = 'system_prompt must be a string of at most 20000 characters, or null',
+        column = 'system_prompt';
     end if;
 
     update public.profiles as p
@@ -367,9 +351,8 @@ begin
   end if;
 
   if v_result is null then
-    return jsonb_build_object(
-      'success', false, 'error', 'profile_not_found', 'message', 'no profile for this user'
-    );
+    raise exception using
+      errcode = '22023', message = 'no profile for this user', column = 'user_uuid';
   end if;
 
   perform private.log_user_activity(
@@ -393,8 +376,10 @@ comment on function public.update_user_preferences(uuid, text, jsonb) is
   'Changes the preferences of user_uuid, who must be the caller (the service role may act for '
   'anyone): ui and session deep-merge into their JSON column (the change and the result at most '
   'private.preferences_size_limit() bytes each); model sets default_model (a model '
-  'the tier may use), temperature (0 to 2) and system_prompt. Logs the change in user_activity. '
-  'Returns {success, preference_type, preferences} or {success: false, error, message}.';
+  'the tier may use: trigger check_default_model), temperature (0 to 2) and system_prompt. Logs '
+  'the change in user_activity. Returns {success, preference_type, preferences}; refuses invalid '
+  'input with 22023 (column names the field; a user without a profile too) and a model the tier '
+  'may not use with 23514, and writes nothing then.';
 
 revoke execute on function public.update_user_preferences(uuid, text, jsonb)
   from public, anon, authenticated, service_role;

@@ -617,22 +617,20 @@ begin
   from unnest(hand_models_to_rules.model_ids) as x
   where x is not null;
   if v_ids is null then
-    return jsonb_build_object(
-      'success', false, 'error', 'invalid_model_ids', 'message', 'model_ids must name at least one model'
-    );
+    raise exception using
+      errcode = '22023', message = 'model_ids must name at least one model', column = 'model_ids';
   end if;
 
+  -- The detail lists the unknown ids as a JSON array, for callers to name them.
   select array_agg(x order by x)
   into v_unknown_ids
   from unnest(v_ids) as x
   where not exists (select 1 from public.model_access as m where m.model_id = x);
   if v_unknown_ids is not null then
-    return jsonb_build_object(
-      'success', false,
-      'error', 'unknown_models',
-      'message', 'unknown model ids: ' || array_to_string(v_unknown_ids, ', '),
-      'unknown_ids', to_jsonb(v_unknown_ids)
-    );
+    raise exception using
+      errcode = 'P0002',
+      message = 'unknown model ids: ' || array_to_string(v_unknown_ids, ', '),
+      detail = to_jsonb(v_unknown_ids)::text;
   end if;
 
   update public.model_access as m
@@ -647,8 +645,8 @@ $$;
 
 comment on function public.hand_models_to_rules(text[]) is
   'Admin: makes the models rule-managed again and applies the rules to them at once. Returns '
-  'apply_model_access_rules''s answer plus handed_back, or {success: false, error: '
-  'invalid_model_ids | unknown_models, message, unknown_ids}. Admins and the service role only.';
+  'apply_model_access_rules''s answer plus handed_back; refuses no ids with 22023 and unknown ids '
+  'with P0002 (detail: their JSON array). Admins and the service role only.';
 
 revoke execute on function public.hand_models_to_rules(text[])
   from public, anon, authenticated, service_role;

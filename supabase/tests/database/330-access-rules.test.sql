@@ -6,7 +6,7 @@
 -- a no-change sync still writes nothing; who may read and manage the rules.
 begin;
 \ir _helpers.psql
-select plan(46);
+select plan(47);
 
 -- A catalog record with the attributes rules match on.
 create function tests.rule_model(
@@ -283,9 +283,15 @@ select is(
   array['rules', 'rules'],
   'both are rule-managed again'
 );
-select is(
-  public.hand_models_to_rules(array['nobody/none']) ->> 'error', 'unknown_models',
-  'handing back an unknown model is refused'
+select throws_ok(
+  $$select public.hand_models_to_rules(array['nobody/none', 'prov-co/a'])$$,
+  'P0002', 'unknown model ids: nobody/none',
+  'handing back an unknown model is refused, and nothing is handed back'
+);
+select throws_ok(
+  $$select public.hand_models_to_rules(array[null]::text[])$$,
+  '22023', 'model_ids must name at least one model',
+  'so is naming no model'
 );
 
 -- Editing a rule: a dry run of a changed model previews it; apply_model_access_rules applies it.

@@ -1,11 +1,27 @@
 -- public.update_user_preferences, public.user_activity and private.jsonb_deep_merge: ui and
 -- session preferences deep-merge; model preferences (default_model within the tier, temperature,
--- system_prompt); invalid input answered as {success: false}; a user changes only their own
+-- system_prompt); invalid input refused with a SQLSTATE (22023, or 23514 for a model the tier may
+-- not use: 400 over the Data API) and nothing written; a user changes only their own
 -- preferences, never their tier or admin flag; each change is logged in user_activity, which users
 -- read (own rows) but never write.
 begin;
 \ir _helpers.psql
 select plan(30);
+
+-- A refused change's SQLSTATE and message, or 'accepted'.
+create function tests.refusal(user_id uuid, preference_type text, change jsonb)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform public.update_user_preferences(refusal.user_id, refusal.preference_type, refusal.change);
+  return 'accepted';
+exception when others then
+  return sqlstate || ' ' || sqlerrm;
+end;
+$$;
+grant execute on function tests.refusal(uuid, text, jsonb) to authenticated, service_role;
 
 select tests.act_as_operator();
 insert into public.model_access (model_id, model_name, status, is_free, is_pro, is_enterprise)
@@ -79,48 +95,55 @@ select is(
     "default_model": "qwen/qwen3-coder:free", "temperature": 1.50, "system_prompt": "Be brief."}}'::jsonb,
   'model preferences set default_model, temperature and system_prompt'
 );
-select is(
-  public.update_user_preferences(:'alice_id', 'model', '{"default_model": "t/pro-model"}'),
-  '{"success": false, "error": "model_not_allowed",
-    "message": "model t/pro-model is not available to this user''s tier"}'::jsonb,
+select throws_ok(
+  format('select public.update_user_preferences(%L, %L, %L)',
+    :'alice_id', 'model', '{"default_model": "t/pro-model"}'),
+  '23514', 'model t/pro-model is not available to the free tier',
   'a free user cannot pick a pro model'
 );
-select is(
-  public.update_user_preferences(:'alice_id', 'model', '{"default_model": "t/new-free"}') ->> 'error',
-  'model_not_allowed',
+select throws_ok(
+  format('select public.update_user_preferences(%L, %L, %L)',
+    :'alice_id', 'model', '{"default_model": "t/new-free"}'),
+  '23514', 'model t/new-free is not available to the free tier',
   'nor a model that is not active'
 );
-select is(
-  public.update_user_preferences(:'alice_id', 'model', '{"default_model": "no/such-model"}') ->> 'error',
-  'model_not_allowed',
-  'nor an unknown model'
+select throws_ok(
+  format('select public.update_user_preferences(%L, %L, %L)',
+    :'alice_id', 'model', '{"default_model": "no/such-model", "temperature": 0.5}'),
+  '23514', 'model no/such-model is not available to the free tier',
+  'nor an unknown model, and the rest of the change is not written either'
 );
 select is(
-  (select array_agg(public.update_user_preferences(:'alice_id', 'model', p) ->> 'error' order by p::text)
+  (select array_agg(tests.refusal(:'alice_id', 'model', p) order by p::text)
    from unnest(array[
      '{"temperature": 3}', '{"temperature": "hot"}', '{"default_model": 42}',
      '{"subscription_tier": "enterprise"}', '{"is_admin": true}', '{"system_prompt": 5}'
    ]::jsonb[]) as p),
   array[
-    'invalid_preferences', 'invalid_preferences', 'invalid_preferences', 'invalid_preferences',
-    'invalid_preferences', 'invalid_preferences'
+    '22023 default_model must be a string',
+    '22023 unknown model preferences: is_admin (allowed: default_model, temperature, system_prompt)',
+    '22023 unknown model preferences: subscription_tier (allowed: default_model, temperature, '
+      || 'system_prompt)',
+    '22023 system_prompt must be a string of at most 20000 characters, or null',
+    '22023 temperature must be a number between 0 and 2',
+    '22023 temperature must be a number between 0 and 2'
   ],
   'bad temperatures, a non-string model or prompt, and tier or admin fields are refused'
 );
 select is(
-  public.update_user_preferences(:'alice_id', 'model',
-    jsonb_build_object('system_prompt', repeat('x', 20001))) ->> 'error',
-  'invalid_preferences',
+  tests.refusal(:'alice_id', 'model', jsonb_build_object('system_prompt', repeat('x', 20001))),
+  '22023 system_prompt must be a string of at most 20000 characters, or null',
   'a system prompt longer than 20000 characters is refused'
 );
-select is(
-  public.update_user_preferences(:'alice_id', 'tier', '{"subscription_tier": "enterprise"}'),
-  '{"success": false, "error": "invalid_preference_type",
-    "message": "preference_type must be ui, session or model"}'::jsonb,
-  'an invalid preference type is answered with {success: false}'
+select throws_ok(
+  format('select public.update_user_preferences(%L, %L, %L)',
+    :'alice_id', 'tier', '{"subscription_tier": "enterprise"}'),
+  '22023', 'preference_type must be ui, session or model',
+  'an invalid preference type is refused'
 );
-select is(
-  public.update_user_preferences(:'alice_id', 'ui', '"dark"') ->> 'error', 'invalid_preferences',
+select throws_ok(
+  format('select public.update_user_preferences(%L, %L, %L)', :'alice_id', 'ui', '"dark"'),
+  '22023', 'preferences must be a JSON object',
   'preferences must be an object'
 );
 select is(
@@ -177,8 +200,8 @@ select is(
 -- The service role acts for anyone; the tier rule still applies ---------------------------------------
 select tests.act_as_service_role();
 select is(
-  public.update_user_preferences(:'alice_id', 'model', '{"default_model": "t/pro-model"}') ->> 'error',
-  'model_not_allowed',
+  tests.refusal(:'alice_id', 'model', '{"default_model": "t/pro-model"}'),
+  '23514 model t/pro-model is not available to the free tier',
   'the service role cannot give a free user a pro model either'
 );
 select is(
@@ -187,9 +210,9 @@ select is(
   'the service role can change a user''s preferences'
 );
 select is(
-  public.update_user_preferences(gen_random_uuid(), 'ui', '{"theme": "dark"}') ->> 'error',
-  'profile_not_found',
-  'an unknown user is answered with profile_not_found'
+  tests.refusal(gen_random_uuid(), 'ui', '{"theme": "dark"}'),
+  '22023 no profile for this user',
+  'an unknown user is refused'
 );
 select is(
   (select count(*)::int from public.user_activity where user_id = :'alice_id'), 5,

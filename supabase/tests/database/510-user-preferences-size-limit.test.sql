@@ -1,7 +1,7 @@
 -- ui_preferences and session_preferences take at most 16384 bytes each as JSON text
 -- (private.preferences_size_limit): update_user_preferences refuses a change that is larger, or
--- would make them larger, with {success: false, error: preferences_too_large}, also when a user
--- calls it directly over the Data API, and writes nothing; a direct update of the columns is
+-- would make them larger, with SQLSTATE 22023 (400 over the Data API) and the sizes, also when a
+-- user calls it directly over the Data API, and writes nothing; a direct update of the columns is
 -- refused by the constraints.
 begin;
 \ir _helpers.psql
@@ -19,10 +19,9 @@ select is(
   'true',
   'ui preferences of exactly 16384 bytes are stored'
 );
-select is(
-  public.update_user_preferences(:'alice_id', 'ui', '{"m": "x"}'),
-  '{"success": false, "error": "preferences_too_large",
-    "message": "ui_preferences may take at most 16384 bytes as JSON; this change would make them 16394"}'::jsonb,
+select throws_ok(
+  format('select public.update_user_preferences(%L, %L, %L)', :'alice_id', 'ui', '{"m": "x"}'),
+  '22023', 'ui_preferences may take at most 16384 bytes as JSON; this change would make them 16394',
   'a small change that would make them larger is refused, with the size it would reach'
 );
 select is(
@@ -30,22 +29,29 @@ select is(
   '{"ui_preferences": {"m": "x"}}'::jsonb,
   'a change that makes room is stored'
 );
-select is(
-  public.update_user_preferences(:'alice_id', 'ui', jsonb_build_object('k', repeat('a', 16376))),
-  '{"success": false, "error": "preferences_too_large",
-    "message": "a change of ui_preferences may take at most 16384 bytes as JSON; this one takes 16385"}'::jsonb,
+select throws_ok(
+  format(
+    'select public.update_user_preferences(%L, %L, %L)',
+    :'alice_id', 'ui', jsonb_build_object('k', repeat('a', 16376))
+  ),
+  '22023', 'a change of ui_preferences may take at most 16384 bytes as JSON; this one takes 16385',
   'a change larger than the limit is refused before it is merged'
 );
-select is(
-  public.update_user_preferences(:'alice_id', 'session', jsonb_build_object('k', repeat('é', 8200))),
-  '{"success": false, "error": "preferences_too_large",
-    "message": "a change of session_preferences may take at most 16384 bytes as JSON; this one takes 16409"}'::jsonb,
+select throws_ok(
+  format(
+    'select public.update_user_preferences(%L, %L, %L)',
+    :'alice_id', 'session', jsonb_build_object('k', repeat('é', 8200))
+  ),
+  '22023',
+  'a change of session_preferences may take at most 16384 bytes as JSON; this one takes 16409',
   'session preferences have the same limit, counted in bytes'
 );
-select is(
-  public.update_user_preferences(:'alice_id', 'session',
-    jsonb_build_object('a', repeat('a', 9000), 'b', repeat('b', 9000))) ->> 'error',
-  'preferences_too_large',
+select throws_ok(
+  format(
+    'select public.update_user_preferences(%L, %L, %L)',
+    :'alice_id', 'session', jsonb_build_object('a', repeat('a', 9000), 'b', repeat('b', 9000))
+  ),
+  '22023', 'a change of session_preferences may take at most 16384 bytes as JSON; this one takes 18018',
   'however many keys the change has'
 );
 select is(
@@ -80,10 +86,12 @@ select throws_ok(
   'and of session_preferences'
 );
 select tests.act_as_service_role();
-select is(
-  public.update_user_preferences(:'alice_id', 'ui', jsonb_build_object('k', repeat('a', 16376)))
-    ->> 'error',
-  'preferences_too_large',
+select throws_ok(
+  format(
+    'select public.update_user_preferences(%L, %L, %L)',
+    :'alice_id', 'ui', jsonb_build_object('k', repeat('a', 16376))
+  ),
+  '22023', 'a change of ui_preferences may take at most 16384 bytes as JSON; this one takes 16385',
   'the service role is held to the limit too'
 );
 
