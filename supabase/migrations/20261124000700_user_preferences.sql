@@ -180,10 +180,12 @@ alter table public.profiles
   add constraint profiles_session_preferences_within_size_limit
     check (octet_length(session_preferences::text) <= private.preferences_size_limit());
 
--- Invoker: runs with the rights of whoever updates the profile; the rule is private.tier_models.
-create function private.check_profile_default_model()
-returns trigger
+-- The one check of a chosen default model: its tier may use it (the rule is private.tier_models).
+-- Invoker: runs with the rights of whoever writes the profile.
+create function private.check_default_model_allowed(tier text, model_id text)
+returns void
 language plpgsql
+stable
 security invoker
 set search_path = ''
 as $$
@@ -191,23 +193,44 @@ begin
   if not exists (
     select 1
     from private.tier_models as a
-    where a.model_id = new.default_model
-      and a.tier = new.subscription_tier
+    where a.model_id = check_default_model_allowed.model_id
+      and a.tier = check_default_model_allowed.tier
   ) then
     raise exception using
       errcode = '23514',
       message = format(
-        'model %s is not available to the %s tier', new.default_model, new.subscription_tier
+        'model %s is not available to the %s tier',
+        check_default_model_allowed.model_id, check_default_model_allowed.tier
       ),
       hint = 'Choose one of the models listed by get_user_allowed_models_v2().';
   end if;
+end;
+$$;
+
+comment on function private.check_default_model_allowed(text, text) is
+  'Refuses (23514) a default model that users of the tier may not use (private.tier_models).';
+
+revoke execute on function private.check_default_model_allowed(text, text)
+  from public, anon, authenticated, service_role;
+grant execute on function private.check_default_model_allowed(text, text)
+  to authenticated, service_role;
+
+-- Invoker: runs with the rights of whoever updates the profile.
+create function private.check_profile_default_model()
+returns trigger
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+  perform private.check_default_model_allowed(new.subscription_tier, new.default_model);
   return new;
 end;
 $$;
 
 comment on function private.check_profile_default_model() is
   'BEFORE UPDATE OF default_model trigger on profiles: the new default model must be one the '
-  'profile''s tier may use (private.tier_models).';
+  'profile''s tier may use (private.check_default_model_allowed).';
 
 revoke execute on function private.check_profile_default_model()
   from public, anon, authenticated, service_role;
@@ -312,7 +335,6 @@ begin
         raise exception using
           errcode = '22023', message = 'default_model must be a string', column = 'default_model';
       end if;
-      -- Whether the tier may use it is the trigger check_default_model's rule.
       v_model := update_user_preferences.preferences ->> 'default_model';
     end if;
     if update_user_preferences.preferences ? 'temperature'
@@ -333,6 +355,13 @@ begin
         column = 'system_prompt';
     end if;
 
+    -- A model chosen again is checked too: the trigger check_default_model sees only a change, and
+    -- a model the tier no longer offers must not be taken as chosen.
+    if v_model is not null then
+      perform private.check_default_model_allowed(
+        private.user_tier(update_user_preferences.user_uuid), v_model
+      );
+    end if;
     update public.profiles as p
     set
       default_model = coalesce(v_model, p.default_model),
@@ -375,9 +404,9 @@ $$;
 comment on function public.update_user_preferences(uuid, text, jsonb) is
   'Changes the preferences of user_uuid, who must be the caller (the service role may act for '
   'anyone): ui and session deep-merge into their JSON column (the change and the result at most '
-  'private.preferences_size_limit() bytes each); model sets default_model (a model '
-  'the tier may use: trigger check_default_model), temperature (0 to 2) and system_prompt. Logs '
-  'the change in user_activity. Returns {success, preference_type, preferences}; refuses invalid '
+  'private.preferences_size_limit() bytes each); model sets default_model (a model the tier may '
+  'use: private.check_default_model_allowed), temperature (0 to 2) and system_prompt. Logs the '
+  'change in user_activity. Returns {success, preference_type, preferences}; refuses invalid '
   'input with 22023 (column names the field; a user without a profile too) and a model the tier '
   'may not use with 23514, and writes nothing then.';
 

@@ -27,10 +27,10 @@
 -- rule_subject, tier_models, tier_offered_models, the domain model_status, models_access_state,
 -- user_tier, acting_user, quota_periods, consume_model_quota, log_user_activity,
 -- prune_user_activity, jsonb_deep_merge, preferences_size_limit with the profiles constraints
--- that call it, check_profile_default_model with its trigger, model_access_rule_problem,
--- check_model_access_rule, invoke_sync_models, sync_job_status, mark_access_admin_managed,
--- clear_model_deprecation, resolve_default_model, record_change_digest, catalog_version and
--- bump_catalog_version) and the pg_cron jobs sync-openrouter-models and
+-- that call it, check_profile_default_model with its trigger and check_default_model_allowed,
+-- model_access_rule_problem, check_model_access_rule, invoke_sync_models, sync_job_status,
+-- mark_access_admin_managed, clear_model_deprecation, resolve_default_model, record_change_digest,
+-- catalog_version and bump_catalog_version) and the pg_cron jobs sync-openrouter-models and
 -- prune-user-activity. Export those tables first if you need them. The pg_cron and pg_net
 -- extensions and the Vault secrets
 -- project_url and sync_models_secret are left in place (other jobs may use them).
@@ -78,6 +78,7 @@ where j.jobname in ('sync-openrouter-models', 'prune-user-activity');
 -- 3. Functions (before the tables and the view their signatures or bodies name).
 drop trigger if exists check_default_model on public.profiles;
 drop function if exists private.check_profile_default_model();
+drop function if exists private.check_default_model_allowed(text, text);
 alter table public.profiles
   drop constraint if exists profiles_ui_preferences_within_size_limit,
   drop constraint if exists profiles_session_preferences_within_size_limit;

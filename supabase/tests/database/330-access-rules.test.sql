@@ -283,10 +283,13 @@ select is(
   array['rules', 'rules'],
   'both are rule-managed again'
 );
-select throws_ok(
-  $$select public.hand_models_to_rules(array['nobody/none', 'prov-co/a'])$$,
-  'P0002', 'unknown model ids: nobody/none',
-  'handing back an unknown model is refused, and nothing is handed back'
+select is(
+  tests.refusal(
+    $$select public.hand_models_to_rules(array['zz/none', 'nobody/none', 'prov-co/a'])$$
+  ),
+  '{"sqlstate": "P0002", "message": "unknown model ids: nobody/none, zz/none",
+    "detail": "[\"nobody/none\", \"zz/none\"]", "column": null}'::jsonb,
+  'handing back unknown models is refused, naming them in the message and the detail'
 );
 select throws_ok(
   $$select public.hand_models_to_rules(array[null]::text[])$$,

@@ -6,22 +6,22 @@
 -- read (own rows) but never write.
 begin;
 \ir _helpers.psql
-select plan(30);
+select plan(31);
 
--- A refused change's SQLSTATE and message, or 'accepted'.
-create function tests.refusal(user_id uuid, preference_type text, change jsonb)
+-- A refused change: its SQLSTATE, message, detail and column (tests.refusal), as text.
+create function tests.prefs_refusal(user_id uuid, preference_type text, change jsonb)
 returns text
-language plpgsql
+language sql
 set search_path = ''
 as $$
-begin
-  perform public.update_user_preferences(refusal.user_id, refusal.preference_type, refusal.change);
-  return 'accepted';
-exception when others then
-  return sqlstate || ' ' || sqlerrm;
-end;
+  select r ->> 'sqlstate' || ' ' || (r ->> 'message')
+    || coalesce(' [' || (r ->> 'column') || ']', '')
+  from tests.refusal(format(
+    'select public.update_user_preferences(%L, %L, %L)',
+    prefs_refusal.user_id, prefs_refusal.preference_type, prefs_refusal.change
+  )) as r;
 $$;
-grant execute on function tests.refusal(uuid, text, jsonb) to authenticated, service_role;
+grant execute on function tests.prefs_refusal(uuid, text, jsonb) to authenticated, service_role;
 
 select tests.act_as_operator();
 insert into public.model_access (model_id, model_name, status, is_free, is_pro, is_enterprise)
@@ -109,30 +109,33 @@ select throws_ok(
 );
 select throws_ok(
   format('select public.update_user_preferences(%L, %L, %L)',
-    :'alice_id', 'model', '{"default_model": "no/such-model", "temperature": 0.5}'),
+    :'alice_id', 'model', '{"default_model": "no/such-model"}'),
   '23514', 'model no/such-model is not available to the free tier',
-  'nor an unknown model, and the rest of the change is not written either'
+  'nor an unknown model'
 );
 select is(
-  (select array_agg(tests.refusal(:'alice_id', 'model', p) order by p::text)
+  (select array_agg(tests.prefs_refusal(:'alice_id', 'model', p) order by p::text)
    from unnest(array[
      '{"temperature": 3}', '{"temperature": "hot"}', '{"default_model": 42}',
      '{"subscription_tier": "enterprise"}', '{"is_admin": true}', '{"system_prompt": 5}'
    ]::jsonb[]) as p),
   array[
-    '22023 default_model must be a string',
-    '22023 unknown model preferences: is_admin (allowed: default_model, temperature, system_prompt)',
+    '22023 default_model must be a string [default_model]',
+    '22023 unknown model preferences: is_admin (allowed: default_model, temperature, '
+      || 'system_prompt) [preferences]',
     '22023 unknown model preferences: subscription_tier (allowed: default_model, temperature, '
-      || 'system_prompt)',
-    '22023 system_prompt must be a string of at most 20000 characters, or null',
-    '22023 temperature must be a number between 0 and 2',
-    '22023 temperature must be a number between 0 and 2'
+      || 'system_prompt) [preferences]',
+    '22023 system_prompt must be a string of at most 20000 characters, or null [system_prompt]',
+    '22023 temperature must be a number between 0 and 2 [temperature]',
+    '22023 temperature must be a number between 0 and 2 [temperature]'
   ],
   'bad temperatures, a non-string model or prompt, and tier or admin fields are refused'
 );
 select is(
-  tests.refusal(:'alice_id', 'model', jsonb_build_object('system_prompt', repeat('x', 20001))),
-  '22023 system_prompt must be a string of at most 20000 characters, or null',
+  tests.prefs_refusal(
+    :'alice_id', 'model', jsonb_build_object('system_prompt', repeat('x', 20001))
+  ),
+  '22023 system_prompt must be a string of at most 20000 characters, or null [system_prompt]',
   'a system prompt longer than 20000 characters is refused'
 );
 select throws_ok(
@@ -200,7 +203,7 @@ select is(
 -- The service role acts for anyone; the tier rule still applies ---------------------------------------
 select tests.act_as_service_role();
 select is(
-  tests.refusal(:'alice_id', 'model', '{"default_model": "t/pro-model"}'),
+  tests.prefs_refusal(:'alice_id', 'model', '{"default_model": "t/pro-model"}'),
   '23514 model t/pro-model is not available to the free tier',
   'the service role cannot give a free user a pro model either'
 );
@@ -210,8 +213,8 @@ select is(
   'the service role can change a user''s preferences'
 );
 select is(
-  tests.refusal(gen_random_uuid(), 'ui', '{"theme": "dark"}'),
-  '22023 no profile for this user',
+  tests.prefs_refusal(gen_random_uuid(), 'ui', '{"theme": "dark"}'),
+  '22023 no profile for this user [user_uuid]',
   'an unknown user is refused'
 );
 select is(
@@ -225,6 +228,11 @@ select tests.act_as(:'bob_id');
 select is(
   public.update_user_preferences(:'bob_id', 'model', '{"temperature": 0.2}') ->> 'success', 'true',
   'after a downgrade other model preferences can still be changed'
+);
+select is(
+  tests.prefs_refusal(:'bob_id', 'model', '{"default_model": "t/pro-model", "temperature": 0.3}'),
+  '23514 model t/pro-model is not available to the free tier',
+  'but the model the tier no longer offers cannot be chosen again'
 );
 select throws_ok(
   format('update public.profiles set default_model = %L where id = %L', 't/new-free', :'bob_id'),

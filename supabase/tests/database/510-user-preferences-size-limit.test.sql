@@ -51,19 +51,20 @@ select throws_ok(
     'select public.update_user_preferences(%L, %L, %L)',
     :'alice_id', 'session', jsonb_build_object('a', repeat('a', 9000), 'b', repeat('b', 9000))
   ),
-  '22023', 'a change of session_preferences may take at most 16384 bytes as JSON; this one takes 18018',
+  '22023',
+  'a change of session_preferences may take at most 16384 bytes as JSON; this one takes 18018',
   'however many keys the change has'
 );
 select is(
   (select jsonb_build_array(ui_preferences, session_preferences) from public.profiles
    where id = :'alice_id'),
   '[{"m": "x"}, {}]'::jsonb,
-  'a refused change writes nothing'
+  'only the changes that were accepted are stored'
 );
 select is(
   (select count(*)::int from public.user_activity where user_id = :'alice_id'),
   2,
-  'and logs nothing: only the two stored changes are in user_activity'
+  'and only those two are logged in user_activity'
 );
 
 -- Around the function: the columns themselves are bounded.
