@@ -6,12 +6,12 @@
 -- upstream record.
 --
 -- Why: the catalog must follow upstream without ever losing admin decisions or rewriting rows for
--- nothing, and no upstream record may break a run. The sync is a few set-based steps, each a
--- statement of its own over temporary tables (stage, classify, parse and access, offered, apply,
--- gate, record), so that it scales to large catalogs, a run with no upstream change writes no
--- catalog row, and a reader can follow each step alone. An invalid record is skipped and counted
--- with its reason. An integrity gate refuses empty or suspiciously truncated catalogs and runs that
--- would take many models from users or offer many without review; every override is recorded.
+-- nothing, and no upstream record may break a run. The sync is a few set-based steps over
+-- temporary tables (stage and classify, parse and access, offered, apply, gate, record), so that it
+-- scales to large catalogs, a run with no upstream change writes no catalog row, and a reader can
+-- follow each step alone. An invalid record is skipped and counted with its reason. An integrity
+-- gate refuses empty or suspiciously truncated catalogs and runs that would take many models from
+-- users or offer many without review; every override is recorded.
 -- Any failure after a run began leaves it `failed` with its cause. The sync runs in security
 -- definer functions in `private`, behind public entry points of the same names: the sync log and
 -- the price history are written by nobody else, so no API role may write them. Each first checks
@@ -582,8 +582,8 @@ begin
     -- (`skipped`, with its problem). `change`: added, updated, reactivated (the catalog's models;
     -- skipped once the parser refuses a record), vanished and held (listed models the catalog
     -- lacks), skipped. Unchanged models are counted, not kept, and so are repeated ids: a run that
-    -- changes nothing (the daily case) stores no row of it, and the later steps read only what
-    -- changes. Each count of the run names the classes it takes.
+    -- changes and refuses nothing (the daily case) stores no row of it, and the later steps read
+    -- only what changes. Each count of the run names the classes it takes.
     create temporary table sync_models (
       model_id text,
       ord integer,
@@ -619,10 +619,15 @@ begin
         jsonb_typeof(r.rec) = 'object' as is_object,
         jsonb_hash_extended(r.rec, 0) as record_hash
       from (
-        -- By position (generate_series and `->`): jsonb_array_elements would materialize the
-        -- records once more. offset 0 keeps each record extracted once rather than once per use.
-        select g.ord, v_models -> g.ord as rec, v_models -> g.ord -> 'id' as id
-        from generate_series(0, jsonb_array_length(v_models) - 1) as g (ord)
+        -- offset 0 here and below: each value is taken once rather than once per use.
+        select e.ord, e.rec, e.rec -> 'id' as id
+        from (
+          -- By position (generate_series and `->`): jsonb_array_elements would materialize the
+          -- records once more.
+          select g.ord, v_models -> g.ord as rec
+          from generate_series(0, jsonb_array_length(v_models) - 1) as g (ord)
+          offset 0
+        ) as e
         offset 0
       ) as r
     ),
@@ -707,7 +712,7 @@ begin
     -- Autovacuum never analyzes temporary tables: without statistics the later steps would be
     -- planned for a guessed size (a nested loop over 10k rows planned for 200). Only the columns
     -- they join and filter on (analyzing a wide table's every column costs more than the step),
-    -- and only when they have rows to plan for: not in a run that changes nothing.
+    -- and only when they have rows to plan for: not in a run that changes and refuses nothing.
     if exists (select 1 from sync_models) then
       analyze sync_models (model_id, ord, change);
     end if;
