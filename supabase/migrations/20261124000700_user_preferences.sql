@@ -355,13 +355,6 @@ begin
         column = 'system_prompt';
     end if;
 
-    -- A model chosen again is checked too: the trigger check_default_model sees only a change, and
-    -- a model the tier no longer offers must not be taken as chosen.
-    if v_model is not null then
-      perform private.check_default_model_allowed(
-        private.user_tier(update_user_preferences.user_uuid), v_model
-      );
-    end if;
     update public.profiles as p
     set
       default_model = coalesce(v_model, p.default_model),
@@ -382,6 +375,14 @@ begin
   if v_result is null then
     raise exception using
       errcode = '22023', message = 'no profile for this user', column = 'user_uuid';
+  end if;
+  -- A model chosen again is checked too (its refusal undoes the update): the trigger
+  -- check_default_model sees only a change, and a model the tier no longer offers must not be
+  -- taken as chosen.
+  if v_model is not null then
+    perform private.check_default_model_allowed(
+      private.user_tier(update_user_preferences.user_uuid), v_model
+    );
   end if;
 
   perform private.log_user_activity(

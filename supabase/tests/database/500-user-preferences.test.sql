@@ -6,7 +6,7 @@
 -- read (own rows) but never write.
 begin;
 \ir _helpers.psql
-select plan(31);
+select plan(32);
 
 -- A refused change: its SQLSTATE, message, detail and column (tests.refusal), as text.
 create function tests.prefs_refusal(user_id uuid, preference_type text, change jsonb)
@@ -216,6 +216,11 @@ select is(
   tests.prefs_refusal(gen_random_uuid(), 'ui', '{"theme": "dark"}'),
   '22023 no profile for this user [user_uuid]',
   'an unknown user is refused'
+);
+select is(
+  tests.prefs_refusal(gen_random_uuid(), 'model', '{"default_model": "t/pro-model"}'),
+  '22023 no profile for this user [user_uuid]',
+  'as such, whatever model the change names'
 );
 select is(
   (select count(*)::int from public.user_activity where user_id = :'alice_id'), 5,
