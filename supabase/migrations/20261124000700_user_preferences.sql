@@ -259,6 +259,7 @@ declare
   v_size integer;
   v_merged jsonb;
   v_result jsonb;
+  v_tier text;
 begin
   if current_user in ('anon', 'authenticated')
     and update_user_preferences.user_uuid is distinct from (select auth.uid()) then
@@ -369,7 +370,7 @@ begin
       'default_model', p.default_model,
       'temperature', p.temperature,
       'system_prompt', p.system_prompt
-    ) into v_result;
+    ), p.subscription_tier into v_result, v_tier;
   end if;
 
   if v_result is null then
@@ -380,9 +381,7 @@ begin
   -- check_default_model sees only a change, and a model the tier no longer offers must not be
   -- taken as chosen.
   if v_model is not null then
-    perform private.check_default_model_allowed(
-      private.user_tier(update_user_preferences.user_uuid), v_model
-    );
+    perform private.check_default_model_allowed(v_tier, v_model);
   end if;
 
   perform private.log_user_activity(
